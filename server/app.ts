@@ -1,0 +1,118 @@
+/**
+ * createApp(deps): the Express 5 application. Order of the pipeline:
+ * request id → access log → rate limits → docs and hosted pages → JSON body →
+ * express-openapi-validator (requests, security, responses) → one handler per operationId →
+ * problem details for every error.
+ */
+import { readFileSync } from 'node:fs';
+import express, { type Request, type Response } from 'express';
+import * as OpenApiValidator from 'express-openapi-validator';
+import { securityHandlers } from './auth/authenticate.ts';
+import { authHandlers } from './auth/handlers.ts';
+import { checkoutSessionsHandlers } from './checkout-sessions/handlers.ts';
+import { hostedPages } from './checkout-sessions/pages.ts';
+import type { AppDeps } from './deps.ts';
+import { ProblemError } from './errors/problem.ts';
+import { problemMiddleware } from './errors/middleware.ts';
+import { runIdempotent, type StoredResponse } from './idempotency/index.ts';
+import type { HandlerContext, OperationHandlers, OperationId } from './http/operations.ts';
+import { rateLimits } from './http/rate-limit.ts';
+import { requestId } from './http/request-id.ts';
+import { BUNDLED_SPEC_PATH, loadOperations, type SpecOperation } from './http/spec.ts';
+import { paymentsHandlers } from './payments/handlers.ts';
+import { sandboxHandlers } from './sandbox/handlers.ts';
+import { DOCS_PATH } from './docs.ts';
+
+/** Every operation of the contract mapped to its handler; a missing one does not compile. */
+export const handlers: OperationHandlers = {
+  ...authHandlers,
+  ...checkoutSessionsHandlers,
+  ...paymentsHandlers,
+  ...sandboxHandlers,
+};
+
+/** Builds the application around its dependencies (database, clock, config, logger). */
+export function createApp(deps: AppDeps): express.Express {
+  const operations = loadOperations();
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', process.env.TRUST_PROXY === 'true');
+  app.set('query parser', 'extended');
+
+  app.use(requestId);
+  app.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      deps.log.info({ requestId: res.locals.requestId, method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+    });
+    next();
+  });
+  app.use(rateLimits(deps.config, operations));
+
+  const docsHtml = readFileSync(DOCS_PATH, 'utf8');
+  app.get('/docs', (_req, res) => void res.type('html').send(docsHtml));
+  app.get('/openapi.yaml', (_req, res) => void res.type('application/yaml').sendFile(BUNDLED_SPEC_PATH));
+  app.use(hostedPages(deps));
+
+  app.use(express.json({ limit: '100kb', type: ['application/json', 'application/*+json'] }));
+  app.use(
+    OpenApiValidator.middleware({
+      apiSpec: BUNDLED_SPEC_PATH,
+      validateRequests: { allErrors: true, allowUnknownQueryParameters: false },
+      validateResponses: { allErrors: true },
+      validateSecurity: { handlers: securityHandlers(deps) },
+      validateFormats: 'full',
+      ignoreUndocumented: false,
+    }),
+  );
+
+  const router = express.Router();
+  for (const op of operations) {
+    router[op.method](op.expressPath, (req, res, next) => {
+      serve(deps, op, req, res).catch(next);
+    });
+  }
+  app.use(router);
+  app.use(problemMiddleware(deps.log));
+  return app;
+}
+
+async function serve(deps: AppDeps, op: SpecOperation, req: Request, res: Response): Promise<void> {
+  const rid = String(res.locals.requestId);
+  const handler = handlers[op.operationId] as (ctx: HandlerContext<OperationId>) => Promise<StoredResponse>;
+  const ctx = {
+    operationId: op.operationId,
+    body: req.body,
+    params: req.params,
+    query: req.query,
+    auth: req.auth ?? null,
+    deps,
+    requestId: rid,
+    log: deps.log.child({ requestId: rid }),
+  } as HandlerContext<OperationId>;
+
+  const run = async (): Promise<StoredResponse> => {
+    try {
+      return await handler(ctx);
+    } catch (err) {
+      // Business errors are responses too: stored for idempotent replay, validated like any other.
+      if (err instanceof ProblemError && err.status < 500) return { status: err.status, body: err.toProblem(req.path, rid) };
+      throw err;
+    }
+  };
+
+  const key = op.idempotent ? req.get('idempotency-key') : undefined;
+  const result = key
+    ? await runIdempotent(
+        deps.db,
+        { scope: req.auth ? req.auth.merchantId : `ip:${req.ip}`, key, operationId: op.operationId, path: req.path, body: req.body },
+        deps.now(),
+        run,
+      )
+    : { ...(await run()), replayed: false };
+
+  if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
+  if (result.status >= 400) res.type('application/problem+json');
+  res.status(result.status).json(result.body);
+}

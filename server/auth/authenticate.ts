@@ -1,0 +1,74 @@
+/**
+ * Authentication of secured operations. express-openapi-validator calls one security handler per
+ * scheme of the contract (`apiKey`: `x-api-key` header; `bearerAuth`: `Authorization: Bearer`,
+ * carrying an access token or the API key itself); the first credential that verifies sets
+ * `req.auth`. Failures become `401 unauthenticated` problems.
+ */
+import type { Request } from 'express';
+import type { AppDeps } from '../deps.ts';
+import { digestsEqual, hashSecret, looksLikeApiKey } from './credentials.ts';
+import { verifyAccessToken } from './jwt.ts';
+import { findActiveKeyByHash, findActiveKeyById } from './repository.ts';
+
+/** Who is calling: the merchant and the credential used. */
+export interface AuthContext {
+  merchantId: string;
+  merchantName: string;
+  /** The API key the credential is (or was issued for); rotation retires this key. */
+  apiKeyId: string;
+  via: 'api_key' | 'access_token';
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    auth?: AuthContext;
+  }
+}
+
+/**
+ * Verifies one credential: an API key (hash lookup, constant-time compare, not expired) or an
+ * access token (signature, expiry, and its API key still active).
+ * @returns the caller, or `null` when the credential is unknown, expired or rotated out.
+ */
+export async function verifyCredential(deps: AppDeps, credential: string): Promise<AuthContext | null> {
+  const now = deps.now();
+  if (looksLikeApiKey(credential)) {
+    const hash = hashSecret(credential);
+    const found = await findActiveKeyByHash(deps.db, hash, now);
+    if (!found || !digestsEqual(found.key.keyHash, hash)) return null;
+    return { merchantId: found.merchant.id, merchantName: found.merchant.name, apiKeyId: found.key.id, via: 'api_key' };
+  }
+  const claims = await verifyAccessToken(deps.config.jwtSecret, credential, now);
+  if (!claims) return null;
+  const found = await findActiveKeyById(deps.db, claims.apiKeyId, claims.merchantId, now);
+  if (!found) return null;
+  return { merchantId: found.merchant.id, merchantName: found.merchant.name, apiKeyId: found.key.id, via: 'access_token' };
+}
+
+/** The raw credential a request carries in `x-api-key` or `Authorization: Bearer`, if any. */
+export function credentialOf(req: Request): string | undefined {
+  const header = req.get('x-api-key');
+  if (header) return header.trim();
+  const authorization = req.get('authorization');
+  const match = authorization ? /^Bearer\s+(\S+)\s*$/i.exec(authorization) : null;
+  return match?.[1];
+}
+
+/** Security handlers for express-openapi-validator, one per scheme in the contract. */
+export function securityHandlers(deps: AppDeps) {
+  const check = (credential: string | undefined) => async (req: Request) => {
+    if (req.auth) return true;
+    if (!credential) return false;
+    const auth = await verifyCredential(deps, credential);
+    if (!auth) return false;
+    req.auth = auth;
+    return true;
+  };
+  return {
+    apiKey: (req: Request) => check(req.get('x-api-key')?.trim())(req),
+    bearerAuth: (req: Request) => {
+      const m = /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '');
+      return check(m?.[1])(req);
+    },
+  };
+}

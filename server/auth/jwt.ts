@@ -1,0 +1,52 @@
+/**
+ * Access tokens: HS256 JWTs signed and verified with jose. Claims: `sub` merchant id, `akid` the
+ * API key they were issued for (so rotating the key out revokes them), `iss`/`aud` fixed,
+ * `exp` one hour after `iat`.
+ */
+import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { randomBase62 } from '../ids.ts';
+
+/** Lifetime of an access token in seconds (createAccessToken `expiresIn`). */
+export const ACCESS_TOKEN_TTL_SECONDS = 3600;
+const ISSUER = 'tillpoint';
+const AUDIENCE = 'tillpoint-api';
+
+/** Verified claims of an access token. */
+export interface AccessTokenClaims {
+  merchantId: string;
+  apiKeyId: string;
+}
+
+/** Signs an access token valid for {@link ACCESS_TOKEN_TTL_SECONDS} from `now`. */
+export async function signAccessToken(secret: Uint8Array, claims: AccessTokenClaims, now: Date): Promise<string> {
+  const iat = Math.floor(now.getTime() / 1000);
+  return new SignJWT({ akid: claims.apiKeyId })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(claims.merchantId)
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setJti(randomBase62(16))
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + ACCESS_TOKEN_TTL_SECONDS)
+    .sign(secret);
+}
+
+/**
+ * Verifies signature, issuer, audience and expiry (against `now`, no clock tolerance).
+ * @returns the claims, or `null` for any invalid, expired or foreign token.
+ */
+export async function verifyAccessToken(secret: Uint8Array, token: string, now: Date): Promise<AccessTokenClaims | null> {
+  try {
+    const { payload } = await jwtVerify(token, secret, {
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      algorithms: ['HS256'],
+      currentDate: now,
+    });
+    if (typeof payload.sub !== 'string' || typeof payload.akid !== 'string') return null;
+    return { merchantId: payload.sub, apiKeyId: payload.akid };
+  } catch (err) {
+    if (err instanceof joseErrors.JOSEError) return null;
+    throw err;
+  }
+}

@@ -1,0 +1,76 @@
+/** SQL for merchants and API keys. Plain rows in, plain rows out. */
+import { and, eq, gt, isNull, or } from 'drizzle-orm';
+import type { Executor } from '../db/index.ts';
+import { apiKeys, merchants } from '../db/schema.ts';
+
+export type MerchantRow = typeof merchants.$inferSelect;
+export type ApiKeyRow = typeof apiKeys.$inferSelect;
+
+/** Inserts a merchant row. */
+export async function insertMerchant(db: Executor, row: typeof merchants.$inferInsert): Promise<MerchantRow> {
+  const [created] = await db.insert(merchants).values(row).returning();
+  return created!;
+}
+
+/** Inserts an API key row (hash only). */
+export async function insertApiKey(db: Executor, row: typeof apiKeys.$inferInsert): Promise<ApiKeyRow> {
+  const [created] = await db.insert(apiKeys).values(row).returning();
+  return created!;
+}
+
+/** The key with this hash and its merchant, if the key is still valid at `now`. */
+export async function findActiveKeyByHash(
+  db: Executor,
+  keyHash: string,
+  now: Date,
+): Promise<{ key: ApiKeyRow; merchant: MerchantRow } | undefined> {
+  const [row] = await db
+    .select({ key: apiKeys, merchant: merchants })
+    .from(apiKeys)
+    .innerJoin(merchants, eq(apiKeys.merchantId, merchants.id))
+    .where(and(eq(apiKeys.keyHash, keyHash), or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now))))
+    .limit(1);
+  return row;
+}
+
+/** The key with this id and its merchant, if still valid at `now` (used for access tokens). */
+export async function findActiveKeyById(
+  db: Executor,
+  keyId: string,
+  merchantId: string,
+  now: Date,
+): Promise<{ key: ApiKeyRow; merchant: MerchantRow } | undefined> {
+  const [row] = await db
+    .select({ key: apiKeys, merchant: merchants })
+    .from(apiKeys)
+    .innerJoin(merchants, eq(apiKeys.merchantId, merchants.id))
+    .where(
+      and(
+        eq(apiKeys.id, keyId),
+        eq(apiKeys.merchantId, merchantId),
+        or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now)),
+      ),
+    )
+    .limit(1);
+  return row;
+}
+
+/** Sets when a key stops working; only ever brings the expiry closer. */
+export async function expireApiKey(db: Executor, keyId: string, expiresAt: Date): Promise<void> {
+  await db
+    .update(apiKeys)
+    .set({ expiresAt })
+    .where(and(eq(apiKeys.id, keyId), or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, expiresAt))));
+}
+
+/** A merchant by id. */
+export async function findMerchant(db: Executor, merchantId: string): Promise<MerchantRow | undefined> {
+  const [row] = await db.select().from(merchants).where(eq(merchants.id, merchantId)).limit(1);
+  return row;
+}
+
+/** A merchant by its public client id. */
+export async function findMerchantByClientId(db: Executor, clientId: string): Promise<MerchantRow | undefined> {
+  const [row] = await db.select().from(merchants).where(eq(merchants.clientId, clientId)).limit(1);
+  return row;
+}

@@ -1,0 +1,81 @@
+/**
+ * The last middleware: turns every error into a problem details response. Validation errors from
+ * express-openapi-validator get one `errors[]` entry per input with a JSON pointer into the body
+ * (or the parameter/header name); anything unexpected is logged and answered with a 500 that
+ * leaks nothing.
+ */
+import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from 'pino';
+import { ProblemError, problemBody, type FieldError, type Problem, type ProblemCode } from './problem.ts';
+
+interface ValidatorError {
+  status?: number;
+  statusCode?: number;
+  type?: string;
+  message?: string;
+  errors?: { path?: string; message?: string; errorCode?: string }[];
+}
+
+/** Maps a validator error path (`/body/amount`, `/query/limit`, `/headers/idempotency-key`) to a field error. */
+export function fieldErrorFromPath(path: string, detail: string): FieldError {
+  const [, where = '', ...rest] = path.split('/');
+  const name = rest.join('/');
+  if (where === 'body') return { pointer: name ? `/${name}` : '', detail };
+  if (where === 'query' || where === 'path') return { parameter: rest[0] ?? name, detail };
+  if (where === 'headers') return { header: (rest[0] ?? name).toLowerCase(), detail };
+  return { pointer: '', detail };
+}
+
+const STATUS_CODES: Record<number, ProblemCode> = {
+  400: 'invalid_request',
+  401: 'unauthenticated',
+  403: 'insufficient_scope',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  413: 'invalid_request',
+  415: 'unsupported_media_type',
+};
+
+function toProblem(err: unknown, req: Request, requestId: string, log: Logger): Problem {
+  const instance = req.path;
+  if (err instanceof ProblemError) return err.toProblem(instance, requestId);
+  const e = (err ?? {}) as ValidatorError;
+  if (e.type === 'entity.parse.failed') {
+    return problemBody('malformed_json', 'The request body could not be parsed as JSON.', instance, requestId, [{ pointer: '', detail: 'invalid JSON' }]);
+  }
+  if (e.type === 'entity.too.large') {
+    return problemBody('invalid_request', 'The request body is larger than 100 kB.', instance, requestId, [{ pointer: '', detail: 'body too large' }]);
+  }
+  const status = e.status ?? e.statusCode ?? 500;
+  const code = STATUS_CODES[status];
+  if (code === 'invalid_request') {
+    const errors = (e.errors ?? []).map((x) => fieldErrorFromPath(x.path ?? '', x.message ?? 'is invalid'));
+    const detail = errors.length === 1 ? `Invalid input: ${describe(errors[0]!)}.` : `The request has ${errors.length} invalid inputs.`;
+    return problemBody(code, detail, instance, requestId, errors);
+  }
+  if (code === 'unauthenticated') {
+    return problemBody(code, 'Send a valid API key in the x-api-key header, or a bearer token in Authorization.', instance, requestId);
+  }
+  if (code === 'not_found') return problemBody(code, `No route ${req.method} ${req.path}.`, instance, requestId);
+  if (code === 'method_not_allowed') return problemBody(code, `${req.method} is not allowed on ${req.path}.`, instance, requestId);
+  if (code === 'unsupported_media_type') return problemBody(code, 'Send the request body as application/json.', instance, requestId);
+  log.error({ err }, 'unhandled error');
+  return problemBody('internal_error', 'An unexpected error occurred. Quote the request id when contacting support.', instance, requestId);
+}
+
+function describe(e: FieldError): string {
+  const where = e.pointer !== undefined ? `body${e.pointer}` : (e.parameter ?? e.header ?? '');
+  return `${where} ${e.detail}`;
+}
+
+/** Express error middleware producing `application/problem+json`. */
+export function problemMiddleware(log: Logger) {
+  return (err: unknown, req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(err);
+    const problem = toProblem(err, req, String(res.locals.requestId), log);
+    if (problem.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="tillpoint"');
+    // Sent without res.json: error bodies produced here bypass response validation on purpose,
+    // so a validation failure cannot recurse into this handler.
+    res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
+  };
+}

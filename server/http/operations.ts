@@ -1,0 +1,59 @@
+/**
+ * Operation-driven routing. Every operation in the bundled contract is served by exactly one
+ * handler, looked up by `operationId` in a map typed from `generated/schema.d.ts`: a missing
+ * handler, or one that returns a body or status the contract does not declare, is a compile
+ * error.
+ */
+import type { Logger } from 'pino';
+import type { operations } from '../../generated/schema.d.ts';
+import type { AppDeps } from '../deps.ts';
+import type { AuthContext } from '../auth/authenticate.ts';
+
+/** Every `operationId` in the contract. */
+export type OperationId = keyof operations;
+
+type JsonOf<T> = T extends { content: { 'application/json': infer B } } ? B : never;
+type Responses<K extends OperationId> = operations[K]['responses'];
+type SuccessStatus<K extends OperationId> = Extract<keyof Responses<K>, 200 | 201 | 202>;
+type Params<K extends OperationId, Where extends 'path' | 'query'> = operations[K]['parameters'] extends infer P
+  ? P extends Record<Where, infer V>
+    ? V extends Record<string, unknown>
+      ? V
+      : Record<string, never>
+    : Record<string, never>
+  : never;
+type RequestBody<K extends OperationId> = operations[K] extends { requestBody: infer RB }
+  ? JsonOf<RB>
+  : operations[K] extends { requestBody?: infer RB }
+    ? JsonOf<NonNullable<RB>> | undefined
+    : undefined;
+
+/** What a handler returns: one of the operation's documented success statuses and its body. */
+export type HandlerResult<K extends OperationId> = {
+  [S in SuccessStatus<K>]: { status: S; body: JsonOf<Responses<K>[S]> };
+}[SuccessStatus<K>];
+
+/** Everything a handler may read about the request, already validated against the contract. */
+export interface HandlerContext<K extends OperationId> {
+  operationId: K;
+  body: RequestBody<K>;
+  params: Params<K, 'path'>;
+  query: Params<K, 'query'>;
+  /** The authenticated merchant; `null` only on public operations (`security: []`). */
+  auth: AuthContext | null;
+  deps: AppDeps;
+  requestId: string;
+  log: Logger;
+}
+
+/** A handler: request → service → response. Errors are thrown as `ProblemError`. */
+export type Handler<K extends OperationId> = (ctx: HandlerContext<K>) => Promise<HandlerResult<K>>;
+
+/** One handler per operation of the contract. */
+export type OperationHandlers = { [K in OperationId]: Handler<K> };
+
+/** Returns the authenticated merchant of a secured operation (the validator guarantees it). */
+export function requireAuth(ctx: { auth: AuthContext | null }): AuthContext {
+  if (!ctx.auth) throw new Error('Secured operation reached its handler without authentication');
+  return ctx.auth;
+}

@@ -1,0 +1,98 @@
+/**
+ * Idempotency keys (DESIGN.md, "Idempotency"). A creating POST that carries `Idempotency-Key`
+ * runs at most once per scope and key within 24 hours:
+ *
+ * - first request: a row is claimed (`in_progress`), the handler runs, its response (success or
+ *   4xx problem) is stored (`completed`);
+ * - same key, same body: the stored response is replayed with `Idempotent-Replayed: true`;
+ * - same key, other body (or other operation): `422 idempotency_key_reused`;
+ * - same key while the first is still running: `409 idempotency_request_in_progress`;
+ * - the first request failed with a 5xx: the claim is released so that a retry runs again
+ *   (a 5xx never commits money: the service transaction rolled back).
+ */
+import { createHash } from 'node:crypto';
+import { and, eq, lt } from 'drizzle-orm';
+import stringify from 'safe-stable-stringify';
+import type { Executor } from '../db/index.ts';
+import { idempotencyKeys } from '../db/schema.ts';
+import { ProblemError } from '../errors/problem.ts';
+
+/** How long a stored response is replayed, in milliseconds (24 hours). */
+export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+
+/** A response as stored and replayed. */
+export interface StoredResponse {
+  status: number;
+  body: unknown;
+}
+
+/** What identifies one idempotent request. */
+export interface IdempotentRequest {
+  /** Merchant id on authenticated routes, `ip:<address>` on public ones. */
+  scope: string;
+  key: string;
+  operationId: string;
+  /** Path with parameters, so the same key on another object counts as another request. */
+  path: string;
+  body: unknown;
+}
+
+/** SHA-256 over operation, path and the canonical JSON of the body (key order ignored). */
+export function requestFingerprint(req: Pick<IdempotentRequest, 'operationId' | 'path' | 'body'>): string {
+  return createHash('sha256')
+    .update(`${req.operationId}\n${req.path}\n${stringify(req.body ?? null)}`)
+    .digest('hex');
+}
+
+/**
+ * Runs `execute` at most once for this request's key.
+ * @returns the fresh response, or the stored one with `replayed: true`.
+ * @throws ProblemError 422 `idempotency_key_reused` or 409 `idempotency_request_in_progress`.
+ */
+export async function runIdempotent(
+  db: Executor,
+  req: IdempotentRequest,
+  now: Date,
+  execute: () => Promise<StoredResponse>,
+): Promise<StoredResponse & { replayed: boolean }> {
+  const requestHash = requestFingerprint(req);
+  const where = and(eq(idempotencyKeys.scope, req.scope), eq(idempotencyKeys.key, req.key));
+  // Keys older than the TTL are forgotten, so the key can be used afresh.
+  await db.delete(idempotencyKeys).where(and(where, lt(idempotencyKeys.createdAt, new Date(now.getTime() - IDEMPOTENCY_TTL_MS))));
+  const claimed = await db
+    .insert(idempotencyKeys)
+    .values({ scope: req.scope, key: req.key, operationId: req.operationId, requestHash, state: 'in_progress', createdAt: now })
+    .onConflictDoNothing()
+    .returning({ key: idempotencyKeys.key });
+
+  if (claimed.length === 0) {
+    const [existing] = await db.select().from(idempotencyKeys).where(where).limit(1);
+    if (!existing) throw new ProblemError('idempotency_request_in_progress', 'A request with this Idempotency-Key is finishing; retry shortly.');
+    if (existing.requestHash !== requestHash) {
+      throw new ProblemError('idempotency_key_reused', 'This Idempotency-Key was already used with a different request.', [
+        { header: 'idempotency-key', detail: 'already used with a different request body or operation' },
+      ]);
+    }
+    if (existing.state !== 'completed' || existing.responseStatus === null) {
+      throw new ProblemError('idempotency_request_in_progress', 'A request with this Idempotency-Key is still being processed; retry shortly.');
+    }
+    return { status: existing.responseStatus, body: existing.responseBody, replayed: true };
+  }
+
+  let response: StoredResponse;
+  try {
+    response = await execute();
+  } catch (err) {
+    await db.delete(idempotencyKeys).where(where);
+    throw err;
+  }
+  if (response.status >= 500) {
+    await db.delete(idempotencyKeys).where(where);
+  } else {
+    await db
+      .update(idempotencyKeys)
+      .set({ state: 'completed', responseStatus: response.status, responseBody: response.body })
+      .where(where);
+  }
+  return { ...response, replayed: false };
+}

@@ -1,0 +1,69 @@
+/**
+ * Double-entry ledger. Every money movement is one ledger transaction whose entries sum to zero
+ * per currency, posted in the same database transaction as the state change that causes it.
+ * Balances are never stored: a balance is the sum of its account's entries.
+ *
+ * Accounts (all amounts in minor units, credits positive):
+ * - `merchant:<id>:available` — settled funds the merchant owns;
+ * - `merchant:<id>:pending` — captured but not yet settled (delayed mobile money);
+ * - `clearing:<method>` — the outside world (card network, mobile-money providers); its balance is
+ *   the negative of everything that came in.
+ */
+import { eq, sql } from 'drizzle-orm';
+import type { Executor, Tx } from '../db/index.ts';
+import { toNumber } from '../db/index.ts';
+import { ledgerEntries, ledgerTransactions } from '../db/schema.ts';
+import { newId } from '../ids.ts';
+
+/** One line of a posting: a signed amount (minor units) on an account. */
+export interface Entry {
+  account: string;
+  amount: number;
+}
+
+/** Account names. */
+export const accounts = {
+  available: (merchantId: string) => `merchant:${merchantId}:available`,
+  pending: (merchantId: string) => `merchant:${merchantId}:pending`,
+  clearing: (method: string) => `clearing:${method}`,
+};
+
+/**
+ * Posts a balanced set of entries in one currency inside the caller's transaction.
+ * @throws Error when the entries do not sum to zero or an amount is not a safe integer.
+ */
+export async function post(
+  tx: Tx,
+  posting: { merchantId: string; kind: string; sourceId: string; currency: string; entries: Entry[]; at: Date },
+): Promise<string> {
+  let sum = 0;
+  for (const e of posting.entries) {
+    if (!Number.isSafeInteger(e.amount)) throw new Error(`Ledger amount is not an integer: ${e.amount}`);
+    sum += e.amount;
+  }
+  if (sum !== 0) throw new Error(`Unbalanced ledger posting for ${posting.kind} ${posting.sourceId}: sums to ${sum}`);
+  const id = newId('ltx');
+  await tx.insert(ledgerTransactions).values({ id, merchantId: posting.merchantId, kind: posting.kind, sourceId: posting.sourceId, createdAt: posting.at });
+  await tx.insert(ledgerEntries).values(posting.entries.map((e) => ({ transactionId: id, account: e.account, currency: posting.currency, amount: e.amount })));
+  return id;
+}
+
+/** Balance per currency of one account (sum of its entries), ordered by currency. */
+export async function accountBalances(db: Executor, account: string): Promise<{ currency: string; amount: number }[]> {
+  const rows = await db
+    .select({ currency: ledgerEntries.currency, amount: sql<string>`sum(${ledgerEntries.amount})` })
+    .from(ledgerEntries)
+    .where(eq(ledgerEntries.account, account))
+    .groupBy(ledgerEntries.currency)
+    .orderBy(ledgerEntries.currency);
+  return rows.map((r) => ({ currency: r.currency, amount: toNumber(r.amount) }));
+}
+
+/** Sum of every entry in the ledger per currency; zero for all currencies when the books balance. */
+export async function trialBalance(db: Executor): Promise<{ currency: string; amount: number }[]> {
+  const rows = await db
+    .select({ currency: ledgerEntries.currency, amount: sql<string>`sum(${ledgerEntries.amount})` })
+    .from(ledgerEntries)
+    .groupBy(ledgerEntries.currency);
+  return rows.map((r) => ({ currency: r.currency, amount: toNumber(r.amount) }));
+}

@@ -10,7 +10,7 @@ import * as OpenApiValidator from 'express-openapi-validator';
 import { securityHandlers } from './auth/authenticate.ts';
 import { authHandlers } from './auth/handlers.ts';
 import { checkoutSessionsHandlers } from './checkout-sessions/handlers.ts';
-import { hostedPages } from './checkout-sessions/pages.ts';
+import { checkoutPages } from './checkout-sessions/pages.ts';
 import type { AppDeps } from './deps.ts';
 import { ProblemError } from './errors/problem.ts';
 import { problemMiddleware } from './errors/middleware.ts';
@@ -20,6 +20,7 @@ import { rateLimits } from './http/rate-limit.ts';
 import { requestId } from './http/request-id.ts';
 import { BUNDLED_SPEC_PATH, loadOperations, type SpecOperation } from './http/spec.ts';
 import { paymentsHandlers } from './payments/handlers.ts';
+import { authenticationPages } from './payments/pages.ts';
 import { sandboxHandlers } from './sandbox/handlers.ts';
 import { DOCS_PATH } from './docs.ts';
 
@@ -53,7 +54,8 @@ export function createApp(deps: AppDeps): express.Express {
   const docsHtml = readFileSync(DOCS_PATH, 'utf8');
   app.get('/docs', (_req, res) => void res.type('html').send(docsHtml));
   app.get('/openapi.yaml', (_req, res) => void res.type('application/yaml').sendFile(BUNDLED_SPEC_PATH));
-  app.use(hostedPages(deps));
+  app.use(checkoutPages(deps));
+  app.use(authenticationPages(deps));
 
   app.use(express.json({ limit: '100kb', type: ['application/json', 'application/*+json'] }));
   app.use(
@@ -62,7 +64,8 @@ export function createApp(deps: AppDeps): express.Express {
       validateRequests: { allErrors: true, allowUnknownQueryParameters: false },
       validateResponses: { allErrors: true },
       validateSecurity: { handlers: securityHandlers(deps) },
-      validateFormats: 'full',
+      validateFormats: true,
+      ajvFormats: { mode: 'full' },
       ignoreUndocumented: false,
     }),
   );

@@ -1,0 +1,92 @@
+import createClient from 'openapi-fetch';
+import type { Client } from 'openapi-fetch';
+import type { paths } from '../generated/schema.d.ts';
+import { createAuthMiddleware, createIdempotencyMiddleware } from './middleware.ts';
+import { withRetries } from './retry.ts';
+import type { FetchLike, RetryOptions } from './retry.ts';
+
+export { TillpointError, unwrap, isProblem } from './errors.ts';
+export type { Problem, ProblemFieldError, SuccessData, TillpointErrorCode } from './errors.ts';
+export { createAuthMiddleware, createIdempotencyMiddleware, TOKEN_REFRESH_MARGIN_MS } from './middleware.ts';
+export type { AuthMiddlewareOptions, IdempotencyMiddlewareOptions } from './middleware.ts';
+export { withRetries, DEFAULT_RETRY } from './retry.ts';
+export type { FetchLike, RetryOptions } from './retry.ts';
+export type { paths, components, operations } from '../generated/schema.d.ts';
+
+/** Version of this client, sent in the `User-Agent` header. */
+export const CLIENT_VERSION = '0.1.0';
+
+/**
+ * A typed openapi-fetch client for the Tillpoint API: `GET`, `POST`… take a path of the spec and
+ * resolve to `{ data, error, response }` typed from its operation. Pass the result to `unwrap`
+ * to get `data` or a thrown `TillpointError`.
+ */
+export type TillpointClient = Client<paths>;
+
+/** Options of {@link createTillpointClient}. */
+export interface TillpointClientOptions {
+  /** Root URL of the API, without `/v1`, e.g. `http://localhost:3000`. */
+  baseUrl: string;
+  /** Secret API key (`sk_test_…` in the sandbox, `sk_live_…` in production). Keep it on your server. */
+  apiKey: string;
+  /**
+   * API secret. When set, the key and secret are exchanged for a one-hour JWT (`createAccessToken`)
+   * sent as `Authorization: Bearer` and refreshed automatically; when absent (or empty), the key is
+   * sent as `x-api-key` on every request.
+   */
+  apiSecret?: string | undefined;
+  /** `fetch` implementation. Default `globalThis.fetch` (looked up at call time). */
+  fetch?: FetchLike;
+  /**
+   * Retry policy for transient failures (network errors, `429`, `5xx`, `409
+   * idempotency_request_in_progress`): defaults `{ maxRetries: 3, baseDelayMs: 250, maxDelayMs: 8000 }`.
+   * `false` sends every request exactly once.
+   */
+  retry?: RetryOptions | false;
+  /** Your application's product token (e.g. `my-shop/2.1`), sent before this client's in `User-Agent`. */
+  userAgent?: string;
+  /** Clock in milliseconds since the epoch, for access-token expiry. Default `Date.now`. */
+  now?: () => number;
+}
+
+/**
+ * Creates a Tillpoint API client: openapi-fetch typed with the spec's `paths`, with the auth and
+ * idempotency middleware registered and the retrying `fetch` installed.
+ *
+ * Every `POST` gets an `Idempotency-Key` (UUID v4) unless you pass one, and keeps it across
+ * retries, so a retried payment is never charged twice.
+ *
+ * @example
+ * ```ts
+ * const tillpoint = createTillpointClient({ baseUrl: 'http://localhost:3000', apiKey, apiSecret });
+ * const session = unwrap(await tillpoint.POST('/v1/checkout/sessions', { body: { amount: 2500, currency: 'USD', successUrl, cancelUrl } }));
+ * ```
+ * @throws {TypeError} When `baseUrl` or `apiKey` is missing. API errors are not thrown by the
+ *   client methods (they resolve with `error`); a failed token exchange rejects with `TillpointError`.
+ */
+export function createTillpointClient(options: TillpointClientOptions): TillpointClient {
+  if (!options.baseUrl) throw new TypeError('createTillpointClient: `baseUrl` is required');
+  if (!options.apiKey) throw new TypeError('createTillpointClient: `apiKey` is required');
+
+  const baseFetch: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const retry = options.retry;
+  const client = createClient<paths>({
+    baseUrl: options.baseUrl,
+    fetch: retry === false ? baseFetch : withRetries(baseFetch, retry),
+    headers: {
+      'User-Agent': [options.userAgent, `tillpoint-client/${CLIENT_VERSION}`].filter(Boolean).join(' '),
+    },
+  });
+  client.use(
+    createAuthMiddleware({
+      apiKey: options.apiKey,
+      apiSecret: options.apiSecret,
+      baseUrl: options.baseUrl,
+      // Exchanging credentials has no side effect, so it is retried even though it is a POST without a key.
+      fetch: retry === false ? baseFetch : withRetries(baseFetch, { ...retry, isSafeToRetry: () => true }),
+      ...(options.now ? { now: options.now } : {}),
+    }),
+    createIdempotencyMiddleware(),
+  );
+  return client;
+}

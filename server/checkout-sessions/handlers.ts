@@ -1,0 +1,30 @@
+/** Handlers of the checkout-sessions family: request → service → response. */
+import type { OperationHandlers } from '../http/operations.ts';
+import { requireAuth } from '../http/operations.ts';
+import { toPage } from '../http/pagination.ts';
+import { toCheckoutSession } from './resource.ts';
+import * as sessions from './service.ts';
+
+type SessionOps = 'createCheckoutSession' | 'listCheckoutSessions' | 'getCheckoutSession' | 'expireCheckoutSession';
+
+export const checkoutSessionsHandlers: Pick<OperationHandlers, SessionOps> = {
+  async createCheckoutSession(ctx) {
+    const session = await sessions.createSession(ctx.deps, requireAuth(ctx).merchantId, ctx.body);
+    return { status: 201, body: toCheckoutSession(session, ctx.deps.config.publicBaseUrl) };
+  },
+
+  async listCheckoutSessions(ctx) {
+    const rows = await sessions.listSessions(ctx.deps, requireAuth(ctx).merchantId, ctx.query);
+    return { status: 200, body: toPage(rows, ctx.query, (row) => toCheckoutSession(row, ctx.deps.config.publicBaseUrl)) };
+  },
+
+  async getCheckoutSession(ctx) {
+    const session = await sessions.getSession(ctx.deps, requireAuth(ctx).merchantId, ctx.params.sessionId);
+    return { status: 200, body: toCheckoutSession(session, ctx.deps.config.publicBaseUrl) };
+  },
+
+  async expireCheckoutSession(ctx) {
+    const session = await sessions.expireSession(ctx.deps, requireAuth(ctx).merchantId, ctx.params.sessionId);
+    return { status: 200, body: toCheckoutSession(session, ctx.deps.config.publicBaseUrl) };
+  },
+};

@@ -1,0 +1,120 @@
+/**
+ * The hosted checkout page (`GET /checkout/{sessionId}`), outside `/v1`: a server-rendered card
+ * form for an open session. Paying redirects to the session's `successUrl` (with `{SESSION_ID}`
+ * replaced), to the 3-D Secure challenge when the card asks for it, or back to the form with the
+ * reason of a decline. Expired sessions redirect to `cancelUrl`. The session id in the URL is the
+ * capability: no credential is needed, and the page never shows merchant data beyond the name.
+ */
+import express, { type Request, type Response } from 'express';
+import { findMerchant } from '../auth/repository.ts';
+import type { AppDeps } from '../deps.ts';
+import { ProblemError } from '../errors/problem.ts';
+import { html, sendPage } from '../http/html.ts';
+import { formatAmount } from '../money/currency.ts';
+import { authenticationUrl } from '../payments/resource.ts';
+import { TEST_CARDS } from '../payments/test-instruments.ts';
+import type { SessionRow } from './repository.ts';
+import { successRedirect } from './resource.ts';
+import { getSession, payWithCard } from './service.ts';
+
+const MESSAGES: Record<string, string> = {
+  card_declined: 'Your card was declined. Try another card.',
+  insufficient_funds: 'Your card has insufficient funds. Try another card.',
+  authentication_failed: 'Authentication failed, so the payment was not made. Try again or use another card.',
+};
+
+const SESSION_ID = /^cs_[0-9A-Za-z]{24}$/;
+
+/** Router of the hosted checkout page and its form posts. */
+export function checkoutPages(deps: AppDeps): express.Router {
+  const router = express.Router();
+  const form = express.urlencoded({ extended: false, limit: '10kb' });
+
+  router.get('/checkout/:sessionId', (req, res, next) => {
+    withSession(deps, req, res, async (session) => {
+      const error = typeof req.query.error === 'string' ? (MESSAGES[req.query.error] ?? null) : null;
+      await renderForm(deps, res, session, error, 200);
+    }).catch(next);
+  });
+
+  router.post('/checkout/:sessionId/pay', form, (req, res, next) => {
+    withSession(deps, req, res, async (session) => {
+      const body = req.body as Record<string, string | undefined>;
+      const card = parseCard(body);
+      if (typeof card === 'string') return renderForm(deps, res, session, card, 400);
+      try {
+        const result = await payWithCard(deps, session.id, card, body.email?.trim() || undefined);
+        if (result.payment.status === 'requires_action') return res.redirect(303, authenticationUrl('', result.payment.id));
+        if (result.failure) return renderForm(deps, res, result.session, MESSAGES[result.failure] ?? 'The payment failed.', 402);
+        return res.redirect(303, successRedirect(result.session));
+      } catch (err) {
+        if (err instanceof ProblemError && err.status < 500) {
+          if (err.code === 'invalid_state') return res.redirect(303, `/checkout/${session.id}`);
+          return renderForm(deps, res, session, err.errors?.[0]?.detail ? `Card ${err.errors[0].detail}.` : err.detail, 400);
+        }
+        throw err;
+      }
+    }).catch(next);
+  });
+
+  router.get('/checkout/:sessionId/cancel', (req, res, next) => {
+    withSession(deps, req, res, async (session) => res.redirect(303, session.cancelUrl)).catch(next);
+  });
+
+  return router;
+}
+
+/** Loads the session (404 page if unknown) and routes closed sessions to their redirect. */
+async function withSession(deps: AppDeps, req: Request, res: Response, open: (session: SessionRow) => Promise<unknown>): Promise<void> {
+  const id = String(req.params.sessionId);
+  const session = SESSION_ID.test(id) ? await getSession(deps, null, id).catch(() => undefined) : undefined;
+  if (!session) return sendPage(res, 404, 'Checkout not found', html`<h1>Checkout not found</h1><p>This payment link is not valid.</p>`);
+  if (session.status === 'expired') return res.redirect(303, session.cancelUrl);
+  if (session.status === 'complete') return res.redirect(303, successRedirect(session));
+  await open(session);
+}
+
+type Card = { number: string; expMonth: number; expYear: number; cvc: string; holderName?: string };
+
+/** Reads the card fields of the form, or returns the message to show. */
+function parseCard(body: Record<string, string | undefined>): Card | string {
+  const number = (body.cardNumber ?? '').replace(/[\s-]/g, '');
+  if (!/^[0-9]{12,19}$/.test(number)) return 'Enter the card number (12 to 19 digits).';
+  const expiry = /^\s*(\d{1,2})\s*\/\s*(\d{2}|\d{4})\s*$/.exec(body.expiry ?? '');
+  const month = expiry ? Number(expiry[1]) : 0;
+  if (!expiry || month < 1 || month > 12) return 'Enter the expiry date as MM / YY.';
+  const year = expiry[2]!.length === 2 ? 2000 + Number(expiry[2]) : Number(expiry[2]);
+  const cvc = (body.cvc ?? '').trim();
+  if (!/^[0-9]{3,4}$/.test(cvc)) return 'Enter the 3- or 4-digit security code.';
+  const holderName = body.holderName?.trim().slice(0, 200) || undefined;
+  return { number, expMonth: month, expYear: year, cvc, ...(holderName ? { holderName } : {}) };
+}
+
+async function renderForm(deps: AppDeps, res: Response, session: SessionRow, error: string | null, status: number): Promise<void> {
+  const merchant = await findMerchant(deps.db, session.merchantId);
+  const total = formatAmount(session.amount, session.currency);
+  const items = session.lineItems.map(
+    (item) => html`<tr><td>${item.name} × ${item.quantity}</td><td>${formatAmount(item.unitAmount * item.quantity, session.currency)}</td></tr>`,
+  );
+  const testCards = Object.entries(TEST_CARDS).map(([number, outcome]) => html`<li><code>${number}</code> ${outcome.replaceAll('_', ' ')}</li>`);
+  sendPage(
+    res,
+    status,
+    `Pay ${merchant?.name ?? ''}`,
+    html`<h1>${session.description ?? 'Payment'}</h1>
+<p class="merchant">${merchant?.name ?? ''}</p>
+${items.length > 0 ? html`<table>${items}</table>` : ''}
+<p class="amount" data-testid="amount">${total}</p>
+${error ? html`<p class="error" role="alert">${error}</p>` : ''}
+<form method="post" action="/checkout/${session.id}/pay" autocomplete="off">
+<label for="email">Email</label><input id="email" name="email" type="email" value="${session.customerEmail ?? ''}">
+<label for="cardNumber">Card number</label><input id="cardNumber" name="cardNumber" inputmode="numeric" placeholder="4242 4242 4242 4242" required>
+<div class="row"><div><label for="expiry">Expiry (MM / YY)</label><input id="expiry" name="expiry" placeholder="12 / 30" required></div>
+<div><label for="cvc">CVC</label><input id="cvc" name="cvc" inputmode="numeric" placeholder="123" required></div></div>
+<label for="holderName">Name on card</label><input id="holderName" name="holderName">
+<button type="submit">Pay ${total}</button>
+</form>
+<a class="cancel" href="/checkout/${session.id}/cancel">Cancel and return to ${merchant?.name ?? 'the merchant'}</a>
+<div class="sandbox"><strong>Sandbox.</strong> Only test cards work here; use any future expiry and any CVC.<ul>${testCards}</ul></div>`,
+  );
+}

@@ -1,0 +1,155 @@
+/**
+ * Checkout sessions: create, read, list and expire hosted payment pages, and pay them with a
+ * test card from the hosted page. Sessions past `expiresAt` are expired (with their
+ * `checkout.session.expired` event) before they are read.
+ *
+ * Sources: createCheckoutSession, getCheckoutSession, listCheckoutSessions,
+ * expireCheckoutSession; the hosted page `GET /checkout/{sessionId}`.
+ */
+import type { components } from '../../generated/schema.d.ts';
+import type { AppDeps } from '../deps.ts';
+import { ProblemError, invalidField, notFound } from '../errors/problem.ts';
+import { recordEvent } from '../events/index.ts';
+import { newId } from '../ids.ts';
+import { assertChargeable } from '../money/validate.ts';
+import { chargeInTx, type ChargeResult } from '../payments/service.ts';
+import * as repo from './repository.ts';
+import type { SessionRow } from './repository.ts';
+import { toCheckoutSession } from './resource.ts';
+
+type CreateCheckoutSessionRequest = components['schemas']['CreateCheckoutSessionRequest'];
+type CardPaymentMethodRequest = components['schemas']['CardPaymentMethodRequest'];
+
+const MAX_AMOUNT = 999_999_999_999;
+
+function checkRedirectUrl(pointer: string, value: string): void {
+  let url: URL;
+  try {
+    url = new URL(value.replaceAll('{SESSION_ID}', 'cs_placeholder'));
+  } catch {
+    throw invalidField(pointer, 'must be an absolute http(s) URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalidField(pointer, 'must be an absolute http(s) URL');
+}
+
+/**
+ * createCheckoutSession: validates the amount (or line items), currency and redirect URLs and
+ * stores an open session expiring `expiresIn` seconds from now.
+ * @throws ProblemError 400 `invalid_request` (amount and lineItems both or neither, bad URL,
+ *   unknown currency, total too large), 422 `amount_too_small`.
+ */
+export async function createSession(deps: AppDeps, merchantId: string, input: CreateCheckoutSessionRequest): Promise<SessionRow> {
+  const lineItems = input.lineItems ?? [];
+  if ((input.amount === undefined) === (input.lineItems === undefined)) {
+    throw invalidField(input.amount === undefined ? '/amount' : '/lineItems', 'give either amount or lineItems, not both and not neither');
+  }
+  let amount = input.amount ?? 0;
+  if (input.lineItems) {
+    amount = lineItems.reduce((sum, item) => sum + item.unitAmount * item.quantity, 0);
+    if (!Number.isSafeInteger(amount) || amount > MAX_AMOUNT) throw invalidField('/lineItems', `the total must not exceed ${MAX_AMOUNT}`);
+  }
+  assertChargeable(amount, input.currency, { amount: input.lineItems ? '/lineItems' : '/amount', currency: '/currency' });
+  checkRedirectUrl('/successUrl', input.successUrl);
+  checkRedirectUrl('/cancelUrl', input.cancelUrl);
+  const now = deps.now();
+  return repo.insertSession(deps.db, {
+    id: newId('cs'),
+    merchantId,
+    status: 'open',
+    amount,
+    currency: input.currency,
+    lineItems,
+    description: input.description ?? null,
+    customerEmail: input.customerEmail ?? null,
+    successUrl: input.successUrl,
+    cancelUrl: input.cancelUrl,
+    expiresAt: new Date(now.getTime() + (input.expiresIn ?? 3600) * 1000),
+    createdAt: now,
+    metadata: input.metadata ?? {},
+  });
+}
+
+/** Expires one session in its own transaction if it is still open; records the event. */
+async function expire(deps: AppDeps, sessionId: string): Promise<SessionRow | undefined> {
+  const now = deps.now();
+  return deps.db.transaction(async (tx) => {
+    const session = await repo.findSession(tx, null, sessionId, true);
+    if (!session || session.status !== 'open') return session;
+    const expired = await repo.updateSession(tx, sessionId, { status: 'expired' });
+    await recordEvent(tx, expired.merchantId, 'checkout.session.expired', toCheckoutSession(expired, deps.config.publicBaseUrl), now);
+    return expired;
+  });
+}
+
+/** Expires every open session past its `expiresAt` (of one merchant, or all). @returns how many. */
+export async function expireDueSessions(deps: AppDeps, merchantId?: string): Promise<number> {
+  const due = await repo.findDueExpirations(deps.db, deps.now(), merchantId);
+  for (const id of due) await expire(deps, id);
+  return due.length;
+}
+
+/**
+ * getCheckoutSession (merchantId given) or the hosted page (merchantId null).
+ * @throws ProblemError 404 `not_found`.
+ */
+export async function getSession(deps: AppDeps, merchantId: string | null, sessionId: string): Promise<SessionRow> {
+  let session = await repo.findSession(deps.db, merchantId, sessionId);
+  if (!session) throw notFound('checkout session', sessionId);
+  if (session.status === 'open' && session.expiresAt <= deps.now()) session = (await expire(deps, sessionId)) ?? session;
+  return session;
+}
+
+/** listCheckoutSessions: newest first, filtered. */
+export async function listSessions(deps: AppDeps, merchantId: string, filters: repo.SessionFilters): Promise<SessionRow[]> {
+  await expireDueSessions(deps, merchantId);
+  return repo.listSessions(deps.db, merchantId, filters);
+}
+
+/**
+ * expireCheckoutSession: an open session becomes `expired`; an expired one is returned as is.
+ * @throws ProblemError 404 unknown, 409 `invalid_state` when the session is complete.
+ */
+export async function expireSession(deps: AppDeps, merchantId: string, sessionId: string): Promise<SessionRow> {
+  const session = await getSession(deps, merchantId, sessionId);
+  if (session.status === 'complete') throw new ProblemError('invalid_state', 'The checkout session is complete and can no longer be expired.');
+  return (await expire(deps, sessionId)) ?? session;
+}
+
+/**
+ * Pays an open session with a card from the hosted page, in one transaction that locks the
+ * session (two tabs cannot both pay it).
+ * @returns the charge result; `session` is the session after the attempt.
+ * @throws ProblemError 409 `invalid_state` when the session is no longer open; 400 on an invalid card.
+ */
+export async function payWithCard(
+  deps: AppDeps,
+  sessionId: string,
+  card: CardPaymentMethodRequest['card'],
+  customerEmail: string | undefined,
+): Promise<ChargeResult & { session: SessionRow }> {
+  const now = deps.now();
+  return deps.db.transaction(async (tx) => {
+    const session = await repo.findSession(tx, null, sessionId, true);
+    if (!session) throw notFound('checkout session', sessionId);
+    if (session.status !== 'open' || session.expiresAt <= now) {
+      throw new ProblemError('invalid_state', 'This checkout session is no longer open.');
+    }
+    const result = await chargeInTx(
+      tx,
+      deps,
+      session.merchantId,
+      {
+        amount: session.amount,
+        currency: session.currency,
+        paymentMethod: { type: 'card', card },
+        description: session.description ?? undefined,
+        customerEmail: customerEmail || session.customerEmail || undefined,
+        metadata: session.metadata,
+        checkoutSessionId: session.id,
+      },
+      now,
+    );
+    const after = (await repo.findSession(tx, null, sessionId)) ?? session;
+    return { ...result, session: after };
+  });
+}

@@ -1,0 +1,59 @@
+/** SQL for payments and refunds. Plain rows in, plain rows out. */
+import { and, eq, lte, type SQL } from 'drizzle-orm';
+import type { Executor } from '../db/index.ts';
+import { payments, refunds } from '../db/schema.ts';
+import { fetchSize, listConditions, listOrder, type ListQuery } from '../http/pagination.ts';
+
+export type PaymentRow = typeof payments.$inferSelect;
+export type NewPaymentRow = typeof payments.$inferInsert;
+export type RefundRow = typeof refunds.$inferSelect;
+
+export async function insertPayment(db: Executor, row: NewPaymentRow): Promise<PaymentRow> {
+  const [created] = await db.insert(payments).values(row).returning();
+  return created!;
+}
+
+/** A payment of this merchant; `forUpdate` locks the row until the transaction ends. */
+export async function findPayment(db: Executor, merchantId: string, paymentId: string, forUpdate = false): Promise<PaymentRow | undefined> {
+  const query = db.select().from(payments).where(and(eq(payments.id, paymentId), eq(payments.merchantId, merchantId))).limit(1);
+  const [row] = forUpdate ? await query.for('update') : await query;
+  return row;
+}
+
+/** A payment by id whatever its merchant (hosted pages, which hold the id as a capability). */
+export async function findPaymentById(db: Executor, paymentId: string, forUpdate = false): Promise<PaymentRow | undefined> {
+  const query = db.select().from(payments).where(eq(payments.id, paymentId)).limit(1);
+  const [row] = forUpdate ? await query.for('update') : await query;
+  return row;
+}
+
+export async function updatePayment(db: Executor, paymentId: string, changes: Partial<NewPaymentRow>): Promise<PaymentRow> {
+  const [row] = await db.update(payments).set(changes).where(eq(payments.id, paymentId)).returning();
+  return row!;
+}
+
+/** Filters of listPayments. */
+export interface PaymentFilters extends ListQuery {
+  status?: PaymentRow['status'];
+  checkoutSessionId?: string;
+}
+
+export async function listPayments(db: Executor, merchantId: string, filters: PaymentFilters): Promise<PaymentRow[]> {
+  const conditions: SQL[] = [eq(payments.merchantId, merchantId), ...listConditions(filters, payments)];
+  if (filters.status) conditions.push(eq(payments.status, filters.status));
+  if (filters.checkoutSessionId) conditions.push(eq(payments.checkoutSessionId, filters.checkoutSessionId));
+  return db.select().from(payments).where(and(...conditions)).orderBy(...listOrder(payments)).limit(fetchSize(filters));
+}
+
+/** Ids of pending payments whose simulated settlement is due (optionally of one merchant). */
+export async function findDueSettlements(db: Executor, now: Date, merchantId?: string): Promise<string[]> {
+  const conditions: SQL[] = [eq(payments.status, 'pending'), lte(payments.settleAt, now)];
+  if (merchantId) conditions.push(eq(payments.merchantId, merchantId));
+  const rows = await db.select({ id: payments.id }).from(payments).where(and(...conditions)).limit(100);
+  return rows.map((r) => r.id);
+}
+
+export async function insertRefund(db: Executor, row: typeof refunds.$inferInsert): Promise<RefundRow> {
+  const [created] = await db.insert(refunds).values(row).returning();
+  return created!;
+}

@@ -46,7 +46,7 @@ export class TillpointError extends Error {
    * Prefer {@link TillpointError.fromResponse}; this constructor is for tests and custom transports.
    * @param status HTTP status code.
    * @param problem The parsed problem document, if the body was one.
-   * @param requestId Overrides `problem.requestId` when given.
+   * @param requestId Used when the problem has no `requestId` (e.g. the `X-Request-Id` header).
    */
   constructor(status: number, problem?: Problem, requestId?: string) {
     const code: TillpointErrorCode = problem?.code ?? 'unknown';

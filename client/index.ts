@@ -70,12 +70,11 @@ export function createTillpointClient(options: TillpointClientOptions): Tillpoin
 
   const baseFetch: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const retry = options.retry;
+  const userAgent = [options.userAgent, `tillpoint-client/${CLIENT_VERSION}`].filter(Boolean).join(' ');
   const client = createClient<paths>({
     baseUrl: options.baseUrl,
     fetch: retry === false ? baseFetch : withRetries(baseFetch, retry),
-    headers: {
-      'User-Agent': [options.userAgent, `tillpoint-client/${CLIENT_VERSION}`].filter(Boolean).join(' '),
-    },
+    headers: { 'User-Agent': userAgent },
   });
   client.use(
     createAuthMiddleware({
@@ -84,6 +83,7 @@ export function createTillpointClient(options: TillpointClientOptions): Tillpoin
       baseUrl: options.baseUrl,
       // Exchanging credentials has no side effect, so it is retried even though it is a POST without a key.
       fetch: retry === false ? baseFetch : withRetries(baseFetch, { ...retry, isSafeToRetry: () => true }),
+      userAgent,
       ...(options.now ? { now: options.now } : {}),
     }),
     createIdempotencyMiddleware(),

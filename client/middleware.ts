@@ -23,6 +23,8 @@ export interface AuthMiddlewareOptions {
   fetch?: FetchLike;
   /** Clock in milliseconds since the epoch, used for token expiry. Default `Date.now`. */
   now?: () => number;
+  /** `User-Agent` header of the token exchange. Default: that of the `fetch` implementation. */
+  userAgent?: string;
 }
 
 /**
@@ -53,7 +55,11 @@ export function createAuthMiddleware(options: AuthMiddlewareOptions): Middleware
   }
 
   const now = options.now ?? Date.now;
-  const tokenClient = createClient<paths>({ baseUrl: options.baseUrl, fetch: options.fetch ?? globalThis.fetch });
+  const tokenClient = createClient<paths>({
+    baseUrl: options.baseUrl,
+    fetch: options.fetch ?? globalThis.fetch,
+    headers: options.userAgent ? { 'User-Agent': options.userAgent } : {},
+  });
   let cached: { token: string; refreshAt: number } | undefined;
   let inFlight: Promise<string> | undefined;
 

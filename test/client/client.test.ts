@@ -23,7 +23,7 @@ function fakeFetch(route: (request: Request, sent: Sent) => Reply | Promise<Repl
       method: request.method,
       path: new URL(request.url).pathname,
       headers: new Headers(request.headers),
-      body: await request.clone().text(),
+      body: await request.text(), // consumes the body, as a real fetch does
     };
     sent.push(record);
     const reply = await route(request, record);
@@ -123,11 +123,12 @@ describe('authentication with an API key', () => {
     expect(api.sent[0]!.headers.has('authorization')).toBe(false);
   });
 
-  it('sends a User-Agent with the application product token first', async () => {
-    const api = fakeFetch(balance);
-    const { tillpoint } = client(api.fetch, { userAgent: 'my-shop/2.1' });
+  it('sends a User-Agent with the application product token first, token exchange included', async () => {
+    const api = fakeFetch((_req, s) => (s.path === '/v1/auth/token' ? tokenReply('tok_1') : balance()));
+    const { tillpoint } = client(api.fetch, { userAgent: 'my-shop/2.1', apiSecret: 'ss_test_secret' });
     await tillpoint.GET('/v1/balance');
-    expect(api.sent[0]!.headers.get('user-agent')).toMatch(/^my-shop\/2\.1 tillpoint-client\/\d/);
+    expect(api.sent).toHaveLength(2);
+    for (const s of api.sent) expect(s.headers.get('user-agent')).toMatch(/^my-shop\/2\.1 tillpoint-client\/\d/);
   });
 
   it('rejects a missing key at construction', () => {

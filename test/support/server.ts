@@ -1,0 +1,83 @@
+/**
+ * Test harness: starts the reference server on an ephemeral port with its own database — an
+ * in-memory PGlite, or a fresh database on the PostgreSQL server of `TEST_DATABASE_URL` — and
+ * creates isolated sandbox merchants with typed clients.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { startServer, type RunningServer, type StartOptions } from '../../server/boot.ts';
+import createClient, { type Client } from 'openapi-fetch';
+import { createTillpointClient, unwrap, type TillpointClient } from '../../client/index.ts';
+import type { components, paths } from '../../generated/schema.d.ts';
+
+/** The JWT secret every test server uses, so tests can mint expired or forged tokens. */
+export const TEST_JWT_SECRET = 'test-secret-for-access-tokens-0123456789abcdef';
+
+export type SandboxMerchant = components['schemas']['SandboxMerchant'];
+
+/** A running test server and helpers bound to it. */
+export interface TestServer extends RunningServer {
+  /** A new isolated merchant and a client authenticated with its API key (no retries). */
+  newMerchant(name?: string): Promise<{ merchant: SandboxMerchant; client: TillpointClient }>;
+  /** A typed client without credentials (plain openapi-fetch: no auth, no retries). */
+  anonymous(): Client<paths>;
+  /** Raw fetch against the server, for what the typed client cannot send (bad JSON, bad headers). */
+  raw(path: string, init?: RequestInit): Promise<Response>;
+}
+
+/** Creates a fresh PostgreSQL database on the server of `adminUrl`; returns its URL and a dropper. */
+async function freshPostgresDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `tp_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: adminUrl });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+/** Starts a server for one test file. Rate limits are off unless given. */
+export async function startTestServer(options: StartOptions = {}): Promise<TestServer> {
+  const adminUrl = process.env.TEST_DATABASE_URL;
+  const pgdb = adminUrl && !options.dataDir ? await freshPostgresDatabase(adminUrl) : undefined;
+  const running = await startServer({
+    rateLimitAuthenticated: 1_000_000,
+    rateLimitPublic: 1_000_000,
+    jwtSecret: TEST_JWT_SECRET,
+    sweepIntervalMs: 0,
+    ...options,
+    databaseUrl: pgdb?.url ?? options.databaseUrl,
+  });
+  const anonymous = () => createClient<paths>({ baseUrl: running.url });
+  return {
+    ...running,
+    anonymous,
+    raw: (path, init) => fetch(`${running.url}${path}`, init),
+    async newMerchant(name = 'Test Merchant') {
+      const merchant = unwrap(await anonymous().POST('/v1/sandbox/merchants', { body: { name } }));
+      return { merchant, client: createTillpointClient({ baseUrl: running.url, apiKey: merchant.apiKey, retry: false }) };
+    },
+    close: async () => {
+      await running.close();
+      await pgdb?.drop();
+    },
+  };
+}
+
+/** A valid card payment body for the given test card (default: succeeds). */
+export function cardPayment(amount = 2500, currency = 'USD', number = '4242424242424242') {
+  return {
+    amount,
+    currency,
+    paymentMethod: { type: 'card' as const, card: { number, expMonth: 12, expYear: 2030, cvc: '123' } },
+  };
+}

@@ -35,7 +35,7 @@ export interface paths {
         put?: never;
         /**
          * Rotate the API key
-         * @description Issues a new secret API key for the merchant and retires the key that authenticated this request (or that the bearer token was issued for): immediately, or after `gracePeriodSeconds` so that running services can switch without downtime. Access tokens issued for the old key stop working when the old key does. The new key is shown once.
+         * @description Issues a new secret API key for the merchant and retires the key that authenticated this request (or that the bearer token was issued for): immediately, or after `gracePeriodSeconds` so that running services can switch without downtime. Access tokens issued for the old key stop working when the old key does. The new key is shown once. Prefer a grace period of at least a few minutes and send an `Idempotency-Key`: if the response is lost, a retry with the same key still authenticates with the old key and replays the new one.
          */
         post: operations["rotateApiKey"];
         delete?: never;
@@ -256,7 +256,7 @@ export interface paths {
         };
         /**
          * Retrieve the balance
-         * @description Returns the merchant's funds per currency, as integers in each currency's minor unit. `available` is the settled money; `pending` is money from payments that have not settled yet. Every figure is derived from the ledger, so it always equals the sum of the payments, refunds and other movements recorded for the merchant. A currency in which nothing has moved is not listed.
+         * @description Returns the merchant's funds per currency, as integers in each currency's minor unit. `available` is the settled money; `pending` is money from payments that have not settled yet. Every figure is derived from the ledger, so it always equals the sum of the payments, refunds and other movements recorded for the merchant. A currency whose balance is zero is not listed.
          */
         get: operations["getBalance"];
         put?: never;
@@ -420,7 +420,7 @@ export interface components {
             instance?: string;
             code: components["schemas"]["ProblemCode"];
             /**
-             * @description Identifier of the request, equal to the `X-Request-Id` response header.
+             * @description Identifier of the request that produced this problem: equal to the `X-Request-Id` response header, except on an idempotent replay, where it is the id of the original request.
              * @example req_7Hq2mXbP4cR9tLw1
              */
             requestId: string;
@@ -1279,6 +1279,8 @@ export interface operations {
             /** @description The API key and API secret do not match an active key. */
             401: {
                 headers: {
+                    /** @description The authentication scheme expected. */
+                    "WWW-Authenticate"?: string;
                     "X-Request-Id": components["headers"]["RequestId"];
                     "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
@@ -1938,6 +1940,7 @@ export interface operations {
                     "application/json": components["schemas"]["Balance"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];

@@ -57,6 +57,10 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(checkoutPages(deps));
   app.use(authenticationPages(deps));
 
+  if (deps.config.mode !== 'sandbox') {
+    // A live server has no sandbox routes at all: answer 404 before any validation can describe them.
+    app.use('/v1/sandbox', (req, _res, next) => next(new ProblemError('not_found', `No route ${req.method} ${req.originalUrl}.`)));
+  }
   app.use(express.json({ limit: '100kb', type: ['application/json', 'application/*+json'] }));
   app.use(
     OpenApiValidator.middleware({
@@ -116,6 +120,7 @@ async function serve(deps: AppDeps, op: SpecOperation, req: Request, res: Respon
     : { ...(await run()), replayed: false };
 
   if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
+  if (result.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="tillpoint"');
   if (result.status >= 400) res.type('application/problem+json');
   res.status(result.status).json(result.body);
 }

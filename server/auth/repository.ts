@@ -55,12 +55,17 @@ export async function findActiveKeyById(
   return row;
 }
 
-/** Sets when a key stops working; only ever brings the expiry closer. */
-export async function expireApiKey(db: Executor, keyId: string, expiresAt: Date): Promise<void> {
+/**
+ * Sets when a key stops working; only ever brings the expiry closer.
+ * @returns the key's effective expiry afterwards: `expiresAt`, or the earlier one it already had.
+ */
+export async function expireApiKey(db: Executor, keyId: string, expiresAt: Date): Promise<Date> {
   await db
     .update(apiKeys)
     .set({ expiresAt })
     .where(and(eq(apiKeys.id, keyId), or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, expiresAt))));
+  const [row] = await db.select({ expiresAt: apiKeys.expiresAt }).from(apiKeys).where(eq(apiKeys.id, keyId)).limit(1);
+  return row?.expiresAt ?? expiresAt;
 }
 
 /** A merchant by id. */

@@ -89,16 +89,17 @@ export interface RotatedKey {
 
 /**
  * Issues a new API key and retires the caller's key after `gracePeriodSeconds` (0 = now), in one
- * transaction. Access tokens issued for the old key stop with it. Source: rotateApiKey.
+ * transaction. Access tokens issued for the old key stop with it. A key already in a shorter
+ * grace period keeps its earlier expiry, which `previousKeyExpiresAt` reports. Source: rotateApiKey.
  */
 export async function rotateApiKey(deps: AppDeps, auth: AuthContext, gracePeriodSeconds: number): Promise<RotatedKey> {
   const now = deps.now();
   const merchant = await findMerchant(deps.db, auth.merchantId);
   const apiKey = generateApiKey(merchant?.livemode ? 'live' : 'test');
-  const previousKeyExpiresAt = new Date(now.getTime() + gracePeriodSeconds * 1000);
-  await deps.db.transaction(async (tx) => {
+  const requestedExpiry = new Date(now.getTime() + gracePeriodSeconds * 1000);
+  const previousKeyExpiresAt = await deps.db.transaction(async (tx) => {
     await insertApiKey(tx, { id: newId('key'), merchantId: auth.merchantId, keyHash: hashSecret(apiKey), keyPrefix: keyPrefix(apiKey), createdAt: now });
-    await expireApiKey(tx, auth.apiKeyId, previousKeyExpiresAt);
+    return expireApiKey(tx, auth.apiKeyId, requestedExpiry);
   });
   return { apiKey, keyPrefix: keyPrefix(apiKey), createdAt: now, previousKeyExpiresAt };
 }

@@ -37,9 +37,13 @@ export function checkoutPages(deps: AppDeps): express.Router {
     }).catch(next);
   });
 
+  // The form posts to `/pay`; a reload or bookmark of that address (after a decline) is a GET.
+  router.get('/checkout/:sessionId/pay', (req, res) => res.redirect(303, `/checkout/${encodeURIComponent(req.params.sessionId)}`));
+
   router.post('/checkout/:sessionId/pay', form, (req, res, next) => {
     withSession(deps, req, res, async (session) => {
-      const body = req.body as Record<string, string | undefined>;
+      // Without a form body (another content type) Express leaves `req.body` undefined.
+      const body = (req.body ?? {}) as Record<string, string | undefined>;
       const card = parseCard(body);
       if (typeof card === 'string') return renderForm(deps, res, session, card, 400);
       try {
@@ -50,7 +54,7 @@ export function checkoutPages(deps: AppDeps): express.Router {
       } catch (err) {
         if (err instanceof ProblemError && err.status < 500) {
           if (err.code === 'invalid_state') return res.redirect(303, `/checkout/${session.id}`);
-          return renderForm(deps, res, session, err.errors?.[0]?.detail ? `Card ${err.errors[0].detail}.` : err.detail, 400);
+          return renderForm(deps, res, session, cardErrorMessage(err), 400);
         }
         throw err;
       }
@@ -88,6 +92,18 @@ function parseCard(body: Record<string, string | undefined>): Card | string {
   if (!/^[0-9]{3,4}$/.test(cvc)) return 'Enter the 3- or 4-digit security code.';
   const holderName = body.holderName?.trim().slice(0, 200) || undefined;
   return { number, expMonth: month, expYear: year, cvc, ...(holderName ? { holderName } : {}) };
+}
+
+/**
+ * The payer-facing sentence for a rejected card, from the first field error: details phrased
+ * for the number ("is not a sandbox test card…") get their subject, others ("the card has
+ * expired") are capitalised.
+ */
+function cardErrorMessage(err: ProblemError): string {
+  const detail = err.errors?.[0]?.detail;
+  if (!detail) return err.detail;
+  const sentence = /^(is|must) /.test(detail) ? `Card number ${detail}` : detail.charAt(0).toUpperCase() + detail.slice(1);
+  return sentence.endsWith('.') ? sentence : `${sentence}.`;
 }
 
 async function renderForm(deps: AppDeps, res: Response, session: SessionRow, error: string | null, status: number): Promise<void> {

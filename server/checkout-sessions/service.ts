@@ -52,20 +52,24 @@ export async function createSession(deps: AppDeps, merchantId: string, input: Cr
   checkRedirectUrl('/successUrl', input.successUrl);
   checkRedirectUrl('/cancelUrl', input.cancelUrl);
   const now = deps.now();
-  return repo.insertSession(deps.db, {
-    id: newId('cs'),
-    merchantId,
-    status: 'open',
-    amount,
-    currency: input.currency,
-    lineItems,
-    description: input.description ?? null,
-    customerEmail: input.customerEmail ?? null,
-    successUrl: input.successUrl,
-    cancelUrl: input.cancelUrl,
-    expiresAt: new Date(now.getTime() + (input.expiresIn ?? 3600) * 1000),
-    createdAt: now,
-    metadata: input.metadata ?? {},
+  return deps.db.transaction(async (tx) => {
+    const session = await repo.insertSession(tx, {
+      id: newId('cs'),
+      merchantId,
+      status: 'open',
+      amount,
+      currency: input.currency,
+      lineItems,
+      description: input.description ?? null,
+      customerEmail: input.customerEmail ?? null,
+      successUrl: input.successUrl,
+      cancelUrl: input.cancelUrl,
+      expiresAt: new Date(now.getTime() + (input.expiresIn ?? 3600) * 1000),
+      createdAt: now,
+      metadata: input.metadata ?? {},
+    });
+    await recordEvent(tx, merchantId, 'checkout.session.created', toCheckoutSession(session, deps.config.publicBaseUrl), now);
+    return session;
   });
 }
 
@@ -110,9 +114,13 @@ export async function listSessions(deps: AppDeps, merchantId: string, filters: r
  * @throws ProblemError 404 unknown, 409 `invalid_state` when the session is complete.
  */
 export async function expireSession(deps: AppDeps, merchantId: string, sessionId: string): Promise<SessionRow> {
+  const completeError = () => new ProblemError('invalid_state', 'The checkout session is complete and can no longer be expired.');
   const session = await getSession(deps, merchantId, sessionId);
-  if (session.status === 'complete') throw new ProblemError('invalid_state', 'The checkout session is complete and can no longer be expired.');
-  return (await expire(deps, sessionId)) ?? session;
+  if (session.status === 'complete') throw completeError();
+  const after = (await expire(deps, sessionId)) ?? session;
+  // Paid on the hosted page between the read above and the locked update: still complete.
+  if (after.status === 'complete') throw completeError();
+  return after;
 }
 
 /**

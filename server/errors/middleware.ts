@@ -14,14 +14,26 @@ interface ValidatorError {
   type?: string;
   message?: string;
   errors?: { path?: string; message?: string; errorCode?: string }[];
+  /** Response headers the validator asks for, e.g. `Allow` on a 405. */
+  headers?: Record<string, string>;
 }
 
-/** Maps a validator error path (`/body/amount`, `/query/limit`, `/headers/idempotency-key`) to a field error. */
+/** The `Allow` header value of a 405 from the validator (`get, post` → `GET, POST`), if any. */
+function allowedMethods(err: unknown): string | undefined {
+  const allow = (err as ValidatorError | null)?.headers?.Allow;
+  return typeof allow === 'string' && allow ? allow.toUpperCase() : undefined;
+}
+
+/**
+ * Maps a validator error path (`/body/amount`, `/query/limit`, `/params/sessionId`,
+ * `/headers/idempotency-key`) to a field error. express-openapi-validator reports path
+ * parameters under `/params/…`.
+ */
 export function fieldErrorFromPath(path: string, detail: string): FieldError {
   const [, where = '', ...rest] = path.split('/');
   const name = rest.join('/');
   if (where === 'body') return { pointer: name ? `/${name}` : '', detail };
-  if (where === 'query' || where === 'path') return { parameter: rest[0] ?? name, detail };
+  if (where === 'query' || where === 'path' || where === 'params') return { parameter: rest[0] ?? name, detail };
   if (where === 'headers') return { header: (rest[0] ?? name).toLowerCase(), detail };
   return { pointer: '', detail };
 }
@@ -74,6 +86,9 @@ export function problemMiddleware(log: Logger) {
     if (res.headersSent) return next(err);
     const problem = toProblem(err, req, String(res.locals.requestId), log);
     if (problem.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="tillpoint"');
+    // RFC 9110 §15.5.6: a 405 lists the methods the resource supports.
+    const allow = problem.status === 405 ? allowedMethods(err) : undefined;
+    if (allow) res.setHeader('Allow', allow);
     // Sent without res.json: error bodies produced here bypass response validation on purpose,
     // so a validation failure cannot recurse into this handler.
     res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));

@@ -13,6 +13,7 @@ export type EventType =
   | 'payment.requires_action'
   | 'payment.pending'
   | 'payment.refunded'
+  | 'checkout.session.created'
   | 'checkout.session.completed'
   | 'checkout.session.expired';
 

@@ -45,7 +45,8 @@ export function authenticationPages(deps: AppDeps): express.Router {
   router.post('/authenticate/:paymentId', express.urlencoded({ extended: false, limit: '1kb' }), async (req, res) => {
     const id = req.params.paymentId;
     if (!PAYMENT_ID.test(id) || !(await findPaymentById(deps.db, id))) return sendPage(res, 404, 'Not found', html`<h1>Authentication not found</h1>`);
-    const approved = (req.body as { decision?: string }).decision === 'approve';
+    // Without a form body (another content type) Express leaves `req.body` undefined.
+    const approved = (req.body as { decision?: string } | undefined)?.decision === 'approve';
     const payment = await completeAuthentication(deps, id, approved);
     return redirectAfter(deps, res, payment);
   });

@@ -132,7 +132,9 @@ export async function chargeInTx(tx: Tx, deps: AppDeps, merchantId: string, inpu
       ],
     });
   }
-  if (status === 'failed') await recordEvent(tx, merchantId, 'payment.failed', toPayment(payment, deps.config.publicBaseUrl), now);
+  if (status === 'failed' || status === 'requires_action' || status === 'pending') {
+    await recordEvent(tx, merchantId, `payment.${status}`, toPayment(payment, deps.config.publicBaseUrl), now);
+  }
   return { payment, failure };
 }
 
@@ -339,12 +341,17 @@ export function instructionsFor(payment: PaymentRow, merchantName: string, baseU
   return { ...base, title: 'Payment complete', steps: [`Nothing left to do: ${amount} was paid to ${merchantName}.`], ussdCode: null, expiresAt: null };
 }
 
-/** getBalance: available and pending balances per currency, from the ledger. */
+/**
+ * getBalance: available and pending balances per currency, from the ledger. A currency whose
+ * entries sum to zero (nothing moved, or everything settled or refunded) is omitted, as the
+ * contract's `Balance` schema says.
+ */
 export async function getBalance(deps: AppDeps, merchantId: string) {
   await settleDuePayments(deps, merchantId);
   const [available, pending] = await Promise.all([
     accountBalances(deps.db, accounts.available(merchantId)),
     accountBalances(deps.db, accounts.pending(merchantId)),
   ]);
-  return { available, pending };
+  const withFunds = (balances: typeof available) => balances.filter((b) => b.amount !== 0);
+  return { available: withFunds(available), pending: withFunds(pending) };
 }

@@ -57,13 +57,21 @@ export async function runIdempotent(
 ): Promise<StoredResponse & { replayed: boolean }> {
   const requestHash = requestFingerprint(req);
   const where = and(eq(idempotencyKeys.scope, req.scope), eq(idempotencyKeys.key, req.key));
-  // Keys older than the TTL are forgotten, so the key can be used afresh.
-  await db.delete(idempotencyKeys).where(and(where, lt(idempotencyKeys.createdAt, new Date(now.getTime() - IDEMPOTENCY_TTL_MS))));
-  const claimed = await db
-    .insert(idempotencyKeys)
-    .values({ scope: req.scope, key: req.key, operationId: req.operationId, requestHash, state: 'in_progress', createdAt: now })
-    .onConflictDoNothing()
-    .returning({ key: idempotencyKeys.key });
+  const claim = () =>
+    db
+      .insert(idempotencyKeys)
+      .values({ scope: req.scope, key: req.key, operationId: req.operationId, requestHash, state: 'in_progress', createdAt: now })
+      .onConflictDoNothing()
+      .returning({ key: idempotencyKeys.key });
+  let claimed = await claim();
+  if (claimed.length === 0) {
+    // A key older than the TTL is forgotten, so it can be used afresh.
+    const expired = await db
+      .delete(idempotencyKeys)
+      .where(and(where, lt(idempotencyKeys.createdAt, new Date(now.getTime() - IDEMPOTENCY_TTL_MS))))
+      .returning({ key: idempotencyKeys.key });
+    if (expired.length > 0) claimed = await claim();
+  }
 
   if (claimed.length === 0) {
     const [existing] = await db.select().from(idempotencyKeys).where(where).limit(1);

@@ -181,22 +181,26 @@ export async function settleDuePayments(deps: AppDeps, merchantId?: string): Pro
   const now = deps.now();
   let settled = 0;
   for (const id of await repo.findDueSettlements(deps.db, now, merchantId)) {
-    const done = await deps.db.transaction(async (tx) => {
-      const payment = await repo.findPaymentById(tx, id, true);
-      if (!payment || payment.status !== 'pending') return false;
-      await post(tx, {
-        merchantId: payment.merchantId, kind: 'settlement', sourceId: payment.id, currency: payment.currency, at: now,
-        entries: [
-          { account: accounts.pending(payment.merchantId), amount: -payment.amount },
-          { account: accounts.available(payment.merchantId), amount: payment.amount },
-        ],
-      });
-      await succeed(tx, deps, payment, now);
-      return true;
-    });
-    if (done) settled++;
+    if (await settlePayment(deps, id, now)) settled++;
   }
   return settled;
+}
+
+/** Settles one pending payment (pending → available) in its own transaction; false if no longer pending. */
+async function settlePayment(deps: AppDeps, paymentId: string, now: Date): Promise<boolean> {
+  return deps.db.transaction(async (tx) => {
+    const payment = await repo.findPaymentById(tx, paymentId, true);
+    if (!payment || payment.status !== 'pending') return false;
+    await post(tx, {
+      merchantId: payment.merchantId, kind: 'settlement', sourceId: payment.id, currency: payment.currency, at: now,
+      entries: [
+        { account: accounts.pending(payment.merchantId), amount: -payment.amount },
+        { account: accounts.available(payment.merchantId), amount: payment.amount },
+      ],
+    });
+    await succeed(tx, deps, payment, now);
+    return true;
+  });
 }
 
 /**
@@ -228,13 +232,16 @@ export async function completeAuthentication(deps: AppDeps, paymentId: string, a
 }
 
 /**
- * getPayment: one payment of the merchant (settled first if its settlement is due).
+ * getPayment: one payment of the merchant (settled first if it is pending and its settlement is due).
  * @throws ProblemError 404 `not_found` for an unknown id or another merchant's payment.
  */
 export async function getPayment(deps: AppDeps, merchantId: string, paymentId: string): Promise<PaymentRow> {
-  await settleDuePayments(deps, merchantId);
+  const now = deps.now();
   const payment = await repo.findPayment(deps.db, merchantId, paymentId);
   if (!payment) throw notFound('payment', paymentId);
+  if (payment.status === 'pending' && payment.settleAt && payment.settleAt <= now && (await settlePayment(deps, paymentId, now))) {
+    return (await repo.findPayment(deps.db, merchantId, paymentId))!;
+  }
   return payment;
 }
 

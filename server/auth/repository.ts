@@ -1,5 +1,5 @@
 /** SQL for merchants and API keys. Plain rows in, plain rows out. */
-import { and, eq, gt, isNull, or } from 'drizzle-orm';
+import { and, eq, gt, isNull, or, type SQL } from 'drizzle-orm';
 import type { Executor } from '../db/index.ts';
 import { apiKeys, merchants } from '../db/schema.ts';
 
@@ -18,41 +18,25 @@ export async function insertApiKey(db: Executor, row: typeof apiKeys.$inferInser
   return created!;
 }
 
-/** The key with this hash and its merchant, if the key is still valid at `now`. */
-export async function findActiveKeyByHash(
-  db: Executor,
-  keyHash: string,
-  now: Date,
-): Promise<{ key: ApiKeyRow; merchant: MerchantRow } | undefined> {
+/** The key matching `condition` and its merchant, if the key is still valid at `now`. */
+async function findActiveKey(db: Executor, condition: SQL, now: Date): Promise<{ key: ApiKeyRow; merchant: MerchantRow } | undefined> {
   const [row] = await db
     .select({ key: apiKeys, merchant: merchants })
     .from(apiKeys)
     .innerJoin(merchants, eq(apiKeys.merchantId, merchants.id))
-    .where(and(eq(apiKeys.keyHash, keyHash), or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now))))
+    .where(and(condition, or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now))))
     .limit(1);
   return row;
 }
 
+/** The key with this hash and its merchant, if the key is still valid at `now`. */
+export function findActiveKeyByHash(db: Executor, keyHash: string, now: Date) {
+  return findActiveKey(db, eq(apiKeys.keyHash, keyHash), now);
+}
+
 /** The key with this id and its merchant, if still valid at `now` (used for access tokens). */
-export async function findActiveKeyById(
-  db: Executor,
-  keyId: string,
-  merchantId: string,
-  now: Date,
-): Promise<{ key: ApiKeyRow; merchant: MerchantRow } | undefined> {
-  const [row] = await db
-    .select({ key: apiKeys, merchant: merchants })
-    .from(apiKeys)
-    .innerJoin(merchants, eq(apiKeys.merchantId, merchants.id))
-    .where(
-      and(
-        eq(apiKeys.id, keyId),
-        eq(apiKeys.merchantId, merchantId),
-        or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now)),
-      ),
-    )
-    .limit(1);
-  return row;
+export function findActiveKeyById(db: Executor, keyId: string, merchantId: string, now: Date) {
+  return findActiveKey(db, and(eq(apiKeys.id, keyId), eq(apiKeys.merchantId, merchantId))!, now);
 }
 
 /**
@@ -71,11 +55,5 @@ export async function expireApiKey(db: Executor, keyId: string, expiresAt: Date)
 /** A merchant by id. */
 export async function findMerchant(db: Executor, merchantId: string): Promise<MerchantRow | undefined> {
   const [row] = await db.select().from(merchants).where(eq(merchants.id, merchantId)).limit(1);
-  return row;
-}
-
-/** A merchant by its public client id. */
-export async function findMerchantByClientId(db: Executor, clientId: string): Promise<MerchantRow | undefined> {
-  const [row] = await db.select().from(merchants).where(eq(merchants.clientId, clientId)).limit(1);
   return row;
 }

@@ -5,7 +5,6 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import * as schema from './schema.ts';
 
@@ -97,9 +96,4 @@ export function toNumber(value: unknown): number {
   const n = typeof value === 'number' ? value : Number(BigInt(String(value)));
   if (!Number.isSafeInteger(n)) throw new Error(`Aggregate out of the safe integer range: ${String(value)}`);
   return n;
-}
-
-/** Round-trip check used by health endpoints and start-up. */
-export async function ping(db: Db): Promise<void> {
-  await db.execute(sql`select 1`);
 }

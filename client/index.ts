@@ -11,7 +11,9 @@ export { createAuthMiddleware, createIdempotencyMiddleware, TOKEN_REFRESH_MARGIN
 export type { AuthMiddlewareOptions, IdempotencyMiddlewareOptions } from './middleware.ts';
 export { withRetries, DEFAULT_RETRY } from './retry.ts';
 export type { FetchLike, RetryOptions } from './retry.ts';
-export type { paths, components, operations } from '../generated/schema.d.ts';
+export { verifyWebhook, WebhookVerificationError, WEBHOOK_TOLERANCE_SECONDS } from './webhooks.ts';
+export type { TillpointEvent, TillpointEventType, WebhookHeaders, WebhookPayload, WebhookVerificationReason } from './webhooks.ts';
+export type { paths, components, operations, webhooks } from '../generated/schema.d.ts';
 
 /** Version of this client, sent in the `User-Agent` header. */
 export const CLIENT_VERSION = '0.1.0';

@@ -267,6 +267,195 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhook-endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List webhook endpoints
+         * @description Returns your webhook endpoints, enabled and disabled, newest first, one page at a time, without their secrets. When `hasMore` is `true`, pass `nextCursor` as `cursor` to get the next page.
+         */
+        get: operations["listWebhookEndpoints"];
+        put?: never;
+        /**
+         * Create a webhook endpoint
+         * @description Registers a URL of yours to receive events as HTTP POST requests, signed per the
+         *     [Standard Webhooks](https://www.standardwebhooks.com/) specification (see the `webhooks`
+         *     section of this reference for each event type and the signature headers). The response
+         *     carries the endpoint's signing `secret` (`whsec_…`): it is shown only here and after a
+         *     rotation, so store it now.
+         *
+         *     - `events` lists the event types to send, or `["*"]` for all of them.
+         *     - A live server accepts only `https://` URLs; a sandbox server also accepts `http://`.
+         *     - Events that happen from now on are delivered; use `redeliverEvent` for older ones.
+         *
+         *     Deliveries are made at least once: answer `2xx` quickly (within 10 seconds) after storing the
+         *     event, ignore an event id you have already processed, and expect events in any order. Any
+         *     other answer, a timeout or a network error is retried for about 3 days; `410 Gone` disables
+         *     the endpoint.
+         *
+         *     Send an `Idempotency-Key`: a retry with the same key and body returns the same endpoint and
+         *     secret instead of registering the URL twice.
+         */
+        post: operations["createWebhookEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{endpointId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve a webhook endpoint
+         * @description Returns a webhook endpoint by id, without its secret: its URL, event filter, description, whether it is disabled (and why), and until when the previous secret still signs deliveries after a rotation. A malformed id is `400`; an id unknown to this merchant, or of a deleted endpoint, is `404`.
+         */
+        get: operations["getWebhookEndpoint"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook endpoint
+         * @description Deletes an endpoint with its secret and its delivery history. Nothing more is sent to it, including retries that were pending; an attempt already in flight may still arrive. The events themselves stay in the event log. Deleting is final; to pause deliveries, disable the endpoint instead. An id unknown to this merchant, or already deleted, is `404`.
+         */
+        delete: operations["deleteWebhookEndpoint"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a webhook endpoint
+         * @description Changes the URL, the event filter or the description of an endpoint, or disables and enables it; fields left out keep their value. A change applies to the events that happen afterwards and to the retries still pending (a new URL receives them). Disabling marks the endpoint's pending deliveries `failed` and stops queueing events for it; enabling it again, also after a `410 Gone`, resumes deliveries for new events (redeliver the ones in between with `redeliverEvent`). The secret does not change: rotate it with `rotateWebhookEndpointSecret`. The same rules as at creation apply to `url` and `events` (`400`).
+         */
+        patch: operations["updateWebhookEndpoint"];
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{endpointId}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate an endpoint's signing secret
+         * @description Generates a new signing secret for the endpoint and returns it, once. During the overlap
+         *     window (`overlapSeconds`, one day by default, at most 7 days) every delivery carries two
+         *     signatures in `webhook-signature`, one with the new secret and one with the previous one, so
+         *     that a receiver still configured with the previous secret keeps accepting deliveries while
+         *     you deploy the new one. After the window only the new secret signs; `previousSecretExpiresAt`
+         *     says when that happens. Rotating again during a window replaces the previous secret with the
+         *     current one: only one previous secret is ever kept.
+         *
+         *     Send an `Idempotency-Key`: if the response is lost, a retry with the same key replays the
+         *     same new secret instead of rotating twice.
+         */
+        post: operations["rotateWebhookEndpointSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{endpointId}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List an endpoint's deliveries
+         * @description Returns the deliveries of events to one endpoint, newest first, each with every attempt: when it was made, the HTTP status the endpoint answered (or the network error), how long it took and when the next retry is due. Use it to see why your endpoint did not receive an event. Filter by `eventId` or by `status` (`failed` lists what needs your attention). When `hasMore` is `true`, pass `nextCursor` as `cursor`, with the same filters, to get the next page.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List events
+         * @description Returns the event log of the merchant, newest first, one page at a time: every event ever emitted, whether or not a webhook endpoint received it. Filter by `type` and by creation time (`createdGte` inclusive, `createdLt` exclusive). When `hasMore` is `true`, pass `nextCursor` as `cursor`, with the same filters, to get the next page. Use it to catch up after your webhook endpoint was down, or instead of webhooks where you cannot receive them.
+         */
+        get: operations["listEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/{eventId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve an event
+         * @description Returns one event by id, exactly as its webhook deliveries carry it: `data.object` is the object as the API returned it when the event happened, not as it is now. Use it to check that an event you received is genuine, or to fetch one you missed. A malformed id is `400`; an id unknown to this merchant is `404`.
+         */
+        get: operations["getEvent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/{eventId}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Redeliver an event
+         * @description Queues a new delivery of an event, due at once, to one endpoint (`endpointId`) or to every
+         *     enabled endpoint subscribed to the event's type. Use it after fixing an endpoint whose
+         *     deliveries `failed`, or to replay an event that happened before the endpoint existed or
+         *     while it was disabled. The delivery carries the same body and the same `webhook-id` (the
+         *     event id) as the first one, so a receiver that already processed the event can ignore it.
+         *     Each new delivery is retried on the usual schedule; follow it with `listWebhookDeliveries`.
+         *
+         *     - The event is unknown to this merchant, or so is `endpointId`: `404`.
+         *     - The named endpoint is disabled or not subscribed to the event's type, or (without
+         *       `endpointId`) no enabled endpoint is: `409 invalid_state`.
+         *
+         *     Send an `Idempotency-Key`: a retry with the same key replays the first answer instead of
+         *     queueing the event again.
+         */
+        post: operations["redeliverEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/sandbox/merchants": {
         parameters: {
             query?: never;
@@ -287,8 +476,272 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/sandbox/clock/advance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Advance the test clock
+         * @description Moves the sandbox server's clock forward by `seconds` (1 second to 30 days), then at once
+         *     runs what the passing time causes: open checkout sessions past `expiresAt` expire (with their
+         *     `checkout.session.expired` events), pending mobile-money payments settle, and webhook retries
+         *     whose time has come are due and sent by the delivery worker right away instead of after their
+         *     real delay. Use it to test expiries and retries in seconds instead of hours.
+         *
+         *     The clock is shared by the whole server, all merchants and every instance on the same
+         *     database: it runs `offsetSeconds` ahead of real time from now on, and advances add up. It
+         *     never goes back. Timestamps in objects and events follow it; the `webhook-timestamp` header
+         *     of deliveries stays real time, so that signature checks keep working. A live server answers
+         *     `404`.
+         *
+         *     Send an `Idempotency-Key`: a retry with the same key replays the first answer instead of
+         *     advancing the clock twice.
+         */
+        post: operations["advanceSandboxClock"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "payment.succeeded": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * payment.succeeded
+         * @description Sent when a payment captured the money: at once for a card that needs no authentication,
+         *     after a passed 3-D Secure challenge, or when the payer approved a mobile-money prompt. This
+         *     is the event to fulfil an order on. For a payment made on a hosted checkout page,
+         *     `checkout.session.completed` follows.
+         *
+         *     Signed per [Standard Webhooks](https://www.standardwebhooks.com/): verify
+         *     `webhook-signature` over the raw body with your endpoint's secret before trusting the body
+         *     (the typed client's `verifyWebhook` does it), and reject a `webhook-timestamp` more than 5
+         *     minutes old. Answer with any `2xx` status within 10 seconds; anything else is retried for
+         *     about 3 days, and `410 Gone` disables the endpoint. The same event may arrive more than once
+         *     (same `webhook-id`) and events may arrive out of order.
+         */
+        post: operations["paymentSucceededWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "payment.failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * payment.failed
+         * @description Sent when a payment failed: the card was declined or had insufficient funds, the mobile-
+         *     money provider reported a failure, or the payer did not pass the 3-D Secure challenge.
+         *     `failureCode` and `failureMessage` say why. No money moved.
+         *
+         *     Signed per [Standard Webhooks](https://www.standardwebhooks.com/): verify
+         *     `webhook-signature` over the raw body with your endpoint's secret before trusting the body
+         *     (the typed client's `verifyWebhook` does it), and reject a `webhook-timestamp` more than 5
+         *     minutes old. Answer with any `2xx` status within 10 seconds; anything else is retried for
+         *     about 3 days, and `410 Gone` disables the endpoint. The same event may arrive more than once
+         *     (same `webhook-id`) and events may arrive out of order.
+         */
+        post: operations["paymentFailedWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "payment.pending": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * payment.pending
+         * @description Sent when a mobile-money payment was created and awaits the payer's approval on their phone.
+         *     `payment.succeeded` or `payment.failed` follows; meanwhile show the payer
+         *     `getPaymentInstructions`.
+         *
+         *     Signed per [Standard Webhooks](https://www.standardwebhooks.com/): verify
+         *     `webhook-signature` over the raw body with your endpoint's secret before trusting the body
+         *     (the typed client's `verifyWebhook` does it), and reject a `webhook-timestamp` more than 5
+         *     minutes old. Answer with any `2xx` status within 10 seconds; anything else is retried for
+         *     about 3 days, and `410 Gone` disables the endpoint. The same event may arrive more than once
+         *     (same `webhook-id`) and events may arrive out of order.
+         */
+        post: operations["paymentPendingWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "payment.requires_action": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * payment.requires_action
+         * @description Sent when a card payment awaits a 3-D Secure challenge: the payer must complete it at
+         *     `nextAction.redirectUrl`. `payment.succeeded` or `payment.failed` follows.
+         *
+         *     Signed per [Standard Webhooks](https://www.standardwebhooks.com/): verify
+         *     `webhook-signature` over the raw body with your endpoint's secret before trusting the body
+         *     (the typed client's `verifyWebhook` does it), and reject a `webhook-timestamp` more than 5
+         *     minutes old. Answer with any `2xx` status within 10 seconds; anything else is retried for
+         *     about 3 days, and `410 Gone` disables the endpoint. The same event may arrive more than once
+         *     (same `webhook-id`) and events may arrive out of order.
+         */
+        post: operations["paymentRequiresActionWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "payment.refunded": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * payment.refunded
+         * @description Sent for every refund of a payment, full or partial. The payment's `status` stays
+         *     `succeeded`; `amountRefunded` is the total refunded so far, so `amount - amountRefunded` is
+         *     what the payer still paid.
+         *
+         *     Signed per [Standard Webhooks](https://www.standardwebhooks.com/): verify
+         *     `webhook-signature` over the raw body with your endpoint's secret before trusting the body
+         *     (the typed client's `verifyWebhook` does it), and reject a `webhook-timestamp` more than 5
+         *     minutes old. Answer with any `2xx` status within 10 seconds; anything else is retried for
+         *     about 3 days, and `410 Gone` disables the endpoint. The same event may arrive more than once
+         *     (same `webhook-id`) and events may arrive out of order.
+         */
+        post: operations["paymentRefundedWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "checkout.session.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * checkout.session.created
+         * @description Sent when a checkout session was created, whether through the API or a store. The session is
+         *     `open`; its `url` is the hosted page to send the customer to.
+         *
+         *     Signed per [Standard Webhooks](https://www.standardwebhooks.com/): verify
+         *     `webhook-signature` over the raw body with your endpoint's secret before trusting the body
+         *     (the typed client's `verifyWebhook` does it), and reject a `webhook-timestamp` more than 5
+         *     minutes old. Answer with any `2xx` status within 10 seconds; anything else is retried for
+         *     about 3 days, and `410 Gone` disables the endpoint. The same event may arrive more than once
+         *     (same `webhook-id`) and events may arrive out of order.
+         */
+        post: operations["checkoutSessionCreatedWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "checkout.session.completed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * checkout.session.completed
+         * @description Sent when the customer paid a checkout session: the session is `complete` and `paymentId`
+         *     names the successful payment (whose `payment.succeeded` event comes just before). Fulfil the
+         *     order here rather than on the redirect to `successUrl`, which the customer may never reach.
+         *
+         *     Signed per [Standard Webhooks](https://www.standardwebhooks.com/): verify
+         *     `webhook-signature` over the raw body with your endpoint's secret before trusting the body
+         *     (the typed client's `verifyWebhook` does it), and reject a `webhook-timestamp` more than 5
+         *     minutes old. Answer with any `2xx` status within 10 seconds; anything else is retried for
+         *     about 3 days, and `410 Gone` disables the endpoint. The same event may arrive more than once
+         *     (same `webhook-id`) and events may arrive out of order.
+         */
+        post: operations["checkoutSessionCompletedWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "checkout.session.expired": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * checkout.session.expired
+         * @description Sent when a checkout session expired without being paid: its `expiresAt` passed, or you
+         *     called `expireCheckoutSession`. Release the stock you held for it.
+         *
+         *     Signed per [Standard Webhooks](https://www.standardwebhooks.com/): verify
+         *     `webhook-signature` over the raw body with your endpoint's secret before trusting the body
+         *     (the typed client's `verifyWebhook` does it), and reject a `webhook-timestamp` more than 5
+         *     minutes old. Answer with any `2xx` status within 10 seconds; anything else is retried for
+         *     about 3 days, and `410 Gone` disables the endpoint. The same event may arrive more than once
+         *     (same `webhook-id`) and events may arrive out of order.
+         */
+        post: operations["checkoutSessionExpiredWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         /** @description An API key and its secret, exchanged for an access token. */
@@ -954,6 +1407,299 @@ export interface components {
             /** @description Funds from payments that have not settled yet, per currency. */
             pending: components["schemas"]["Money"][];
         };
+        /**
+         * @description Identifier of a webhook endpoint (`we_` followed by 24 letters and digits).
+         * @example we_7Kp3Xz9Qm2Wv5Lc8Rt1Nb4Hd
+         */
+        WebhookEndpointId: string;
+        /**
+         * Format: uri
+         * @description Where events are POSTed. A live server requires `https://` and a public host (not `localhost` or a private, loopback or link-local IP address); a sandbox server also accepts `http://` and any host, for instance a tunnel or `http://localhost` during development. Redirects are not followed.
+         * @example https://shop.example.com/webhooks/tillpoint
+         */
+        WebhookUrl: string;
+        /**
+         * @description The event types sent to this endpoint, or `["*"]` for every type, including types added later. `*` cannot be combined with other types.
+         * @example [
+         *       "payment.succeeded",
+         *       "payment.refunded"
+         *     ]
+         */
+        WebhookEventFilter: ("*" | "payment.succeeded" | "payment.failed" | "payment.pending" | "payment.requires_action" | "payment.refunded" | "checkout.session.created" | "checkout.session.completed" | "checkout.session.expired")[];
+        /** @description A URL of yours that receives events as signed HTTP POST requests. The signing secret is never returned here; it is shown once, by `createWebhookEndpoint` and `rotateWebhookEndpointSecret`. */
+        WebhookEndpoint: {
+            id: components["schemas"]["WebhookEndpointId"];
+            url: components["schemas"]["WebhookUrl"];
+            /**
+             * @description Your description of the endpoint, or `null`.
+             * @example Order fulfilment
+             */
+            description: string | null;
+            events: components["schemas"]["WebhookEventFilter"];
+            /**
+             * @description `true` when the endpoint receives nothing: you disabled it, or it answered `410 Gone`. Events that happen while it is disabled are not queued for it.
+             * @example false
+             */
+            disabled: boolean;
+            /**
+             * @description Why the endpoint is disabled: `requested` (you set `disabled: true`) or `gone` (a delivery was answered with `410 Gone`); `null` while it is enabled.
+             * @example null
+             * @enum {string|null}
+             */
+            disabledReason: "requested" | "gone" | null;
+            /**
+             * Format: date-time
+             * @description After a secret rotation, when the previous secret stops signing deliveries (RFC 3339, UTC); until then every delivery carries one signature per secret. `null` when no previous secret is in use.
+             * @example null
+             */
+            previousSecretExpiresAt: string | null;
+            createdAt: components["schemas"]["Timestamp"];
+            /** @description When the endpoint last changed (settings, secret, enabled state). */
+            updatedAt: components["schemas"]["Timestamp"];
+        };
+        /** @description One page of webhook endpoints, newest first. */
+        WebhookEndpointList: {
+            /** @description The endpoints on this page. */
+            data: components["schemas"]["WebhookEndpoint"][];
+            /**
+             * @description Whether more endpoints follow this page.
+             * @example false
+             */
+            hasMore: boolean;
+            /**
+             * @description Pass as `cursor` to get the next page; `null` on the last page.
+             * @example null
+             */
+            nextCursor: string | null;
+        };
+        /** @description A new webhook endpoint. */
+        CreateWebhookEndpointRequest: {
+            url: components["schemas"]["WebhookUrl"];
+            events: components["schemas"]["WebhookEventFilter"];
+            /**
+             * @description What the endpoint is for, shown to you only.
+             * @example Order fulfilment
+             */
+            description?: string;
+        };
+        /**
+         * @description The signing secret of the endpoint: `whsec_` followed by the base64 encoding of 24 random bytes, the format the Standard Webhooks libraries expect. Verify each delivery's `webhook-signature` with it. It is shown only when the endpoint is created and when its secret is rotated: store it then.
+         * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+         */
+        WebhookSecret: string;
+        /** @description A webhook endpoint with its signing secret, returned only by `createWebhookEndpoint` and `rotateWebhookEndpointSecret`. Store `secret` now: it is never shown again. */
+        WebhookEndpointWithSecret: components["schemas"]["WebhookEndpoint"] & {
+            secret: components["schemas"]["WebhookSecret"];
+        };
+        /** @description Confirmation that the webhook endpoint and its delivery history were deleted. */
+        DeletedWebhookEndpoint: {
+            id: components["schemas"]["WebhookEndpointId"];
+            /**
+             * @description Always `true`.
+             * @example true
+             * @enum {boolean}
+             */
+            deleted: true;
+        };
+        /** @description The settings to change; those left out keep their value. Send `description: null` to remove the description. */
+        UpdateWebhookEndpointRequest: {
+            url?: components["schemas"]["WebhookUrl"];
+            events?: components["schemas"]["WebhookEventFilter"];
+            /**
+             * @description What the endpoint is for, or `null` to remove it.
+             * @example Order fulfilment and refunds
+             */
+            description?: string | null;
+            /**
+             * @description `true` stops deliveries to the endpoint: its pending deliveries are marked `failed` and new events are not queued for it. `false` enables it again (also after a `410 Gone`); events that happened in between are not sent, but you can redeliver them.
+             * @example true
+             */
+            disabled?: boolean;
+        };
+        /** @description Options for rotating an endpoint's signing secret. */
+        RotateWebhookSecretRequest: {
+            /**
+             * @description Seconds during which deliveries are signed with both the previous and the new secret, so that you can deploy the new secret without rejecting a delivery (at most 7 days, one day by default). `0` stops using the previous secret at once.
+             * @default 86400
+             * @example 3600
+             */
+            overlapSeconds?: number;
+        };
+        /**
+         * @description Identifier of an event (`evt_` followed by 24 letters and digits). It is also the `webhook-id` header of every delivery of the event, the same on every retry, so use it to ignore duplicates.
+         * @example evt_2Xc8Vn4Kq7Ld1Rm9Tz3Hb6Pw
+         */
+        EventId: string;
+        /**
+         * @description Where a delivery is.
+         *
+         *     | status | meaning |
+         *     |---|---|
+         *     | `pending` | Not answered with a `2xx` yet; `nextAttemptAt` says when the next attempt is due. |
+         *     | `delivered` | The endpoint answered an attempt with a `2xx` status. Final. |
+         *     | `failed` | Every retry failed (about 3 days), the endpoint answered `410 Gone`, or it was disabled. Final; use `redeliverEvent` to try again. |
+         * @example delivered
+         * @enum {string}
+         */
+        WebhookDeliveryStatus: "pending" | "delivered" | "failed";
+        /**
+         * @description Identifier of a webhook delivery (`del_` followed by 24 letters and digits).
+         * @example del_4Tw9Bc2Xn7Kq1Vm5Lz8Hr3Pd
+         */
+        WebhookDeliveryId: string;
+        /**
+         * @description What happened. The object in `data.object` is a `Payment` for `payment.*` events and a
+         *     `CheckoutSession` for `checkout.session.*` events, as the API returned it at that moment.
+         *
+         *     | type | emitted when |
+         *     |---|---|
+         *     | `payment.succeeded` | A payment captured the money (at once, after 3-D Secure, or when mobile money settled). |
+         *     | `payment.failed` | A payment was declined, failed, or its 3-D Secure challenge was not passed. |
+         *     | `payment.pending` | A mobile-money payment awaits the payer's approval on their phone. |
+         *     | `payment.requires_action` | A card payment awaits a 3-D Secure challenge. |
+         *     | `payment.refunded` | A payment was refunded, fully or partly; see `amountRefunded`. |
+         *     | `checkout.session.created` | A checkout session was created. |
+         *     | `checkout.session.completed` | A checkout session was paid; `paymentId` names the payment. |
+         *     | `checkout.session.expired` | A checkout session expired, or you expired it, without being paid. |
+         * @example payment.succeeded
+         * @enum {string}
+         */
+        EventType: "payment.succeeded" | "payment.failed" | "payment.pending" | "payment.requires_action" | "payment.refunded" | "checkout.session.created" | "checkout.session.completed" | "checkout.session.expired";
+        /** @description One HTTP POST of an event to an endpoint, and how the endpoint answered. */
+        WebhookDeliveryAttempt: {
+            /** @description When the request was sent (RFC 3339, UTC). */
+            attemptedAt: components["schemas"]["Timestamp"];
+            /**
+             * @description The HTTP status the endpoint answered, or `null` when no answer came (see `error`).
+             * @example 500
+             */
+            statusCode: number | null;
+            /**
+             * @description Milliseconds from sending the request to the end of the answer (or the failure).
+             * @example 182
+             */
+            latencyMs: number;
+            /**
+             * @description Why the attempt failed, when it did: a non-`2xx` status, a timeout (10 seconds), a refused connection…; `null` for a successful attempt.
+             * @example The endpoint answered 500.
+             */
+            error: string | null;
+            /**
+             * Format: date-time
+             * @description When the failed attempt is retried (RFC 3339, UTC); `null` after success or the last attempt.
+             * @example 2026-11-21T10:15:36.000Z
+             */
+            nextRetryAt: string | null;
+        };
+        /** @description The sending of one event to one endpoint, with every attempt. A delivery is retried until the endpoint answers `2xx`, on an exponential schedule (about 5 s, 30 s, 2 min, 10 min, 30 min, 1 h, 2 h, then every 4 h, with jitter) for about 3 days. */
+        WebhookDelivery: {
+            id: components["schemas"]["WebhookDeliveryId"];
+            endpointId: components["schemas"]["WebhookEndpointId"];
+            eventId: components["schemas"]["EventId"];
+            eventType: components["schemas"]["EventType"];
+            status: components["schemas"]["WebhookDeliveryStatus"];
+            /**
+             * @description How many attempts were made so far.
+             * @example 2
+             */
+            attemptCount: number;
+            /**
+             * Format: date-time
+             * @description When the next attempt is due (RFC 3339, UTC) while `pending`; `null` otherwise.
+             * @example null
+             */
+            nextAttemptAt: string | null;
+            /**
+             * Format: date-time
+             * @description When the endpoint acknowledged the event with a `2xx` (RFC 3339, UTC), or `null`.
+             * @example 2026-11-21T10:15:36.412Z
+             */
+            deliveredAt: string | null;
+            /** @description When the delivery was queued (RFC 3339, UTC). */
+            createdAt: components["schemas"]["Timestamp"];
+            /** @description Every attempt, oldest first. */
+            attempts: components["schemas"]["WebhookDeliveryAttempt"][];
+        };
+        /** @description One page of deliveries, newest first. */
+        WebhookDeliveryList: {
+            /** @description The deliveries on this page. */
+            data: components["schemas"]["WebhookDelivery"][];
+            /**
+             * @description Whether more deliveries match after this page.
+             * @example false
+             */
+            hasMore: boolean;
+            /**
+             * @description Pass as `cursor` to get the next page; `null` on the last page.
+             * @example null
+             */
+            nextCursor: string | null;
+        };
+        /**
+         * Payment event
+         * @description An event about a payment. `data.object` is the payment as `getPayment` returned it when the event happened, including the `metadata` given at creation.
+         */
+        PaymentEvent: {
+            id: components["schemas"]["EventId"];
+            /**
+             * @description What happened to the payment; see `EventType`.
+             * @example payment.succeeded
+             * @enum {string}
+             */
+            type: "payment.succeeded" | "payment.failed" | "payment.pending" | "payment.requires_action" | "payment.refunded";
+            /** @description When the event happened (RFC 3339, UTC). */
+            createdAt: components["schemas"]["Timestamp"];
+            /** @description The object the event is about. */
+            data: {
+                object: components["schemas"]["Payment"];
+            };
+        };
+        /**
+         * Checkout session event
+         * @description An event about a hosted checkout session. `data.object` is the session as `getCheckoutSession` returned it when the event happened, including the `metadata` given at creation.
+         */
+        CheckoutSessionEvent: {
+            id: components["schemas"]["EventId"];
+            /**
+             * @description What happened to the checkout session; see `EventType`.
+             * @example checkout.session.completed
+             * @enum {string}
+             */
+            type: "checkout.session.created" | "checkout.session.completed" | "checkout.session.expired";
+            /** @description When the event happened (RFC 3339, UTC). */
+            createdAt: components["schemas"]["Timestamp"];
+            /** @description The object the event is about. */
+            data: {
+                object: components["schemas"]["CheckoutSession"];
+            };
+        };
+        /** @description Something that happened to one of your objects, such as a payment that succeeded. Events are recorded in the same transaction as the change they describe, kept in the event log (`listEvents`) and sent to every webhook endpoint subscribed to their `type`. The body of a webhook delivery is exactly this object. Tell the kinds apart by `type`. */
+        Event: components["schemas"]["PaymentEvent"] | components["schemas"]["CheckoutSessionEvent"];
+        /** @description One page of events, newest first. */
+        EventList: {
+            /** @description The events on this page. */
+            data: components["schemas"]["Event"][];
+            /**
+             * @description Whether more events match after this page.
+             * @example false
+             */
+            hasMore: boolean;
+            /**
+             * @description Pass as `cursor` to get the next page; `null` on the last page.
+             * @example null
+             */
+            nextCursor: string | null;
+        };
+        /** @description Where to send the event again. Without `endpointId`, to every enabled endpoint of yours subscribed to the event's type. */
+        RedeliverEventRequest: {
+            /** @description Send only to this endpoint. It must be enabled and subscribed to the event's type. */
+            endpointId?: components["schemas"]["WebhookEndpointId"];
+        };
+        /** @description The deliveries queued by a redelivery, one per endpoint, each due now. */
+        QueuedDeliveries: {
+            /** @description The new deliveries, `pending` with no attempt yet. */
+            data: components["schemas"]["WebhookDelivery"][];
+        };
         /** @description Options for a new sandbox merchant. */
         CreateSandboxMerchantRequest: {
             /**
@@ -983,6 +1729,24 @@ export interface components {
              */
             clientId: string;
             createdAt: components["schemas"]["Timestamp"];
+        };
+        /** @description How far to move the sandbox test clock forward. */
+        AdvanceClockRequest: {
+            /**
+             * @description Seconds to add to the test clock, from 1 second to 30 days.
+             * @example 3600
+             */
+            seconds: number;
+        };
+        /** @description The sandbox server's test clock after the change. */
+        SandboxClock: {
+            /** @description The server's current time, real time plus `offsetSeconds` (RFC 3339, UTC). */
+            now: components["schemas"]["Timestamp"];
+            /**
+             * @description How far ahead of real time the test clock runs, in seconds, all advances added up.
+             * @example 3600
+             */
+            offsetSeconds: number;
         };
     };
     responses: {
@@ -1162,6 +1926,54 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description No webhook endpoint with this id exists for the authenticated merchant (or it was deleted). */
+        WebhookEndpointNotFound: {
+            headers: {
+                "X-Request-Id": components["headers"]["RequestId"];
+                "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://docs.tillpoint.dev/problems/not_found",
+                 *       "title": "Not found",
+                 *       "status": 404,
+                 *       "detail": "No webhook endpoint we_7Kp3Xz9Qm2Wv5Lc8Rt1Nb4Hd exists for this merchant.",
+                 *       "instance": "/v1/webhook-endpoints/we_7Kp3Xz9Qm2Wv5Lc8Rt1Nb4Hd",
+                 *       "code": "not_found",
+                 *       "requestId": "req_3Hv6Nq9Tx2Kc5Wm8"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description No event with this id exists for the authenticated merchant. */
+        EventNotFound: {
+            headers: {
+                "X-Request-Id": components["headers"]["RequestId"];
+                "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://docs.tillpoint.dev/problems/not_found",
+                 *       "title": "Not found",
+                 *       "status": 404,
+                 *       "detail": "No event evt_2Xc8Vn4Kq7Ld1Rm9Tz3Hb6Pw exists for this merchant.",
+                 *       "instance": "/v1/events/evt_2Xc8Vn4Kq7Ld1Rm9Tz3Hb6Pw",
+                 *       "code": "not_found",
+                 *       "requestId": "req_9Wd2Lx5Qb8Mn1Tv4"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
     };
     parameters: {
         /**
@@ -1214,6 +2026,51 @@ export interface components {
          * @example pay_3kTq9ZmX2bW7nR4vL8cY1dPa
          */
         PaymentId: components["schemas"]["PaymentId"];
+        /**
+         * @description Identifier of the webhook endpoint (`we_…`).
+         * @example we_7Kp3Xz9Qm2Wv5Lc8Rt1Nb4Hd
+         */
+        EndpointId: components["schemas"]["WebhookEndpointId"];
+        /**
+         * @description Only return deliveries of this event (`evt_…`).
+         * @example evt_2Xc8Vn4Kq7Ld1Rm9Tz3Hb6Pw
+         */
+        EventIdFilter: components["schemas"]["EventId"];
+        /**
+         * @description Only return deliveries in this status.
+         * @example failed
+         */
+        DeliveryStatusFilter: components["schemas"]["WebhookDeliveryStatus"];
+        /**
+         * @description Only return events of this type.
+         * @example payment.succeeded
+         */
+        EventTypeFilter: components["schemas"]["EventType"];
+        /**
+         * @description Identifier of the event (`evt_…`).
+         * @example evt_2Xc8Vn4Kq7Ld1Rm9Tz3Hb6Pw
+         */
+        EventId: components["schemas"]["EventId"];
+        /**
+         * @description The event id (`evt_…`): the same on every retry and redelivery of the event, so use it to ignore an event you have already processed. Part of the signed content.
+         * @example evt_2Xc8Vn4Kq7Ld1Rm9Tz3Hb6Pw
+         */
+        WebhookIdHeader: components["schemas"]["EventId"];
+        /**
+         * @description When this attempt was signed, in Unix seconds (real time, even when the sandbox test clock runs ahead). Part of the signed content; reject deliveries more than 5 minutes away from your clock to stop replays.
+         * @example 1795350936
+         */
+        WebhookTimestampHeader: string;
+        /**
+         * @description Space-separated signatures `v1,<base64>`, each the HMAC-SHA256 of
+         *     `<webhook-id>.<webhook-timestamp>.<raw body>` keyed with the base64-decoded part of an endpoint
+         *     secret after `whsec_` ([Standard Webhooks](https://www.standardwebhooks.com/)). Usually one; two
+         *     during the overlap window after a secret rotation (new secret first, then the previous one).
+         *     Accept the delivery when any signature matches, comparing in constant time, and compute it over
+         *     the raw bytes received: a body parsed and re-serialised no longer matches.
+         * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4= v1,3aFdM2l6Q0mJqGQp1b0Pq7yE4Jg4mK7tJr2sS8wq8kA=
+         */
+        WebhookSignatureHeader: string;
     };
     requestBodies: never;
     headers: {
@@ -1946,6 +2803,659 @@ export interface operations {
             500: components["responses"]["InternalError"];
         };
     };
+    listWebhookEndpoints: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Maximum number of objects to return, from 1 to 100.
+                 * @example 20
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description Opaque cursor from the `nextCursor` of the previous page. Omit it for the first page. Cursors are only valid with the same filters they were issued for.
+                 * @example eyJ0IjoiMjAyNi0xMS0yMVQxMDowMDowMC4wMDBaIiwiaWQiOiJwYXlfMSJ9
+                 */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of webhook endpoints. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "we_2Lm8Qz5Xc1Vb7Nk4Rt9Hs3Pw",
+                     *           "url": "https://shop.example.com/webhooks/all",
+                     *           "description": null,
+                     *           "events": [
+                     *             "*"
+                     *           ],
+                     *           "disabled": true,
+                     *           "disabledReason": "gone",
+                     *           "previousSecretExpiresAt": null,
+                     *           "createdAt": "2026-11-21T10:16:02.000Z",
+                     *           "updatedAt": "2026-11-22T08:03:41.000Z"
+                     *         },
+                     *         {
+                     *           "id": "we_7Kp3Xz9Qm2Wv5Lc8Rt1Nb4Hd",
+                     *           "url": "https://shop.example.com/webhooks/tillpoint",
+                     *           "description": "Order fulfilment",
+                     *           "events": [
+                     *             "payment.succeeded",
+                     *             "payment.refunded"
+                     *           ],
+                     *           "disabled": false,
+                     *           "disabledReason": null,
+                     *           "previousSecretExpiresAt": "2026-11-22T10:15:30.000Z",
+                     *           "createdAt": "2026-11-21T10:15:30.000Z",
+                     *           "updatedAt": "2026-11-21T10:15:30.000Z"
+                     *         }
+                     *       ],
+                     *       "hasMore": false,
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookEndpointList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    createWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A unique key (a UUID v4 is recommended) that makes this request safe to retry. Within 24 hours, a retry with the same key and the same body returns the first response again with `Idempotent-Replayed: true`, without creating anything or moving money a second time. The same key with a different body is rejected with `422 idempotency_key_reused`; a retry sent while the first request is still being processed gets `409 idempotency_request_in_progress`. Keys are scoped to the authenticated merchant (or, on public routes, to the client).
+                 * @example 5f0c2a9e-1d7b-4c8e-9a3f-6b2d8e4f1a70
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhookEndpointRequest"];
+            };
+        };
+        responses: {
+            /** @description The new endpoint, enabled, with its signing secret (shown once). */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointWithSecret"];
+                };
+            };
+            /** @description The request is malformed or has invalid inputs: an unknown event type, `*` combined with other types, a URL that is not absolute or carries a user name, or on a live server an `http://` URL or one naming `localhost` or a private IP address. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Identifier of the webhook endpoint (`we_…`).
+                 * @example we_7Kp3Xz9Qm2Wv5Lc8Rt1Nb4Hd
+                 */
+                endpointId: components["parameters"]["EndpointId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The webhook endpoint. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["WebhookEndpointNotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    deleteWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Identifier of the webhook endpoint (`we_…`).
+                 * @example we_7Kp3Xz9Qm2Wv5Lc8Rt1Nb4Hd
+                 */
+                endpointId: components["parameters"]["EndpointId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint was deleted. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "we_7Kp3Xz9Qm2Wv5Lc8Rt1Nb4Hd",
+                     *       "deleted": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DeletedWebhookEndpoint"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["WebhookEndpointNotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    updateWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Identifier of the webhook endpoint (`we_…`).
+                 * @example we_7Kp3Xz9Qm2Wv5Lc8Rt1Nb4Hd
+                 */
+                endpointId: components["parameters"]["EndpointId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateWebhookEndpointRequest"];
+            };
+        };
+        responses: {
+            /** @description The webhook endpoint after the change. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["WebhookEndpointNotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    rotateWebhookEndpointSecret: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A unique key (a UUID v4 is recommended) that makes this request safe to retry. Within 24 hours, a retry with the same key and the same body returns the first response again with `Idempotent-Replayed: true`, without creating anything or moving money a second time. The same key with a different body is rejected with `422 idempotency_key_reused`; a retry sent while the first request is still being processed gets `409 idempotency_request_in_progress`. Keys are scoped to the authenticated merchant (or, on public routes, to the client).
+                 * @example 5f0c2a9e-1d7b-4c8e-9a3f-6b2d8e4f1a70
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description Identifier of the webhook endpoint (`we_…`).
+                 * @example we_7Kp3Xz9Qm2Wv5Lc8Rt1Nb4Hd
+                 */
+                endpointId: components["parameters"]["EndpointId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RotateWebhookSecretRequest"];
+            };
+        };
+        responses: {
+            /** @description The endpoint with its new secret (shown once). */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointWithSecret"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["WebhookEndpointNotFound"];
+            409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Maximum number of objects to return, from 1 to 100.
+                 * @example 20
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description Opaque cursor from the `nextCursor` of the previous page. Omit it for the first page. Cursors are only valid with the same filters they were issued for.
+                 * @example eyJ0IjoiMjAyNi0xMS0yMVQxMDowMDowMC4wMDBaIiwiaWQiOiJwYXlfMSJ9
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /**
+                 * @description Only return deliveries of this event (`evt_…`).
+                 * @example evt_2Xc8Vn4Kq7Ld1Rm9Tz3Hb6Pw
+                 */
+                eventId?: components["parameters"]["EventIdFilter"];
+                /**
+                 * @description Only return deliveries in this status.
+                 * @example failed
+                 */
+                status?: components["parameters"]["DeliveryStatusFilter"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description Identifier of the webhook endpoint (`we_…`).
+                 * @example we_7Kp3Xz9Qm2Wv5Lc8Rt1Nb4Hd
+                 */
+                endpointId: components["parameters"]["EndpointId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of deliveries with their attempts. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "del_4Tw9Bc2Xn7Kq1Vm5Lz8Hr3Pd",
+                     *           "endpointId": "we_7Kp3Xz9Qm2Wv5Lc8Rt1Nb4Hd",
+                     *           "eventId": "evt_2Xc8Vn4Kq7Ld1Rm9Tz3Hb6Pw",
+                     *           "eventType": "payment.refunded",
+                     *           "status": "pending",
+                     *           "attemptCount": 1,
+                     *           "nextAttemptAt": "2026-11-21T14:03:15.000Z",
+                     *           "deliveredAt": null,
+                     *           "createdAt": "2026-11-21T14:02:44.000Z",
+                     *           "attempts": [
+                     *             {
+                     *               "attemptedAt": "2026-11-21T14:02:45.000Z",
+                     *               "statusCode": null,
+                     *               "latencyMs": 10002,
+                     *               "error": "The endpoint did not answer within 10 seconds.",
+                     *               "nextRetryAt": "2026-11-21T14:03:15.000Z"
+                     *             }
+                     *           ]
+                     *         },
+                     *         {
+                     *           "id": "del_8Jq2Mv6Xr1Nz4Tc9Lb3Kw7Hp",
+                     *           "endpointId": "we_7Kp3Xz9Qm2Wv5Lc8Rt1Nb4Hd",
+                     *           "eventId": "evt_9Qm4Tx7Lb2Kc5Wz8Nv1Rd3Hs",
+                     *           "eventType": "payment.succeeded",
+                     *           "status": "delivered",
+                     *           "attemptCount": 2,
+                     *           "nextAttemptAt": null,
+                     *           "deliveredAt": "2026-11-21T10:15:36.412Z",
+                     *           "createdAt": "2026-11-21T10:15:30.000Z",
+                     *           "attempts": [
+                     *             {
+                     *               "attemptedAt": "2026-11-21T10:15:30.215Z",
+                     *               "statusCode": 500,
+                     *               "latencyMs": 182,
+                     *               "error": "The endpoint answered 500.",
+                     *               "nextRetryAt": "2026-11-21T10:15:35.000Z"
+                     *             },
+                     *             {
+                     *               "attemptedAt": "2026-11-21T10:15:36.301Z",
+                     *               "statusCode": 200,
+                     *               "latencyMs": 111,
+                     *               "error": null,
+                     *               "nextRetryAt": null
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "hasMore": false,
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookDeliveryList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["WebhookEndpointNotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listEvents: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Maximum number of objects to return, from 1 to 100.
+                 * @example 20
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description Opaque cursor from the `nextCursor` of the previous page. Omit it for the first page. Cursors are only valid with the same filters they were issued for.
+                 * @example eyJ0IjoiMjAyNi0xMS0yMVQxMDowMDowMC4wMDBaIiwiaWQiOiJwYXlfMSJ9
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /**
+                 * @description Only return events of this type.
+                 * @example payment.succeeded
+                 */
+                type?: components["parameters"]["EventTypeFilter"];
+                /**
+                 * @description Only return objects created at or after this instant (RFC 3339).
+                 * @example 2026-11-01T00:00:00Z
+                 */
+                createdGte?: components["parameters"]["CreatedGte"];
+                /**
+                 * @description Only return objects created strictly before this instant (RFC 3339).
+                 * @example 2026-12-01T00:00:00Z
+                 */
+                createdLt?: components["parameters"]["CreatedLt"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of events. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "evt_5Rn1Hw8Zp3Cx6Vq9Lm2Kt7Bd",
+                     *           "type": "checkout.session.completed",
+                     *           "createdAt": "2026-11-21T10:18:02.000Z",
+                     *           "data": {
+                     *             "object": {
+                     *               "id": "cs_8Hn2Lq5Wv0Xc3Rt7Yb1Mk4Pz",
+                     *               "status": "complete",
+                     *               "amount": 2500,
+                     *               "currency": "USD",
+                     *               "lineItems": [],
+                     *               "description": "Order ORD-1042",
+                     *               "customerEmail": "amara@example.com",
+                     *               "successUrl": "https://shop.example.com/thanks?session={SESSION_ID}",
+                     *               "cancelUrl": "https://shop.example.com/cart",
+                     *               "url": "http://localhost:3000/checkout/cs_8Hn2Lq5Wv0Xc3Rt7Yb1Mk4Pz",
+                     *               "expiresAt": "2026-11-21T10:45:30.000Z",
+                     *               "createdAt": "2026-11-21T10:15:30.000Z",
+                     *               "completedAt": "2026-11-21T10:18:02.000Z",
+                     *               "paymentId": "pay_mowO1URTNCviFYkg6vbQU7D5",
+                     *               "metadata": {
+                     *                 "orderId": "ORD-1042"
+                     *               }
+                     *             }
+                     *           }
+                     *         },
+                     *         {
+                     *           "id": "evt_9Qm4Tx7Lb2Kc5Wz8Nv1Rd3Hs",
+                     *           "type": "payment.succeeded",
+                     *           "createdAt": "2026-11-21T10:18:02.000Z",
+                     *           "data": {
+                     *             "object": {
+                     *               "id": "pay_mowO1URTNCviFYkg6vbQU7D5",
+                     *               "status": "succeeded",
+                     *               "amount": 2500,
+                     *               "currency": "USD",
+                     *               "amountRefunded": 0,
+                     *               "paymentMethod": {
+                     *                 "type": "card",
+                     *                 "card": {
+                     *                   "brand": "visa",
+                     *                   "last4": "4242",
+                     *                   "expMonth": 12,
+                     *                   "expYear": 2030
+                     *                 }
+                     *               },
+                     *               "description": "Order ORD-1042",
+                     *               "customerEmail": "amara@example.com",
+                     *               "reference": null,
+                     *               "checkoutSessionId": "cs_8Hn2Lq5Wv0Xc3Rt7Yb1Mk4Pz",
+                     *               "failureCode": null,
+                     *               "failureMessage": null,
+                     *               "nextAction": null,
+                     *               "metadata": {
+                     *                 "orderId": "ORD-1042"
+                     *               },
+                     *               "createdAt": "2026-11-21T10:18:01.000Z",
+                     *               "updatedAt": "2026-11-21T10:18:02.000Z"
+                     *             }
+                     *           }
+                     *         }
+                     *       ],
+                     *       "hasMore": true,
+                     *       "nextCursor": "eyJ0IjoiMjAyNi0xMS0yMVQxMDoxODowMi4wMDBaIiwiaSI6ImV2dF85In0"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EventList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Identifier of the event (`evt_…`).
+                 * @example evt_2Xc8Vn4Kq7Ld1Rm9Tz3Hb6Pw
+                 */
+                eventId: components["parameters"]["EventId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Event"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["EventNotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    redeliverEvent: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A unique key (a UUID v4 is recommended) that makes this request safe to retry. Within 24 hours, a retry with the same key and the same body returns the first response again with `Idempotent-Replayed: true`, without creating anything or moving money a second time. The same key with a different body is rejected with `422 idempotency_key_reused`; a retry sent while the first request is still being processed gets `409 idempotency_request_in_progress`. Keys are scoped to the authenticated merchant (or, on public routes, to the client).
+                 * @example 5f0c2a9e-1d7b-4c8e-9a3f-6b2d8e4f1a70
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description Identifier of the event (`evt_…`).
+                 * @example evt_2Xc8Vn4Kq7Ld1Rm9Tz3Hb6Pw
+                 */
+                eventId: components["parameters"]["EventId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RedeliverEventRequest"];
+            };
+        };
+        responses: {
+            /** @description The deliveries queued, one per endpoint, due now. */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "del_1Cz7Hk3Wq9Tn5Xm2Rb8Lv4Pd",
+                     *           "endpointId": "we_7Kp3Xz9Qm2Wv5Lc8Rt1Nb4Hd",
+                     *           "eventId": "evt_2Xc8Vn4Kq7Ld1Rm9Tz3Hb6Pw",
+                     *           "eventType": "payment.refunded",
+                     *           "status": "pending",
+                     *           "attemptCount": 0,
+                     *           "nextAttemptAt": "2026-11-22T09:30:00.000Z",
+                     *           "deliveredAt": null,
+                     *           "createdAt": "2026-11-22T09:30:00.000Z",
+                     *           "attempts": []
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["QueuedDeliveries"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description No event with this id, or no webhook endpoint `endpointId`, exists for the authenticated merchant. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The endpoint is disabled or not subscribed to the event's type, no enabled endpoint is subscribed to it, or a request with the same `Idempotency-Key` is still in progress. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
     createSandboxMerchant: {
         parameters: {
             query?: never;
@@ -2001,6 +3511,878 @@ export interface operations {
             422: components["responses"]["UnprocessableEntity"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+        };
+    };
+    advanceSandboxClock: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A unique key (a UUID v4 is recommended) that makes this request safe to retry. Within 24 hours, a retry with the same key and the same body returns the first response again with `Idempotent-Replayed: true`, without creating anything or moving money a second time. The same key with a different body is rejected with `422 idempotency_key_reused`; a retry sent while the first request is still being processed gets `409 idempotency_request_in_progress`. Keys are scoped to the authenticated merchant (or, on public routes, to the client).
+                 * @example 5f0c2a9e-1d7b-4c8e-9a3f-6b2d8e4f1a70
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AdvanceClockRequest"];
+            };
+        };
+        responses: {
+            /** @description The clock after the change. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SandboxClock"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description The server is in live mode, where sandbox routes do not exist. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://docs.tillpoint.dev/problems/not_found",
+                     *       "title": "Not found",
+                     *       "status": 404,
+                     *       "detail": "No route POST /v1/sandbox/clock/advance.",
+                     *       "instance": "/v1/sandbox/clock/advance",
+                     *       "code": "not_found",
+                     *       "requestId": "req_8Nq3Tc6Wx1Lb4Hz9"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    paymentSucceededWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id (`evt_…`): the same on every retry and redelivery of the event, so use it to ignore an event you have already processed. Part of the signed content.
+                 * @example evt_2Xc8Vn4Kq7Ld1Rm9Tz3Hb6Pw
+                 */
+                "webhook-id": components["parameters"]["WebhookIdHeader"];
+                /**
+                 * @description When this attempt was signed, in Unix seconds (real time, even when the sandbox test clock runs ahead). Part of the signed content; reject deliveries more than 5 minutes away from your clock to stop replays.
+                 * @example 1795350936
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestampHeader"];
+                /**
+                 * @description Space-separated signatures `v1,<base64>`, each the HMAC-SHA256 of
+                 *     `<webhook-id>.<webhook-timestamp>.<raw body>` keyed with the base64-decoded part of an endpoint
+                 *     secret after `whsec_` ([Standard Webhooks](https://www.standardwebhooks.com/)). Usually one; two
+                 *     during the overlap window after a secret rotation (new secret first, then the previous one).
+                 *     Accept the delivery when any signature matches, comparing in constant time, and compute it over
+                 *     the raw bytes received: a body parsed and re-serialised no longer matches.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4= v1,3aFdM2l6Q0mJqGQp1b0Pq7yE4Jg4mK7tJr2sS8wq8kA=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignatureHeader"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The event, as `getEvent` returns it. Verify the signature over these raw bytes before parsing them. */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "evt_9Qm4Tx7Lb2Kc5Wz8Nv1Rd3Hs",
+                 *       "type": "payment.succeeded",
+                 *       "createdAt": "2026-11-21T10:15:30.000Z",
+                 *       "data": {
+                 *         "object": {
+                 *           "id": "pay_3kTq9ZmX2bW7nR4vL8cY1dPa",
+                 *           "status": "succeeded",
+                 *           "amount": 2500,
+                 *           "currency": "USD",
+                 *           "amountRefunded": 0,
+                 *           "paymentMethod": {
+                 *             "type": "card",
+                 *             "card": {
+                 *               "brand": "visa",
+                 *               "last4": "4242",
+                 *               "expMonth": 12,
+                 *               "expYear": 2030
+                 *             }
+                 *           },
+                 *           "description": "Order ORD-1042",
+                 *           "customerEmail": "amara@example.com",
+                 *           "reference": "ORD-1042",
+                 *           "checkoutSessionId": null,
+                 *           "failureCode": null,
+                 *           "failureMessage": null,
+                 *           "nextAction": null,
+                 *           "metadata": {
+                 *             "orderId": "ORD-1042"
+                 *           },
+                 *           "createdAt": "2026-11-21T10:15:30.000Z",
+                 *           "updatedAt": "2026-11-21T10:15:30.000Z"
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["PaymentEvent"];
+            };
+        };
+        responses: {
+            /** @description Any `2xx` status acknowledges the event; the response body is ignored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: Tillpoint disables the endpoint (`disabledReason: gone`) and sends it nothing more until you enable it again with `updateWebhookEndpoint`. Any other status, a timeout or a network error is retried. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Gone",
+                     *       "status": 410
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type. */
+                        type?: string;
+                        /** @description Short summary of the problem. */
+                        title?: string;
+                        /** @description The HTTP status code, `410`. */
+                        status?: number;
+                    };
+                };
+            };
+        };
+    };
+    paymentFailedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id (`evt_…`): the same on every retry and redelivery of the event, so use it to ignore an event you have already processed. Part of the signed content.
+                 * @example evt_2Xc8Vn4Kq7Ld1Rm9Tz3Hb6Pw
+                 */
+                "webhook-id": components["parameters"]["WebhookIdHeader"];
+                /**
+                 * @description When this attempt was signed, in Unix seconds (real time, even when the sandbox test clock runs ahead). Part of the signed content; reject deliveries more than 5 minutes away from your clock to stop replays.
+                 * @example 1795350936
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestampHeader"];
+                /**
+                 * @description Space-separated signatures `v1,<base64>`, each the HMAC-SHA256 of
+                 *     `<webhook-id>.<webhook-timestamp>.<raw body>` keyed with the base64-decoded part of an endpoint
+                 *     secret after `whsec_` ([Standard Webhooks](https://www.standardwebhooks.com/)). Usually one; two
+                 *     during the overlap window after a secret rotation (new secret first, then the previous one).
+                 *     Accept the delivery when any signature matches, comparing in constant time, and compute it over
+                 *     the raw bytes received: a body parsed and re-serialised no longer matches.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4= v1,3aFdM2l6Q0mJqGQp1b0Pq7yE4Jg4mK7tJr2sS8wq8kA=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignatureHeader"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The event, as `getEvent` returns it. Verify the signature over these raw bytes before parsing them. */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "evt_6Lc1Wq8Hn3Zx5Tb2Kv9Md4Rp",
+                 *       "type": "payment.failed",
+                 *       "createdAt": "2026-11-21T10:15:30.000Z",
+                 *       "data": {
+                 *         "object": {
+                 *           "id": "pay_3kTq9ZmX2bW7nR4vL8cY1dPa",
+                 *           "status": "failed",
+                 *           "amount": 2500,
+                 *           "currency": "USD",
+                 *           "amountRefunded": 0,
+                 *           "paymentMethod": {
+                 *             "type": "card",
+                 *             "card": {
+                 *               "brand": "visa",
+                 *               "last4": "4242",
+                 *               "expMonth": 12,
+                 *               "expYear": 2030
+                 *             }
+                 *           },
+                 *           "description": "Order ORD-1042",
+                 *           "customerEmail": "amara@example.com",
+                 *           "reference": "ORD-1042",
+                 *           "checkoutSessionId": null,
+                 *           "failureCode": "card_declined",
+                 *           "failureMessage": "The card issuer declined the payment.",
+                 *           "nextAction": null,
+                 *           "metadata": {
+                 *             "orderId": "ORD-1042"
+                 *           },
+                 *           "createdAt": "2026-11-21T10:15:30.000Z",
+                 *           "updatedAt": "2026-11-21T10:15:30.000Z"
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["PaymentEvent"];
+            };
+        };
+        responses: {
+            /** @description Any `2xx` status acknowledges the event; the response body is ignored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: Tillpoint disables the endpoint (`disabledReason: gone`) and sends it nothing more until you enable it again with `updateWebhookEndpoint`. Any other status, a timeout or a network error is retried. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Gone",
+                     *       "status": 410
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type. */
+                        type?: string;
+                        /** @description Short summary of the problem. */
+                        title?: string;
+                        /** @description The HTTP status code, `410`. */
+                        status?: number;
+                    };
+                };
+            };
+        };
+    };
+    paymentPendingWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id (`evt_…`): the same on every retry and redelivery of the event, so use it to ignore an event you have already processed. Part of the signed content.
+                 * @example evt_2Xc8Vn4Kq7Ld1Rm9Tz3Hb6Pw
+                 */
+                "webhook-id": components["parameters"]["WebhookIdHeader"];
+                /**
+                 * @description When this attempt was signed, in Unix seconds (real time, even when the sandbox test clock runs ahead). Part of the signed content; reject deliveries more than 5 minutes away from your clock to stop replays.
+                 * @example 1795350936
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestampHeader"];
+                /**
+                 * @description Space-separated signatures `v1,<base64>`, each the HMAC-SHA256 of
+                 *     `<webhook-id>.<webhook-timestamp>.<raw body>` keyed with the base64-decoded part of an endpoint
+                 *     secret after `whsec_` ([Standard Webhooks](https://www.standardwebhooks.com/)). Usually one; two
+                 *     during the overlap window after a secret rotation (new secret first, then the previous one).
+                 *     Accept the delivery when any signature matches, comparing in constant time, and compute it over
+                 *     the raw bytes received: a body parsed and re-serialised no longer matches.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4= v1,3aFdM2l6Q0mJqGQp1b0Pq7yE4Jg4mK7tJr2sS8wq8kA=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignatureHeader"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The event, as `getEvent` returns it. Verify the signature over these raw bytes before parsing them. */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "evt_3Vx7Nb2Qk9Lm4Hc8Tw1Zr5Dp",
+                 *       "type": "payment.pending",
+                 *       "createdAt": "2026-11-21T10:17:40.000Z",
+                 *       "data": {
+                 *         "object": {
+                 *           "id": "pay_3kTq9ZmX2bW7nR4vL8cY1dPa",
+                 *           "status": "pending",
+                 *           "amount": 50000,
+                 *           "currency": "UGX",
+                 *           "amountRefunded": 0,
+                 *           "paymentMethod": {
+                 *             "type": "mobile_money",
+                 *             "mobileMoney": {
+                 *               "provider": "mtn",
+                 *               "phoneNumber": "+256700000003"
+                 *             }
+                 *           },
+                 *           "description": "Order ORD-1042",
+                 *           "customerEmail": "amara@example.com",
+                 *           "reference": "ORD-1042",
+                 *           "checkoutSessionId": null,
+                 *           "failureCode": null,
+                 *           "failureMessage": null,
+                 *           "nextAction": null,
+                 *           "metadata": {
+                 *             "orderId": "ORD-1042"
+                 *           },
+                 *           "createdAt": "2026-11-21T10:15:30.000Z",
+                 *           "updatedAt": "2026-11-21T10:17:40.000Z"
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["PaymentEvent"];
+            };
+        };
+        responses: {
+            /** @description Any `2xx` status acknowledges the event; the response body is ignored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: Tillpoint disables the endpoint (`disabledReason: gone`) and sends it nothing more until you enable it again with `updateWebhookEndpoint`. Any other status, a timeout or a network error is retried. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Gone",
+                     *       "status": 410
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type. */
+                        type?: string;
+                        /** @description Short summary of the problem. */
+                        title?: string;
+                        /** @description The HTTP status code, `410`. */
+                        status?: number;
+                    };
+                };
+            };
+        };
+    };
+    paymentRequiresActionWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id (`evt_…`): the same on every retry and redelivery of the event, so use it to ignore an event you have already processed. Part of the signed content.
+                 * @example evt_2Xc8Vn4Kq7Ld1Rm9Tz3Hb6Pw
+                 */
+                "webhook-id": components["parameters"]["WebhookIdHeader"];
+                /**
+                 * @description When this attempt was signed, in Unix seconds (real time, even when the sandbox test clock runs ahead). Part of the signed content; reject deliveries more than 5 minutes away from your clock to stop replays.
+                 * @example 1795350936
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestampHeader"];
+                /**
+                 * @description Space-separated signatures `v1,<base64>`, each the HMAC-SHA256 of
+                 *     `<webhook-id>.<webhook-timestamp>.<raw body>` keyed with the base64-decoded part of an endpoint
+                 *     secret after `whsec_` ([Standard Webhooks](https://www.standardwebhooks.com/)). Usually one; two
+                 *     during the overlap window after a secret rotation (new secret first, then the previous one).
+                 *     Accept the delivery when any signature matches, comparing in constant time, and compute it over
+                 *     the raw bytes received: a body parsed and re-serialised no longer matches.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4= v1,3aFdM2l6Q0mJqGQp1b0Pq7yE4Jg4mK7tJr2sS8wq8kA=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignatureHeader"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The event, as `getEvent` returns it. Verify the signature over these raw bytes before parsing them. */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "evt_8Rk2Td5Wm1Xq7Bn4Lz9Hc3Vp",
+                 *       "type": "payment.requires_action",
+                 *       "createdAt": "2026-11-21T10:15:30.000Z",
+                 *       "data": {
+                 *         "object": {
+                 *           "id": "pay_3kTq9ZmX2bW7nR4vL8cY1dPa",
+                 *           "status": "requires_action",
+                 *           "amount": 2500,
+                 *           "currency": "USD",
+                 *           "amountRefunded": 0,
+                 *           "paymentMethod": {
+                 *             "type": "card",
+                 *             "card": {
+                 *               "brand": "visa",
+                 *               "last4": "3184",
+                 *               "expMonth": 12,
+                 *               "expYear": 2030
+                 *             }
+                 *           },
+                 *           "description": "Order ORD-1042",
+                 *           "customerEmail": "amara@example.com",
+                 *           "reference": "ORD-1042",
+                 *           "checkoutSessionId": null,
+                 *           "failureCode": null,
+                 *           "failureMessage": null,
+                 *           "nextAction": {
+                 *             "type": "three_d_secure_redirect",
+                 *             "redirectUrl": "http://localhost:3000/authenticate/pay_3kTq9ZmX2bW7nR4vL8cY1dPa"
+                 *           },
+                 *           "metadata": {
+                 *             "orderId": "ORD-1042"
+                 *           },
+                 *           "createdAt": "2026-11-21T10:15:30.000Z",
+                 *           "updatedAt": "2026-11-21T10:15:30.000Z"
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["PaymentEvent"];
+            };
+        };
+        responses: {
+            /** @description Any `2xx` status acknowledges the event; the response body is ignored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: Tillpoint disables the endpoint (`disabledReason: gone`) and sends it nothing more until you enable it again with `updateWebhookEndpoint`. Any other status, a timeout or a network error is retried. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Gone",
+                     *       "status": 410
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type. */
+                        type?: string;
+                        /** @description Short summary of the problem. */
+                        title?: string;
+                        /** @description The HTTP status code, `410`. */
+                        status?: number;
+                    };
+                };
+            };
+        };
+    };
+    paymentRefundedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id (`evt_…`): the same on every retry and redelivery of the event, so use it to ignore an event you have already processed. Part of the signed content.
+                 * @example evt_2Xc8Vn4Kq7Ld1Rm9Tz3Hb6Pw
+                 */
+                "webhook-id": components["parameters"]["WebhookIdHeader"];
+                /**
+                 * @description When this attempt was signed, in Unix seconds (real time, even when the sandbox test clock runs ahead). Part of the signed content; reject deliveries more than 5 minutes away from your clock to stop replays.
+                 * @example 1795350936
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestampHeader"];
+                /**
+                 * @description Space-separated signatures `v1,<base64>`, each the HMAC-SHA256 of
+                 *     `<webhook-id>.<webhook-timestamp>.<raw body>` keyed with the base64-decoded part of an endpoint
+                 *     secret after `whsec_` ([Standard Webhooks](https://www.standardwebhooks.com/)). Usually one; two
+                 *     during the overlap window after a secret rotation (new secret first, then the previous one).
+                 *     Accept the delivery when any signature matches, comparing in constant time, and compute it over
+                 *     the raw bytes received: a body parsed and re-serialised no longer matches.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4= v1,3aFdM2l6Q0mJqGQp1b0Pq7yE4Jg4mK7tJr2sS8wq8kA=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignatureHeader"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The event, as `getEvent` returns it. Verify the signature over these raw bytes before parsing them. */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "evt_2Xc8Vn4Kq7Ld1Rm9Tz3Hb6Pw",
+                 *       "type": "payment.refunded",
+                 *       "createdAt": "2026-11-21T14:02:44.000Z",
+                 *       "data": {
+                 *         "object": {
+                 *           "id": "pay_3kTq9ZmX2bW7nR4vL8cY1dPa",
+                 *           "status": "succeeded",
+                 *           "amount": 2500,
+                 *           "currency": "USD",
+                 *           "amountRefunded": 1000,
+                 *           "paymentMethod": {
+                 *             "type": "card",
+                 *             "card": {
+                 *               "brand": "visa",
+                 *               "last4": "4242",
+                 *               "expMonth": 12,
+                 *               "expYear": 2030
+                 *             }
+                 *           },
+                 *           "description": "Order ORD-1042",
+                 *           "customerEmail": "amara@example.com",
+                 *           "reference": "ORD-1042",
+                 *           "checkoutSessionId": null,
+                 *           "failureCode": null,
+                 *           "failureMessage": null,
+                 *           "nextAction": null,
+                 *           "metadata": {
+                 *             "orderId": "ORD-1042"
+                 *           },
+                 *           "createdAt": "2026-11-21T10:15:30.000Z",
+                 *           "updatedAt": "2026-11-21T14:02:44.000Z"
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["PaymentEvent"];
+            };
+        };
+        responses: {
+            /** @description Any `2xx` status acknowledges the event; the response body is ignored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: Tillpoint disables the endpoint (`disabledReason: gone`) and sends it nothing more until you enable it again with `updateWebhookEndpoint`. Any other status, a timeout or a network error is retried. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Gone",
+                     *       "status": 410
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type. */
+                        type?: string;
+                        /** @description Short summary of the problem. */
+                        title?: string;
+                        /** @description The HTTP status code, `410`. */
+                        status?: number;
+                    };
+                };
+            };
+        };
+    };
+    checkoutSessionCreatedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id (`evt_…`): the same on every retry and redelivery of the event, so use it to ignore an event you have already processed. Part of the signed content.
+                 * @example evt_2Xc8Vn4Kq7Ld1Rm9Tz3Hb6Pw
+                 */
+                "webhook-id": components["parameters"]["WebhookIdHeader"];
+                /**
+                 * @description When this attempt was signed, in Unix seconds (real time, even when the sandbox test clock runs ahead). Part of the signed content; reject deliveries more than 5 minutes away from your clock to stop replays.
+                 * @example 1795350936
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestampHeader"];
+                /**
+                 * @description Space-separated signatures `v1,<base64>`, each the HMAC-SHA256 of
+                 *     `<webhook-id>.<webhook-timestamp>.<raw body>` keyed with the base64-decoded part of an endpoint
+                 *     secret after `whsec_` ([Standard Webhooks](https://www.standardwebhooks.com/)). Usually one; two
+                 *     during the overlap window after a secret rotation (new secret first, then the previous one).
+                 *     Accept the delivery when any signature matches, comparing in constant time, and compute it over
+                 *     the raw bytes received: a body parsed and re-serialised no longer matches.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4= v1,3aFdM2l6Q0mJqGQp1b0Pq7yE4Jg4mK7tJr2sS8wq8kA=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignatureHeader"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The event, as `getEvent` returns it. Verify the signature over these raw bytes before parsing them. */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "evt_7Hp4Cz1Xn8Vb3Kq6Wm2Lt9Rd",
+                 *       "type": "checkout.session.created",
+                 *       "createdAt": "2026-11-21T10:15:30.000Z",
+                 *       "data": {
+                 *         "object": {
+                 *           "id": "cs_8Hn2Lq5Wv0Xc3Rt7Yb1Mk4Pz",
+                 *           "status": "open",
+                 *           "amount": 2500,
+                 *           "currency": "USD",
+                 *           "lineItems": [],
+                 *           "description": "Order ORD-1042",
+                 *           "customerEmail": "amara@example.com",
+                 *           "successUrl": "https://shop.example.com/thanks?session={SESSION_ID}",
+                 *           "cancelUrl": "https://shop.example.com/cart",
+                 *           "url": "http://localhost:3000/checkout/cs_8Hn2Lq5Wv0Xc3Rt7Yb1Mk4Pz",
+                 *           "expiresAt": "2026-11-21T10:45:30.000Z",
+                 *           "createdAt": "2026-11-21T10:15:30.000Z",
+                 *           "completedAt": null,
+                 *           "paymentId": null,
+                 *           "metadata": {
+                 *             "orderId": "ORD-1042"
+                 *           }
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["CheckoutSessionEvent"];
+            };
+        };
+        responses: {
+            /** @description Any `2xx` status acknowledges the event; the response body is ignored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: Tillpoint disables the endpoint (`disabledReason: gone`) and sends it nothing more until you enable it again with `updateWebhookEndpoint`. Any other status, a timeout or a network error is retried. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Gone",
+                     *       "status": 410
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type. */
+                        type?: string;
+                        /** @description Short summary of the problem. */
+                        title?: string;
+                        /** @description The HTTP status code, `410`. */
+                        status?: number;
+                    };
+                };
+            };
+        };
+    };
+    checkoutSessionCompletedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id (`evt_…`): the same on every retry and redelivery of the event, so use it to ignore an event you have already processed. Part of the signed content.
+                 * @example evt_2Xc8Vn4Kq7Ld1Rm9Tz3Hb6Pw
+                 */
+                "webhook-id": components["parameters"]["WebhookIdHeader"];
+                /**
+                 * @description When this attempt was signed, in Unix seconds (real time, even when the sandbox test clock runs ahead). Part of the signed content; reject deliveries more than 5 minutes away from your clock to stop replays.
+                 * @example 1795350936
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestampHeader"];
+                /**
+                 * @description Space-separated signatures `v1,<base64>`, each the HMAC-SHA256 of
+                 *     `<webhook-id>.<webhook-timestamp>.<raw body>` keyed with the base64-decoded part of an endpoint
+                 *     secret after `whsec_` ([Standard Webhooks](https://www.standardwebhooks.com/)). Usually one; two
+                 *     during the overlap window after a secret rotation (new secret first, then the previous one).
+                 *     Accept the delivery when any signature matches, comparing in constant time, and compute it over
+                 *     the raw bytes received: a body parsed and re-serialised no longer matches.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4= v1,3aFdM2l6Q0mJqGQp1b0Pq7yE4Jg4mK7tJr2sS8wq8kA=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignatureHeader"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The event, as `getEvent` returns it. Verify the signature over these raw bytes before parsing them. */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "evt_5Rn1Hw8Zp3Cx6Vq9Lm2Kt7Bd",
+                 *       "type": "checkout.session.completed",
+                 *       "createdAt": "2026-11-21T10:18:02.000Z",
+                 *       "data": {
+                 *         "object": {
+                 *           "id": "cs_8Hn2Lq5Wv0Xc3Rt7Yb1Mk4Pz",
+                 *           "status": "complete",
+                 *           "amount": 2500,
+                 *           "currency": "USD",
+                 *           "lineItems": [],
+                 *           "description": "Order ORD-1042",
+                 *           "customerEmail": "amara@example.com",
+                 *           "successUrl": "https://shop.example.com/thanks?session={SESSION_ID}",
+                 *           "cancelUrl": "https://shop.example.com/cart",
+                 *           "url": "http://localhost:3000/checkout/cs_8Hn2Lq5Wv0Xc3Rt7Yb1Mk4Pz",
+                 *           "expiresAt": "2026-11-21T10:45:30.000Z",
+                 *           "createdAt": "2026-11-21T10:15:30.000Z",
+                 *           "completedAt": "2026-11-21T10:18:02.000Z",
+                 *           "paymentId": "pay_mowO1URTNCviFYkg6vbQU7D5",
+                 *           "metadata": {
+                 *             "orderId": "ORD-1042"
+                 *           }
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["CheckoutSessionEvent"];
+            };
+        };
+        responses: {
+            /** @description Any `2xx` status acknowledges the event; the response body is ignored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: Tillpoint disables the endpoint (`disabledReason: gone`) and sends it nothing more until you enable it again with `updateWebhookEndpoint`. Any other status, a timeout or a network error is retried. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Gone",
+                     *       "status": 410
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type. */
+                        type?: string;
+                        /** @description Short summary of the problem. */
+                        title?: string;
+                        /** @description The HTTP status code, `410`. */
+                        status?: number;
+                    };
+                };
+            };
+        };
+    };
+    checkoutSessionExpiredWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id (`evt_…`): the same on every retry and redelivery of the event, so use it to ignore an event you have already processed. Part of the signed content.
+                 * @example evt_2Xc8Vn4Kq7Ld1Rm9Tz3Hb6Pw
+                 */
+                "webhook-id": components["parameters"]["WebhookIdHeader"];
+                /**
+                 * @description When this attempt was signed, in Unix seconds (real time, even when the sandbox test clock runs ahead). Part of the signed content; reject deliveries more than 5 minutes away from your clock to stop replays.
+                 * @example 1795350936
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestampHeader"];
+                /**
+                 * @description Space-separated signatures `v1,<base64>`, each the HMAC-SHA256 of
+                 *     `<webhook-id>.<webhook-timestamp>.<raw body>` keyed with the base64-decoded part of an endpoint
+                 *     secret after `whsec_` ([Standard Webhooks](https://www.standardwebhooks.com/)). Usually one; two
+                 *     during the overlap window after a secret rotation (new secret first, then the previous one).
+                 *     Accept the delivery when any signature matches, comparing in constant time, and compute it over
+                 *     the raw bytes received: a body parsed and re-serialised no longer matches.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4= v1,3aFdM2l6Q0mJqGQp1b0Pq7yE4Jg4mK7tJr2sS8wq8kA=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignatureHeader"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The event, as `getEvent` returns it. Verify the signature over these raw bytes before parsing them. */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "evt_4Bm9Xk2Qw6Tn1Hz8Lc5Vr3Pd",
+                 *       "type": "checkout.session.expired",
+                 *       "createdAt": "2026-11-21T10:45:30.000Z",
+                 *       "data": {
+                 *         "object": {
+                 *           "id": "cs_8Hn2Lq5Wv0Xc3Rt7Yb1Mk4Pz",
+                 *           "status": "expired",
+                 *           "amount": 2500,
+                 *           "currency": "USD",
+                 *           "lineItems": [],
+                 *           "description": "Order ORD-1042",
+                 *           "customerEmail": "amara@example.com",
+                 *           "successUrl": "https://shop.example.com/thanks?session={SESSION_ID}",
+                 *           "cancelUrl": "https://shop.example.com/cart",
+                 *           "url": "http://localhost:3000/checkout/cs_8Hn2Lq5Wv0Xc3Rt7Yb1Mk4Pz",
+                 *           "expiresAt": "2026-11-21T10:45:30.000Z",
+                 *           "createdAt": "2026-11-21T10:15:30.000Z",
+                 *           "completedAt": null,
+                 *           "paymentId": null,
+                 *           "metadata": {
+                 *             "orderId": "ORD-1042"
+                 *           }
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["CheckoutSessionEvent"];
+            };
+        };
+        responses: {
+            /** @description Any `2xx` status acknowledges the event; the response body is ignored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: Tillpoint disables the endpoint (`disabledReason: gone`) and sends it nothing more until you enable it again with `updateWebhookEndpoint`. Any other status, a timeout or a network error is retried. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Gone",
+                     *       "status": 410
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type. */
+                        type?: string;
+                        /** @description Short summary of the problem. */
+                        title?: string;
+                        /** @description The HTTP status code, `410`. */
+                        status?: number;
+                    };
+                };
+            };
         };
     };
 }

@@ -23,6 +23,8 @@ import { paymentsHandlers } from './payments/handlers.ts';
 import { authenticationPages } from './payments/pages.ts';
 import { sandboxHandlers } from './sandbox/handlers.ts';
 import { DOCS_PATH } from './docs.ts';
+import { eventsHandlers } from './events/handlers.ts';
+import { webhooksHandlers } from './webhooks/handlers.ts';
 
 /** Every operation of the contract mapped to its handler; a missing one does not compile. */
 export const handlers: OperationHandlers = {
@@ -30,6 +32,8 @@ export const handlers: OperationHandlers = {
   ...checkoutSessionsHandlers,
   ...paymentsHandlers,
   ...sandboxHandlers,
+  ...webhooksHandlers,
+  ...eventsHandlers,
 };
 
 /** Builds the application around its dependencies (database, clock, config, logger). */

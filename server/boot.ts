@@ -1,6 +1,7 @@
 /**
- * Starting and stopping a server: database → migrations → signing secret → app → listen →
- * background sweeper. Shared by `npm start` (main.ts), the tests and the benchmark.
+ * Starting and stopping a server: database → migrations → signing secret → clock → app → listen
+ * → background sweeper and webhook delivery worker. Shared by `npm start` (main.ts), the tests
+ * and the benchmark.
  */
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -8,11 +9,12 @@ import type { Server } from 'node:http';
 import { eq } from 'drizzle-orm';
 import pino, { type Logger } from 'pino';
 import { createApp } from './app.ts';
-import { expireDueSessions } from './checkout-sessions/service.ts';
 import { openDatabase, type Database, type DatabaseOptions, type Db } from './db/index.ts';
 import { settings } from './db/schema.ts';
-import type { AppConfig, AppDeps } from './deps.ts';
-import { settleDuePayments } from './payments/service.ts';
+import type { AppConfig, AppDeps, WebhookSettings } from './deps.ts';
+import { createServerClock, refreshClockOffset } from './sandbox/clock.ts';
+import { runSweeps } from './sandbox/service.ts';
+import { startWebhookWorker } from './webhooks/worker.ts';
 
 /** Options of {@link startServer}; everything has a default suitable for tests. */
 export interface StartOptions extends DatabaseOptions {
@@ -24,10 +26,27 @@ export interface StartOptions extends DatabaseOptions {
   rateLimitAuthenticated?: number;
   rateLimitPublic?: number;
   log?: Logger;
-  /** Clock for services; defaults to the system clock. */
+  /**
+   * Base clock for services; defaults to the system clock. On a sandbox server the test clock
+   * offset (advanceSandboxClock) applies on top of it.
+   */
   now?: () => Date;
-  /** Milliseconds between background sweeps (settlements, expiries); 0 disables. Default 1000. */
+  /**
+   * Milliseconds between background sweeps (settlements, expiries, and the refresh of the
+   * sandbox clock offset from the database); 0 disables. Default 1000.
+   */
   sweepIntervalMs?: number;
+  /**
+   * Milliseconds between polls of the webhook delivery worker; 0 disables it (tests then drive
+   * deliveries with `deliverDueWebhooks(deps)`). Default 1000.
+   */
+  webhookWorkerIntervalMs?: number;
+  /** Milliseconds an endpoint has to answer a webhook delivery attempt. Default 10 000. */
+  webhookTimeoutMs?: number;
+  /** Lease of a claimed delivery in milliseconds (see {@link WebhookSettings}). Default timeout + 30 000. */
+  webhookLeaseMs?: number;
+  /** Other webhook delivery settings (batch size, concurrency). */
+  webhooks?: Partial<WebhookSettings>;
 }
 
 /** A running server. */
@@ -60,8 +79,17 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     jwtSecret: await signingSecret(database.db, options.jwtSecret),
     rateLimitAuthenticated: options.rateLimitAuthenticated ?? 100,
     rateLimitPublic: options.rateLimitPublic ?? 300,
+    webhooks: {
+      ...options.webhooks,
+      ...(options.webhookTimeoutMs !== undefined ? { timeoutMs: options.webhookTimeoutMs } : {}),
+      ...(options.webhookLeaseMs !== undefined ? { leaseMs: options.webhookLeaseMs } : {}),
+    },
   };
-  const deps: AppDeps = { db: database.db, config, log, now: options.now ?? (() => new Date()) };
+  const base = options.now ?? (() => new Date());
+  const clock = createServerClock(base);
+  const sandbox = config.mode === 'sandbox';
+  if (sandbox) await refreshClockOffset(database.db, clock);
+  const deps: AppDeps = { db: database.db, config, log, now: sandbox ? clock.now : base, clock };
   const app = createApp(deps);
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve(s));
@@ -71,16 +99,21 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const url = `http://${options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1'}:${port}`;
   config.publicBaseUrl = options.publicBaseUrl ?? url.replace('127.0.0.1', 'localhost');
 
-  let sweeping = false;
+  const workerInterval = options.webhookWorkerIntervalMs ?? 1000;
+  const worker = workerInterval > 0 ? startWebhookWorker(deps, workerInterval) : undefined;
+  if (worker) deps.wakeWebhookWorker = worker.wake;
+
+  let sweeping: Promise<unknown> | undefined;
   const interval = options.sweepIntervalMs ?? 1000;
   const timer =
     interval > 0
       ? setInterval(() => {
           if (sweeping) return;
-          sweeping = true;
-          Promise.all([settleDuePayments(deps), expireDueSessions(deps)])
+          // Another instance may have advanced the shared sandbox clock.
+          sweeping = (sandbox ? refreshClockOffset(deps.db, clock) : Promise.resolve())
+            .then(() => runSweeps(deps))
             .catch((err) => log.error({ err }, 'background sweep failed'))
-            .finally(() => (sweeping = false));
+            .finally(() => (sweeping = undefined));
         }, interval)
       : undefined;
   timer?.unref();
@@ -92,6 +125,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     server,
     close: async () => {
       if (timer) clearInterval(timer);
+      await Promise.all([worker?.stop(), sweeping]);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await database.close();

@@ -6,6 +6,7 @@
  */
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
+import { findUnstorableText } from '../http/text.ts';
 import { ProblemError, problemBody, type FieldError, type Problem, type ProblemCode } from './problem.ts';
 
 interface ValidatorError {
@@ -48,9 +49,30 @@ const STATUS_CODES: Record<number, ProblemCode> = {
   415: 'unsupported_media_type',
 };
 
+/**
+ * PostgreSQL SQLSTATEs of text it cannot store: U+0000 in `text` (22021) or in `jsonb` (22P05).
+ * They are raised by the statement writing the input, so the transaction rolled back and nothing
+ * was written: the request, not the server, is at fault.
+ */
+const UNSTORABLE_TEXT_CODES = new Set(['22021', '22P05']);
+
+/** The SQLSTATE of a database error, looking through wrapping errors (`cause`). */
+export function sqlState(err: unknown): string | undefined {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) return e.code;
+  }
+  return undefined;
+}
+
 function toProblem(err: unknown, req: Request, requestId: string, log: Logger): Problem {
   const instance = req.path;
   if (err instanceof ProblemError) return err.toProblem(instance, requestId);
+  const state = sqlState(err);
+  if (state && UNSTORABLE_TEXT_CODES.has(state)) {
+    // Safety net for routes that do not check their input with assertStorableText (server/http/text.ts).
+    const field = findUnstorableText(req.body) ?? { pointer: '', detail: 'must not contain U+0000' };
+    return problemBody('invalid_request', `Invalid ${field.pointer ? `body${field.pointer}` : 'body'}: ${field.detail}.`, instance, requestId, [field]);
+  }
   const e = (err ?? {}) as ValidatorError;
   if (e.type === 'entity.parse.failed') {
     return problemBody('malformed_json', 'The request body could not be parsed as JSON.', instance, requestId, [{ pointer: '', detail: 'invalid JSON' }]);

@@ -1,12 +1,16 @@
 /**
  * Events: every state change records one `evt_…` row in the same transaction as the change. The
- * table is the outbox from which webhook deliveries are made.
+ * table is the outbox from which webhook deliveries are made: in that same transaction,
+ * {@link recordEvent} also queues one delivery per enabled webhook endpoint of the merchant whose
+ * filter selects the event's type (fan-out), so an event is delivered if and only if the change
+ * that caused it committed.
  */
 import type { Tx } from '../db/index.ts';
 import { events } from '../db/schema.ts';
 import { newId } from '../ids.ts';
+import { enabledEndpoints, insertDeliveries, subscribes } from '../webhooks/repository.ts';
 
-/** Event types emitted today. */
+/** Event types emitted today (the contract's `EventType`). */
 export type EventType =
   | 'payment.succeeded'
   | 'payment.failed'
@@ -17,9 +21,40 @@ export type EventType =
   | 'checkout.session.completed'
   | 'checkout.session.expired';
 
-/** Records an event carrying a snapshot of the object (as the API returns it). */
+/** Every event type, in the contract's order. */
+export const EVENT_TYPES: readonly EventType[] = [
+  'payment.succeeded',
+  'payment.failed',
+  'payment.pending',
+  'payment.requires_action',
+  'payment.refunded',
+  'checkout.session.created',
+  'checkout.session.completed',
+  'checkout.session.expired',
+];
+
+/**
+ * Records an event carrying a snapshot of the object (as the API returns it) and queues its
+ * webhook deliveries, due at `at`, inside the caller's transaction.
+ * @param at When the change happened (server clock); the event's `createdAt`.
+ * @returns the event id (`evt_…`).
+ */
 export async function recordEvent(tx: Tx, merchantId: string, type: EventType, object: object, at: Date): Promise<string> {
   const id = newId('evt');
-  await tx.insert(events).values({ id, merchantId, type, data: { object }, createdAt: at });
+  await tx.insert(events).values({ id, merchantId, type, data: { object: object as Record<string, unknown> }, createdAt: at });
+  const endpoints = (await enabledEndpoints(tx, merchantId)).filter((e) => subscribes(e.events, type));
+  await insertDeliveries(
+    tx,
+    endpoints.map((endpoint) => ({
+      id: newId('del'),
+      merchantId,
+      endpointId: endpoint.id,
+      eventId: id,
+      eventType: type,
+      status: 'pending' as const,
+      nextAttemptAt: at,
+      createdAt: at,
+    })),
+  );
   return id;
 }

@@ -5,12 +5,15 @@
  * error.
  */
 import type { Logger } from 'pino';
-import type { operations } from '../../generated/schema.d.ts';
+import type { operations, webhooks } from '../../generated/schema.d.ts';
 import type { AppDeps } from '../deps.ts';
 import type { AuthContext } from '../auth/authenticate.ts';
 
-/** Every `operationId` in the contract. */
-export type OperationId = keyof operations;
+/** The operations of the contract's top-level `webhooks:` section: requests Tillpoint sends, not serves. */
+type WebhookOperation = { [W in keyof webhooks]: NonNullable<webhooks[W]['post']> }[keyof webhooks];
+
+/** Every `operationId` of the contract's `paths` (the webhook operations are not served). */
+export type OperationId = { [K in keyof operations]: operations[K] extends WebhookOperation ? never : K }[keyof operations];
 
 type JsonOf<T> = T extends { content: { 'application/json': infer B } } ? B : never;
 type Responses<K extends OperationId> = operations[K]['responses'];

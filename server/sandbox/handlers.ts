@@ -4,10 +4,16 @@
  */
 import { createMerchant } from '../auth/service.ts';
 import type { OperationHandlers } from '../http/operations.ts';
+import { advanceClock } from './service.ts';
 
-export const sandboxHandlers: Pick<OperationHandlers, 'createSandboxMerchant'> = {
+export const sandboxHandlers: Pick<OperationHandlers, 'createSandboxMerchant' | 'advanceSandboxClock'> = {
   async createSandboxMerchant({ body, deps }) {
     const merchant = await createMerchant(deps, body?.name ?? 'Sandbox merchant');
     return { status: 201, body: { ...merchant, createdAt: merchant.createdAt.toISOString() } };
+  },
+
+  async advanceSandboxClock({ body, deps }) {
+    const clock = await advanceClock(deps, body.seconds);
+    return { status: 200, body: { now: clock.now.toISOString(), offsetSeconds: clock.offsetSeconds } };
   },
 };

@@ -235,7 +235,10 @@ describe('query parameters', () => {
       expectProblem(result, 'invalid_request');
       expect((result.body as { errors: unknown[] }).errors).toEqual([expect.objectContaining({ parameter: 'limit' })]);
     }
-    for (const limit of ['1', '100']) expect((await get(limit)).response.status, `limit=${limit}`).toBe(200);
+    // A list under an object (listWebhookDeliveries) is filled with an example id that names no
+    // object of this fresh merchant: past validation, the answer is then 404, not 400.
+    const valid = op.parameters.some((p) => p.in === 'path') ? 404 : 200;
+    for (const limit of ['1', '100']) expect((await get(limit)).response.status, `limit=${limit}`).toBe(valid);
   });
 
   it('derives its cases from the contract', () => {

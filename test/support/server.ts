@@ -54,6 +54,8 @@ export async function startTestServer(options: StartOptions = {}): Promise<TestS
     rateLimitPublic: 1_000_000,
     jwtSecret: TEST_JWT_SECRET,
     sweepIntervalMs: 0,
+    // No background webhook deliveries unless a test asks: tests drive them with deliverDueWebhooks.
+    webhookWorkerIntervalMs: 0,
     ...options,
     databaseUrl: pgdb?.url ?? options.databaseUrl,
   });

@@ -18,6 +18,7 @@ import { runIdempotent, type StoredResponse } from './idempotency/index.ts';
 import type { HandlerContext, OperationHandlers, OperationId } from './http/operations.ts';
 import { rateLimits } from './http/rate-limit.ts';
 import { requestId } from './http/request-id.ts';
+import { storableText } from './http/text.ts';
 import { BUNDLED_SPEC_PATH, loadOperations, type SpecOperation } from './http/spec.ts';
 import { paymentsHandlers } from './payments/handlers.ts';
 import { authenticationPages } from './payments/pages.ts';
@@ -77,6 +78,9 @@ export function createApp(deps: AppDeps): express.Express {
       ignoreUndocumented: false,
     }),
   );
+
+  // Text PostgreSQL cannot store (U+0000, lone surrogates) is refused with a 400 naming the field.
+  app.use(storableText);
 
   const router = express.Router();
   for (const op of operations) {

@@ -3,8 +3,7 @@
  * key-for-token exchange (createAccessToken) and key rotation (rotateApiKey).
  */
 import type { AppDeps } from '../deps.ts';
-import { invalidField, ProblemError } from '../errors/problem.ts';
-import { findUnstorableText } from '../http/text.ts';
+import { ProblemError } from '../errors/problem.ts';
 import { newId } from '../ids.ts';
 import {
   digestsEqual,
@@ -38,12 +37,9 @@ export interface FixedCredentials {
 
 /**
  * Creates a merchant with one API key, in one transaction. Source: createSandboxMerchant.
- * @throws ProblemError 400 `invalid_request` (pointer `/name`) when the name holds text PostgreSQL cannot store.
  * @throws Error when fixed credentials are malformed.
  */
 export async function createMerchant(deps: AppDeps, name: string, fixed: FixedCredentials = {}): Promise<CreatedMerchant> {
-  const unstorable = findUnstorableText(name);
-  if (unstorable) throw invalidField('/name', unstorable.detail);
   const mode = deps.config.mode === 'live' ? 'live' : 'test';
   const apiKey = fixed.apiKey ?? generateApiKey(mode);
   const apiSecret = fixed.apiSecret ?? generateApiSecret(mode);

@@ -2,7 +2,6 @@
 import type { OperationHandlers } from '../http/operations.ts';
 import { requireAuth } from '../http/operations.ts';
 import { toPage } from '../http/pagination.ts';
-import { assertStorableText } from '../http/text.ts';
 import { toCheckoutSession } from './resource.ts';
 import * as sessions from './service.ts';
 
@@ -10,7 +9,6 @@ type SessionOps = 'createCheckoutSession' | 'listCheckoutSessions' | 'getCheckou
 
 export const checkoutSessionsHandlers: Pick<OperationHandlers, SessionOps> = {
   async createCheckoutSession(ctx) {
-    assertStorableText(ctx.body);
     const session = await sessions.createSession(ctx.deps, requireAuth(ctx).merchantId, ctx.body);
     return { status: 201, body: toCheckoutSession(session, ctx.deps.config.publicBaseUrl) };
   },

@@ -51,8 +51,8 @@ export function assertStorableText(body: unknown): void {
 }
 
 /**
- * Express middleware applying {@link assertStorableText} to every parsed JSON body, for routers
- * that want the check for all their operations at once (mount it after `express.json`).
+ * Express middleware applying {@link assertStorableText} to every parsed JSON body (mounted in
+ * app.ts after the validator, so that it covers every operation).
  */
 export function storableText(req: Request, _res: Response, next: NextFunction): void {
   try {

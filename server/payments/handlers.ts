@@ -2,7 +2,6 @@
 import type { OperationHandlers } from '../http/operations.ts';
 import { requireAuth } from '../http/operations.ts';
 import { toPage } from '../http/pagination.ts';
-import { assertStorableText } from '../http/text.ts';
 import { toPayment, toRefund } from './resource.ts';
 import * as payments from './service.ts';
 
@@ -10,7 +9,6 @@ type PaymentOps = 'createPayment' | 'listPayments' | 'getPayment' | 'createRefun
 
 export const paymentsHandlers: Pick<OperationHandlers, PaymentOps> = {
   async createPayment(ctx) {
-    assertStorableText(ctx.body);
     const payment = await payments.createPayment(ctx.deps, requireAuth(ctx).merchantId, ctx.body);
     return { status: 201, body: toPayment(payment, ctx.deps.config.publicBaseUrl) };
   },
@@ -26,7 +24,6 @@ export const paymentsHandlers: Pick<OperationHandlers, PaymentOps> = {
   },
 
   async createRefund(ctx) {
-    assertStorableText(ctx.body);
     const refund = await payments.createRefund(ctx.deps, requireAuth(ctx).merchantId, ctx.params.paymentId, ctx.body ?? {});
     return { status: 201, body: toRefund(refund) };
   },

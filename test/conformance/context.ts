@@ -1,0 +1,604 @@
+/**
+ * The state of one conformance run shared by the checks: the spec, the HTTP client, the
+ * merchants (credentials) the suite acts as, the objects it created, and what it observed
+ * (statuses, protocol headers, rate limits).
+ *
+ * It also builds requests from the spec by generic rules: path parameters are satisfied by
+ * creating (or listing) the objects their `pattern` names; example values equal to a credential
+ * in the credential-issuing operation's examples are replaced by the suite's own credentials;
+ * ids in examples are replaced by ids of objects the suite owns; every operation that declares
+ * an `Idempotency-Key` gets a unique one.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Exchange, HttpClient, RecordedRequest } from './http.ts';
+import { recordExchange, type Failure } from './report.ts';
+import {
+  describeIssues,
+  documentedResponse,
+  normalizeName,
+  resolveSchema,
+  type ConformanceSpec,
+  type JsonSchema,
+  type MediaSpec,
+  type Operation,
+  type ParamSpec,
+} from './spec.ts';
+import { coerceHeader, matchingBranch, synthesize } from './values.ts';
+
+/** Options of a run (see the CLI for their meaning and defaults). */
+export interface ConformanceOptions {
+  /** Root URL of the target, e.g. `http://localhost:3000`. */
+  baseUrl: string;
+  /** Path of the bundled spec; default `generated/openapi.yaml`. */
+  specPath?: string;
+  /** Credential of the main merchant; default: one from the credential-issuing operation. */
+  apiKey?: string;
+  /** Its secret, for operations that exchange key and secret. */
+  apiSecret?: string;
+  /** Credential of a second merchant, for cross-merchant checks; default: a new one. */
+  apiKey2?: string;
+  /** Seed of the fuzzer; default random (printed in the report). */
+  seed?: number;
+  /** Fuzz budget: requests spread across operations; default 10,000. */
+  requests?: number;
+  /** Only these operationIds (prerequisites still use the others). */
+  operations?: string[];
+  /** Only operations with one of these tags. */
+  tags?: string[];
+  /** `true`: the target is a stateless mock; `false`: it is not; default: detected. */
+  mock?: boolean;
+  /** Smallest share of documented statuses that must be observed; default {@link DEFAULT_COVERAGE_THRESHOLD}. */
+  coverageThreshold?: number;
+  /** Per-request timeout in milliseconds; default 10,000. */
+  timeoutMs?: number;
+  /** Requests in flight during fuzzing; default 8. */
+  concurrency?: number;
+  /** Largest rate limit the suite exhausts on purpose to observe 429; default 1,000. */
+  rateLimitProbeMax?: number;
+  /** Progress callback (the CLI draws a progress line with it). */
+  onProgress?: (progress: Progress) => void;
+  /** Called at once with notices worth acting on during a long run (e.g. a low rate limit). */
+  onNotice?: (message: string) => void;
+}
+
+/** Default of {@link ConformanceOptions.coverageThreshold}: see the README for how it was chosen. */
+export const DEFAULT_COVERAGE_THRESHOLD = 0.6;
+
+/** Where the run is. */
+export interface Progress {
+  phase: string;
+  operationId?: string;
+  done: number;
+  total: number;
+  requests: number;
+}
+
+/** A merchant the suite acts as. */
+export interface Merchant {
+  label: string;
+  /** The credential sent (API key). */
+  apiKey: string;
+  /** Everything known about it (the credential-issuing operation's response, or the CLI options). */
+  record: Record<string, unknown>;
+}
+
+/** An object the suite created. */
+export interface Created {
+  id: string;
+  pattern: string;
+  owner: string;
+  operationId: string;
+  /** Reusable by later requests; `false` for objects created for one request (it may delete them). */
+  shared: boolean;
+}
+
+/** How a request authenticates. */
+export type Auth = { kind: 'merchant'; merchant: Merchant } | { kind: 'none' } | { kind: 'raw'; headers: Record<string, string> };
+
+/** The parts of a request before it is turned into a URL and headers. */
+export interface RequestParts {
+  pathParams: Record<string, string>;
+  query: [string, string][];
+  headers: Record<string, string>;
+  body?: { json: unknown; contentType?: string } | { text: string; contentType?: string };
+}
+
+/** A problem found in a response. */
+export interface Issue {
+  message: string;
+  schemaPath?: string;
+  instancePath?: string;
+}
+
+/** What the suite observed of one operation across the whole run. */
+export interface Observation {
+  statuses: Set<number>;
+  headerChecks: number;
+  headerFailureCount: number;
+  headerFailures: Failure[];
+}
+
+const MAX_DEPTH = 5;
+
+/** The shared state of a run. */
+export class RunContext {
+  readonly runId = randomBytes(6).toString('hex');
+  private keyCounter = 0;
+  readonly registry: Created[] = [];
+  readonly observed = new Map<string, Observation>();
+  /** `X-RateLimit-Limit` last seen, for public and for secured operations. */
+  readonly rateLimit: { public?: number; secured?: number } = {};
+  /** Known credential values: example value in the spec → field of the merchant record. */
+  readonly credentialExamples = new Map<string, string>();
+  /** Opaque tokens the target issued (e.g. next cursors), by operation and query parameter. */
+  readonly issuedTokens = new Map<string, Record<string, string[]>>();
+  /** Secrets to shorten in the report. */
+  readonly secrets = new Set<string>();
+  main!: Merchant;
+  second: Merchant | undefined;
+  mock = false;
+  /** The public operation issuing credentials, when the target offers one. */
+  credentialOp: Operation | undefined;
+  /** Field of the credential-issuing response that holds the API key. */
+  credentialField = 'apiKey';
+  merchantCount = 0;
+
+  /** @param spec the contract. @param http the client (its exchanges must be passed to {@link observe}). */
+  constructor(
+    readonly spec: ConformanceSpec,
+    readonly http: HttpClient,
+    readonly options: ConformanceOptions,
+  ) {
+    for (const op of spec.operations) this.observed.set(op.id, { statuses: new Set(), headerChecks: 0, headerFailureCount: 0, headerFailures: [] });
+  }
+
+  /** Shortens every known secret in `text` to its first 12 characters. */
+  redact = (text: string): string => {
+    let out = text;
+    for (const s of this.secrets) if (s.length >= 16) out = out.split(s).join(`${s.slice(0, 12)}…`);
+    return out;
+  };
+
+  /** A fresh `Idempotency-Key`, unique across runs. */
+  uniqueKey(): string {
+    return `conf-${this.runId}-${++this.keyCounter}`;
+  }
+
+  /** The operation with this id. */
+  op(id: string): Operation | undefined {
+    return this.spec.operations.find((o) => o.id === id);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Observation
+  // -------------------------------------------------------------------------------------------
+
+  /** Records an exchange: observed status, protocol headers, rate limit. */
+  observe(exchange: Exchange): void {
+    const op = this.op(exchange.operationId);
+    const obs = this.observed.get(exchange.operationId);
+    if (!op || !obs || exchange.status === 0) return;
+    obs.statuses.add(exchange.status);
+    if (op.list?.cursorParam && op.list.nextCursorProperty && exchange.isJson) {
+      const token = (exchange.json as Record<string, unknown> | null)?.[op.list.nextCursorProperty];
+      if (typeof token === 'string') {
+        const tokens = this.issuedTokens.get(op.id) ?? {};
+        const list = (tokens[op.list.cursorParam] ??= []);
+        if (list.length < 5 && !list.includes(token)) list.push(token);
+        this.issuedTokens.set(op.id, tokens);
+      }
+    }
+    const limit = Number(exchange.headers['x-ratelimit-limit']);
+    if (Number.isInteger(limit) && limit > 0) this.rateLimit[op.isPublic ? 'public' : 'secured'] = limit;
+    const documented = documentedResponse(op, exchange.status);
+    // A mock answers some errors on its own (not from the spec): only judge what it rendered from the spec.
+    if (this.mock && !(documented?.content.some((m) => m.type === exchange.contentType) ?? false)) return;
+    obs.headerChecks++;
+    for (const name of this.spec.universalHeaders) {
+      const value = exchange.headers[name];
+      const header = documented?.headers.find((h) => h.name.toLowerCase() === name) ?? this.anyHeaderSpec(name);
+      let problem: string | undefined;
+      let schemaPath: string | undefined;
+      if (value === undefined) problem = `missing header ${header?.name ?? name} (documented on every response)`;
+      else if (header?.schemaPointer) {
+        const issues = this.spec.validator.validate(header.schemaPointer, coerceHeader(value, header.schema));
+        if (issues.length > 0) {
+          problem = `header ${header.name}: ${JSON.stringify(value)} ${issues[0]!.message}`;
+          schemaPath = issues[0]!.schemaPath;
+        }
+      }
+      if (problem) {
+        obs.headerFailureCount++;
+        if (obs.headerFailures.length < 8) obs.headerFailures.push({ message: `${exchange.status}: ${problem}`, ...recordExchange(exchange, this.redact), ...(schemaPath ? { schemaPath } : {}) });
+      }
+    }
+  }
+
+  private anyHeaderSpec(lowerName: string) {
+    for (const op of this.spec.operations) for (const r of op.responses) for (const h of r.headers) if (h.name.toLowerCase() === lowerName) return h;
+    return undefined;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Requests
+  // -------------------------------------------------------------------------------------------
+
+  /** Headers (and query parameters) carrying a merchant's credential for `op`. */
+  credentialFor(op: Operation, apiKey: string): { headers: Record<string, string>; query: [string, string][] } {
+    const headers: Record<string, string> = {};
+    const query: [string, string][] = [];
+    for (const alternative of op.security.length > 0 ? op.security : (this.spec.doc.security ?? [])) {
+      const schemes = Object.keys(alternative).map((n) => this.spec.securitySchemes[n]);
+      if (schemes.length === 0 || schemes.some((s) => !s)) continue;
+      const fillable = schemes.every((s) => (s!.type === 'apiKey' && s!.paramName) || (s!.type === 'http' && s!.scheme === 'bearer'));
+      if (!fillable) continue;
+      for (const s of schemes) {
+        if (s!.type === 'http') headers.authorization = `Bearer ${apiKey}`;
+        else if (s!.in === 'query') query.push([s!.paramName!, apiKey]);
+        else if (s!.in === 'cookie') headers.cookie = `${s!.paramName}=${apiKey}`;
+        else headers[s!.paramName!.toLowerCase()] = apiKey;
+      }
+      return { headers, query };
+    }
+    return { headers, query };
+  }
+
+  /** Turns request parts into what is sent. */
+  toRequest(op: Operation, parts: RequestParts, auth: Auth): RecordedRequest {
+    const path = op.path.replace(/\{([^}]+)\}/g, (_m, name: string) => encodeURIComponent(parts.pathParams[name] ?? `{${name}}`));
+    const headers: Record<string, string> = { accept: 'application/json, application/problem+json', ...parts.headers };
+    const query = [...parts.query];
+    if (auth.kind === 'merchant') {
+      const cred = this.credentialFor(op, auth.merchant.apiKey);
+      Object.assign(headers, cred.headers);
+      query.push(...cred.query);
+    } else if (auth.kind === 'raw') Object.assign(headers, auth.headers);
+    let body: string | undefined;
+    if (parts.body) {
+      if ('json' in parts.body) {
+        body = JSON.stringify(parts.body.json);
+        headers['content-type'] = parts.body.contentType ?? this.jsonMediaType(op);
+      } else {
+        body = parts.body.text;
+        if (parts.body.contentType !== undefined) headers['content-type'] = parts.body.contentType;
+      }
+    }
+    const qs = query.length > 0 ? `?${new URLSearchParams(query).toString()}` : '';
+    return { method: op.method.toUpperCase(), url: this.http.url(`${path}${qs}`), headers, ...(body !== undefined ? { body } : {}) };
+  }
+
+  private jsonMediaType(op: Operation): string {
+    return op.body?.json?.type ?? 'application/json';
+  }
+
+  /** Sends a request for `op` and records it. */
+  send(op: Operation, parts: RequestParts, auth: Auth, options: { retryRateLimited?: boolean } = {}): Promise<Exchange> {
+    return this.http.send(op.id, this.toRequest(op, parts, auth), options);
+  }
+
+  /** How `op` is authenticated for `merchant` (none on public operations). */
+  authFor(op: Operation, merchant: Merchant): Auth {
+    return op.isPublic ? { kind: 'none' } : { kind: 'merchant', merchant };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Merchants
+  // -------------------------------------------------------------------------------------------
+
+  /** Registers the credentials of a merchant as secrets and as substitutes for the spec's examples. */
+  addMerchant(merchant: Merchant): Merchant {
+    for (const [k, v] of Object.entries(merchant.record)) if (typeof v === 'string' && v.length >= 16 && /key|secret|token|password/i.test(k)) this.secrets.add(v);
+    this.secrets.add(merchant.apiKey);
+    return merchant;
+  }
+
+  /** Creates a merchant through the credential-issuing operation, or returns `undefined` if there is none. */
+  async newMerchant(label: string): Promise<Merchant | undefined> {
+    const op = this.credentialOp;
+    if (!op) return undefined;
+    const example = op.body?.json?.examples[0]?.value;
+    const parts: RequestParts = { pathParams: {}, query: [], headers: {} };
+    if (op.idempotencyHeader) parts.headers[op.idempotencyHeader] = this.uniqueKey();
+    if (example !== undefined) parts.body = { json: example };
+    const ex = await this.send(op, parts, { kind: 'none' });
+    if (ex.status === 0) throw new Error(`cannot reach ${this.options.baseUrl}: ${ex.error ?? 'no response'}`);
+    if (ex.status < 200 || ex.status > 299 || !ex.json || typeof ex.json !== 'object') return undefined;
+    const record = ex.json as Record<string, unknown>;
+    const apiKey = record[this.credentialField];
+    if (typeof apiKey !== 'string') return undefined;
+    this.merchantCount++;
+    return this.addMerchant({ label, apiKey, record });
+  }
+
+  /**
+   * Follows a credential change: when a response to `merchant`'s request carries a new value of a
+   * credential field (e.g. a rotated API key), the merchant uses it from now on.
+   */
+  followCredentials(merchant: Merchant, exchange: Exchange): void {
+    if (exchange.status < 200 || exchange.status > 299 || !exchange.json || typeof exchange.json !== 'object') return;
+    const body = exchange.json as Record<string, unknown>;
+    const fresh = body[this.credentialField];
+    if (typeof fresh === 'string' && fresh !== merchant.apiKey && normalizeName(this.credentialField) !== 'id') {
+      merchant.apiKey = fresh;
+      merchant.record = { ...merchant.record, [this.credentialField]: fresh };
+      this.secrets.add(fresh);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Prerequisites
+  // -------------------------------------------------------------------------------------------
+
+  /** Operations creating objects whose id matches `pattern`, fewest path parameters first. */
+  creatorsOf(pattern: string): Operation[] {
+    return this.spec.operations
+      .filter((o) => o.role === 'create' && o.resourcePattern === pattern)
+      .sort((a, b) => pathParamCount(a) - pathParamCount(b));
+  }
+
+  /** List operations whose items have ids matching `pattern`. */
+  listersOf(pattern: string): Operation[] {
+    return this.spec.operations.filter((o) => o.role === 'list' && o.list?.itemIdPattern === pattern).sort((a, b) => pathParamCount(a) - pathParamCount(b));
+  }
+
+  /** A `GET` returning the object named by its only path parameter, whose id matches `pattern`. */
+  readerOf(pattern: string): Operation | undefined {
+    return this.spec.operations.find(
+      (o) => o.role === 'read' && o.resourcePattern === pattern && o.parameters.filter((p) => p.in === 'path').length === 1 && o.parameters.find((p) => p.in === 'path')!.resolved.pattern === pattern,
+    );
+  }
+
+  /** Whether some operation creates or lists objects with ids matching `pattern`. */
+  isResourcePattern(pattern: string): boolean {
+    return this.creatorsOf(pattern).length > 0 || this.listersOf(pattern).length > 0;
+  }
+
+  /**
+   * An id of an object matching `pattern` owned by `merchant`: a cached one unless `fresh`, else
+   * a new one created by the first creating operation (with its example `variant`, or the first
+   * example that succeeds), else an item of a list (`variant`-th).
+   * @returns the id, or an explanation of why none could be obtained.
+   */
+  async obtainId(pattern: string, merchant: Merchant, options: { fresh?: boolean; variant?: number; depth?: number } = {}): Promise<string | { error: string }> {
+    const depth = options.depth ?? 0;
+    if (depth > MAX_DEPTH) return { error: `prerequisites nest deeper than ${MAX_DEPTH} levels for ${pattern}` };
+    if (!options.fresh) {
+      const cached = this.registry.find((c) => c.shared && c.pattern === pattern && c.owner === merchant.label);
+      if (cached) return cached.id;
+    }
+    const reasons: string[] = [];
+    for (const creator of this.creatorsOf(pattern)) {
+      const made = await this.create(creator, merchant, { exampleIndex: options.variant, depth: depth + 1, shared: !options.fresh });
+      if (typeof made === 'string') return made;
+      reasons.push(made.error);
+    }
+    for (const lister of this.listersOf(pattern)) {
+      const built = await this.buildParts(lister, merchant, { depth: depth + 1 });
+      if ('error' in built) {
+        reasons.push(built.error);
+        continue;
+      }
+      if (lister.list?.limitParam) built.parts.query.push([lister.list.limitParam, String(lister.list.limitMax ?? 20)]);
+      const ex = await this.send(lister, built.parts, this.authFor(lister, merchant));
+      const items = (ex.json as Record<string, unknown> | undefined)?.[lister.list!.dataProperty];
+      if (ex.status >= 200 && ex.status < 300 && Array.isArray(items) && items.length > 0) {
+        const item = items[(options.variant ?? 0) % items.length] as { id?: unknown };
+        if (typeof item?.id === 'string') return item.id;
+      }
+      reasons.push(`${lister.id} listed no object (${ex.status})`);
+    }
+    if (reasons.length === 0) reasons.push(`no operation creates or lists objects whose id matches ${pattern}`);
+    return { error: reasons.join('; ') };
+  }
+
+  /**
+   * Creates an object with `op` for `merchant`: with example `exampleIndex`, or with each example
+   * in turn until one succeeds.
+   */
+  async create(op: Operation, merchant: Merchant, options: { exampleIndex?: number; depth?: number; shared?: boolean } = {}): Promise<string | { error: string }> {
+    const count = Math.max(1, op.body?.json?.examples.length ?? 0);
+    const indexes = options.exampleIndex !== undefined ? [options.exampleIndex % count] : [...Array(count).keys()];
+    let last = '';
+    for (const i of indexes) {
+      const built = await this.buildParts(op, merchant, { fresh: true, example: i, depth: options.depth });
+      if ('error' in built) return built;
+      const ex = await this.send(op, built.parts, this.authFor(op, merchant));
+      const id = (ex.json as { id?: unknown } | undefined)?.id;
+      if (ex.status >= 200 && ex.status < 300 && typeof id === 'string') {
+        this.registry.push({ id, pattern: op.resourcePattern!, owner: merchant.label, operationId: op.id, shared: options.shared === true });
+        return id;
+      }
+      last = `${op.id} answered ${ex.status || ex.error}`;
+    }
+    return { error: last };
+  }
+
+  /**
+   * Builds a valid request for `op` as `merchant`, from the spec's examples:
+   * - path parameters: objects of the merchant (new ones when `fresh`);
+   * - query parameters: the required ones, and with `optionalQuery` every one with an example;
+   * - headers: a unique Idempotency-Key, required headers from their examples;
+   * - body: request example `example` (default the first), or none with `'none'`; with `raw`
+   *   the example is sent exactly as documented (no credential or id substitution).
+   */
+  async buildParts(
+    op: Operation,
+    merchant: Merchant,
+    options: { fresh?: boolean; example?: number | 'none'; optionalQuery?: boolean; raw?: boolean; variant?: number; depth?: number } = {},
+  ): Promise<{ parts: RequestParts; exampleName?: string } | { error: string }> {
+    const parts: RequestParts = { pathParams: {}, query: [], headers: {} };
+    const depth = options.depth ?? 0;
+    for (const p of op.parameters.filter((x) => x.in === 'path')) {
+      const pattern = typeof p.resolved.pattern === 'string' ? p.resolved.pattern : undefined;
+      if (pattern && this.isResourcePattern(pattern)) {
+        const id = await this.obtainId(pattern, merchant, { fresh: options.fresh, variant: options.variant, depth });
+        if (typeof id !== 'string') return { error: `path parameter ${p.name}: ${id.error}` };
+        parts.pathParams[p.name] = id;
+      } else {
+        const value = this.paramValue(p, merchant);
+        if (value === undefined) return { error: `path parameter ${p.name} has no example and no operation provides it` };
+        parts.pathParams[p.name] = value;
+      }
+    }
+    for (const p of op.parameters.filter((x) => x.in === 'query')) {
+      if (!p.required && !options.optionalQuery) continue;
+      if (p.name === op.list?.cursorParam) continue;
+      const value = await this.resolveParam(p, merchant, options.raw === true, depth);
+      if (value !== undefined) parts.query.push([p.name, value]);
+      else if (p.required) return { error: `required query parameter ${p.name} has no example` };
+    }
+    for (const p of op.parameters.filter((x) => x.in === 'header')) {
+      if (p.name === op.idempotencyHeader) {
+        parts.headers[p.name] = this.uniqueKey();
+        continue;
+      }
+      const credential = this.credentialValue(p.name, p.exampleValues[0], merchant);
+      if (credential !== undefined) parts.headers[p.name] = credential;
+      else if (p.required) {
+        const value = this.paramValue(p, merchant);
+        if (value === undefined) return { error: `required header ${p.name} has no example` };
+        parts.headers[p.name] = value;
+      }
+    }
+    let exampleName: string | undefined;
+    if (op.body && options.example !== 'none') {
+      const media = op.body.json;
+      if (media) {
+        const index = options.example ?? 0;
+        const example = media.examples[index % Math.max(1, media.examples.length)];
+        exampleName = example?.name;
+        let value = example ? structuredClone(example.value) : synthesize(this.spec, media.schema);
+        if (!options.raw) value = await this.substitute(value, media.schema, merchant, depth);
+        parts.body = { json: value, contentType: media.type };
+      } else if (op.body.required) {
+        return { error: `the request body has no JSON media type (${op.body.media.map((m) => m.type).join(', ')})` };
+      }
+    }
+    return { parts, exampleName };
+  }
+
+  /** The value of a credential field of `merchant` that stands for `example` (or is named like `name`). */
+  private credentialValue(name: string | undefined, example: unknown, merchant: Merchant): string | undefined {
+    const field = typeof example === 'string' ? this.credentialExamples.get(example) : undefined;
+    const byValue = field !== undefined ? merchant.record[field] : undefined;
+    if (typeof byValue === 'string') return byValue;
+    if (name === undefined) return undefined;
+    const wanted = normalizeName(name);
+    const match = Object.entries(merchant.record).find(([k, v]) => typeof v === 'string' && normalizeName(k) === wanted && wanted !== 'id' && wanted !== 'name');
+    return match ? (match[1] as string) : undefined;
+  }
+
+  private async resolveParam(p: ParamSpec, merchant: Merchant, raw: boolean, depth: number): Promise<string | undefined> {
+    const pattern = typeof p.resolved.pattern === 'string' ? p.resolved.pattern : undefined;
+    if (!raw && pattern && this.isResourcePattern(pattern)) {
+      const id = await this.obtainId(pattern, merchant, { depth: depth + 1 });
+      if (typeof id === 'string') return id;
+    }
+    if (!raw) {
+      const credential = this.credentialValue(p.name, p.exampleValues[0], merchant);
+      if (credential !== undefined) return credential;
+    }
+    return this.paramValue(p, merchant);
+  }
+
+  /** A parameter value from its examples, else synthesized from its schema. */
+  private paramValue(p: ParamSpec, _merchant: Merchant): string | undefined {
+    const example = p.exampleValues.find((v) => v !== undefined && v !== null && typeof v !== 'object');
+    if (example !== undefined) return String(example);
+    const value = synthesize(this.spec, p.resolved);
+    return value === undefined || (typeof value === 'object' && value !== null) ? undefined : String(value);
+  }
+
+  /** Replaces credentials and object ids in an example value by the merchant's own. */
+  private async substitute(value: unknown, schema: JsonSchema | undefined, merchant: Merchant, depth: number): Promise<unknown> {
+    if (typeof value === 'string') {
+      const credential = this.credentialValue(undefined, value, merchant);
+      if (credential !== undefined) return credential;
+      const s = schema ? resolveSchema(this.spec.doc, schema) : undefined;
+      const pattern = typeof s?.pattern === 'string' ? s.pattern : undefined;
+      if (pattern && this.isResourcePattern(pattern)) {
+        const id = await this.obtainId(pattern, merchant, { depth: depth + 1 });
+        if (typeof id === 'string') return id;
+      }
+      return value;
+    }
+    if (Array.isArray(value)) {
+      const items = schema ? resolveSchema(this.spec.doc, schema).items : undefined;
+      const out: unknown[] = [];
+      for (const v of value) out.push(await this.substitute(v, items as JsonSchema | undefined, merchant, depth));
+      return out;
+    }
+    if (value && typeof value === 'object') {
+      const s = schema ? resolveSchema(this.spec.doc, schema) : undefined;
+      const branch = s ? matchingBranch(this.spec, s, value) : undefined;
+      const props = ((branch ?? s)?.properties ?? {}) as Record<string, JsonSchema>;
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(value)) out[k] = await this.substitute(v, props[k], merchant, depth);
+      return out;
+    }
+    return value;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Response validation
+  // -------------------------------------------------------------------------------------------
+
+  /**
+   * What is wrong with a response to `op` according to the spec: an undocumented status, an
+   * undocumented media type, a body that does not match the documented schema (with `strict`,
+   * also undocumented properties), a documented header with an invalid value. With
+   * `statusOnly`, only the status is judged (a mock's own error answers).
+   */
+  responseIssues(op: Operation, exchange: Exchange, options: { strict?: boolean; statusOnly?: boolean } = {}): Issue[] {
+    if (exchange.status === 0) return [{ message: exchange.error ?? 'no response' }];
+    const documented = documentedResponse(op, exchange.status);
+    if (!documented) return [{ message: `status ${exchange.status} is not documented (documented: ${op.responses.map((r) => r.status).join(', ')})` }];
+    if (options.statusOnly) return [];
+    const issues: Issue[] = [];
+    if (documented.content.length > 0) {
+      const media = mediaFor(documented.content, exchange.contentType);
+      if (!media) {
+        issues.push({
+          message: `content type ${exchange.contentType || '(none)'} is not documented for ${exchange.status} (documented: ${documented.content.map((m) => m.type).join(', ')})`,
+        });
+      } else if (media.schemaPointer) {
+        if (/json/.test(media.type) && !exchange.isJson) issues.push({ message: `the ${exchange.status} body is not valid JSON` });
+        else {
+          const body = /json/.test(media.type) ? exchange.json : exchange.text;
+          for (const i of this.spec.validator.validate(media.schemaPointer, body, { strict: options.strict !== false })) {
+            issues.push({ message: `body ${i.instancePath || '(root)'} ${i.message}`, schemaPath: i.schemaPath, instancePath: i.instancePath });
+          }
+        }
+      }
+    }
+    for (const h of documented.headers) {
+      const value = exchange.headers[h.name.toLowerCase()];
+      if (value === undefined) {
+        if (h.required) issues.push({ message: `required header ${h.name} is missing` });
+        continue;
+      }
+      if (!h.schemaPointer) continue;
+      const bad = this.spec.validator.validate(h.schemaPointer, coerceHeader(value, h.schema));
+      if (bad.length > 0) issues.push({ message: `header ${h.name}: ${JSON.stringify(value)} ${bad[0]!.message}`, schemaPath: bad[0]!.schemaPath });
+    }
+    return issues;
+  }
+}
+
+/** Describes issues on one line. */
+export function describe(issues: Issue[]): string {
+  return issues.map((i) => i.message).join('; ');
+}
+export { describeIssues };
+
+function pathParamCount(op: Operation): number {
+  return op.parameters.filter((p) => p.in === 'path').length;
+}
+
+function mediaFor(content: MediaSpec[], contentType: string): MediaSpec | undefined {
+  return (
+    content.find((m) => m.type === contentType) ??
+    content.find((m) => m.type.endsWith('/*') && contentType.startsWith(m.type.slice(0, -1))) ??
+    content.find((m) => m.type === '*/*')
+  );
+}

@@ -24,7 +24,7 @@
  * bare Express runs as plain JavaScript (`node -e`, no tsx loader) so that its RSS is Express's own.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer, type AddressInfo } from 'node:net';
@@ -32,6 +32,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { freshPostgresDatabase } from '../support/postgres.ts';
 
 const execFileP = promisify(execFile);
 const THIS_FILE = fileURLToPath(import.meta.url);
@@ -475,23 +476,9 @@ type PgSource = { url: string; note: string } | { skipped: string };
 
 /** Creates a fresh database on the server of `adminUrl` and registers its removal. */
 async function freshDatabase(adminUrl: string): Promise<string> {
-  const { default: pg } = await import('pg');
-  const name = `tp_bench_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  cleanups.push(async () => {
-    const c = new pg.Client({ connectionString: adminUrl });
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).finally(() => c.end());
-  });
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
+  const db = await freshPostgresDatabase(adminUrl, 'tp_bench');
+  cleanups.push(db.drop);
+  return db.url;
 }
 
 function findPgBin(): string | undefined {

@@ -18,13 +18,13 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
-import pg from 'pg';
 import pino from 'pino';
 import { startServer, type RunningServer } from '../../server/boot.ts';
 import { createMerchant } from '../../server/auth/service.ts';
 import { recordEvent } from '../../server/events/index.ts';
 import { createEndpoint } from '../../server/webhooks/service.ts';
 import { deliverDueWebhooks } from '../../server/webhooks/worker.ts';
+import { freshPostgresDatabase } from '../support/postgres.ts';
 
 const args = Object.fromEntries(
   process.argv
@@ -72,25 +72,6 @@ function paymentObject(i: number) {
     paymentMethod: { type: 'card', card: { brand: 'visa', last4: '4242', expMonth: 12, expYear: 2030 } },
     description: `Order ORD-${i}`, customerEmail: 'amara@example.com', reference: `ORD-${i}`, checkoutSessionId: null,
     failureCode: null, failureMessage: null, nextAction: null, metadata: { orderId: `ORD-${i}` }, createdAt: at, updatedAt: at,
-  };
-}
-
-async function freshPostgres(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `tp_whbench_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: adminUrl });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
   };
 }
 
@@ -154,7 +135,7 @@ async function main(): Promise<void> {
     }
     const adminUrl = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
     if (adminUrl) {
-      const db = await freshPostgres(adminUrl);
+      const db = await freshPostgresDatabase(adminUrl, 'tp_whbench');
       const server = await startServer({ ...options, databaseUrl: db.url });
       try {
         results.push(await run('PostgreSQL', server, receiver.url, receiver.count));

@@ -7,12 +7,11 @@
  * The examples themselves are checked against their schemas by `npm run lint`
  * (`no-invalid-media-type-examples` is an error), so equal to the example means valid.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPrism, type RunningPrism } from '../support/prism.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const SPEC_FILE = 'generated/openapi.yaml';
@@ -96,56 +95,16 @@ function requestExample(op: Operation, name?: string): unknown {
   return name ? examples[name] : Object.values(examples)[0];
 }
 
-/** A port nobody listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolvePort(port));
-    });
-  });
-}
-
-let prism: ChildProcess;
+let prism: RunningPrism;
 let base: string;
-let prismOutput = '';
-
-/** Polls until Prism answers an HTTP request, fails fast if it exits. */
-async function waitForPrism(deadlineMs: number): Promise<void> {
-  const started = Date.now();
-  while (Date.now() - started < deadlineMs) {
-    if (prism.exitCode !== null) throw new Error(`Prism exited with ${prism.exitCode}:\n${prismOutput}`);
-    try {
-      await fetch(`${base}/v1/payments`, { signal: AbortSignal.timeout(1000) });
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-  throw new Error(`Prism did not answer within ${deadlineMs} ms:\n${prismOutput}`);
-}
 
 beforeAll(async () => {
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  prism = spawn(resolve(root, 'node_modules/.bin/prism'), ['mock', SPEC_FILE, '-p', String(port), '-h', '127.0.0.1', '-v', 'warn'], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  prism.stdout!.on('data', (chunk: Buffer) => (prismOutput += chunk.toString()));
-  prism.stderr!.on('data', (chunk: Buffer) => (prismOutput += chunk.toString()));
-  await waitForPrism(30_000);
+  prism = await startPrism(SPEC_FILE);
+  base = prism.url;
 }, 40_000);
 
 afterAll(async () => {
-  if (!prism || prism.exitCode !== null || prism.signalCode !== null) return;
-  const exited = new Promise<void>((done) => prism.once('exit', () => done()));
-  prism.kill('SIGTERM');
-  const timer = setTimeout(() => prism.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
+  await prism?.close();
 });
 
 const API_KEY = 'sk_test_4eC39HqLyjWDarjtT1zdp7dc9Xb2Mn5Q';

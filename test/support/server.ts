@@ -3,12 +3,11 @@
  * in-memory PGlite, or a fresh database on the PostgreSQL server of `TEST_DATABASE_URL` — and
  * creates isolated sandbox merchants with typed clients.
  */
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { startServer, type RunningServer, type StartOptions } from '../../server/boot.ts';
 import createClient, { type Client } from 'openapi-fetch';
 import { createTillpointClient, unwrap, type TillpointClient } from '../../client/index.ts';
 import type { components, paths } from '../../generated/schema.d.ts';
+import { freshPostgresDatabase } from './postgres.ts';
 
 /** The JWT secret every test server uses, so tests can mint expired or forged tokens. */
 export const TEST_JWT_SECRET = 'test-secret-for-access-tokens-0123456789abcdef';
@@ -23,26 +22,6 @@ export interface TestServer extends RunningServer {
   anonymous(): Client<paths>;
   /** Raw fetch against the server, for what the typed client cannot send (bad JSON, bad headers). */
   raw(path: string, init?: RequestInit): Promise<Response>;
-}
-
-/** Creates a fresh PostgreSQL database on the server of `adminUrl`; returns its URL and a dropper. */
-async function freshPostgresDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `tp_test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: adminUrl });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
 }
 
 /** Starts a server for one test file. Rate limits are off unless given. */

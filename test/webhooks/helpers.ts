@@ -9,14 +9,13 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { Webhook } from 'standardwebhooks';
 import { expect } from 'vitest';
 import { createTillpointClient, unwrap, type TillpointClient } from '../../client/index.ts';
 import type { components } from '../../generated/schema.d.ts';
 import { startServer, type RunningServer, type StartOptions } from '../../server/boot.ts';
 import { TEST_JWT_SECRET } from '../support/server.ts';
+import { freshPostgresDatabase } from '../support/postgres.ts';
 
 export type WebhookEndpoint = components['schemas']['WebhookEndpoint'];
 export type WebhookEndpointWithSecret = components['schemas']['WebhookEndpointWithSecret'];
@@ -175,23 +174,8 @@ export interface SharedStore {
 export async function sharedStore(): Promise<SharedStore> {
   const adminUrl = process.env.TEST_DATABASE_URL;
   if (adminUrl) {
-    const name = `tp_wh_${randomBytes(6).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const url = new URL(adminUrl);
-    url.pathname = `/${name}`;
-    return {
-      options: { databaseUrl: url.toString() },
-      concurrent: true,
-      drop: async () => {
-        const c = new pg.Client({ connectionString: adminUrl });
-        await c.connect();
-        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-        await c.end();
-      },
-    };
+    const db = await freshPostgresDatabase(adminUrl, 'tp_wh');
+    return { options: { databaseUrl: db.url }, concurrent: true, drop: db.drop };
   }
   const dir = mkdtempSync(join(tmpdir(), 'tillpoint-webhooks-'));
   return { options: { dataDir: join(dir, 'pglite') }, concurrent: false, drop: async () => rmSync(dir, { recursive: true, force: true }) };

@@ -35,7 +35,7 @@ export interface paths {
         put?: never;
         /**
          * Rotate the API key
-         * @description Issues a new secret API key for the merchant and retires the key that authenticated this request (or that the bearer token was issued for): immediately, or after `gracePeriodSeconds` so that running services can switch without downtime. Access tokens issued for the old key stop working when the old key does. The new key is shown once. Prefer a grace period of at least a few minutes and send an `Idempotency-Key`: if the response is lost, a retry with the same key still authenticates with the old key and replays the new one.
+         * @description Issues a new secret API key for the merchant and retires the key that authenticated this request (or that the bearer token was issued for): immediately, or after `gracePeriodSeconds` so that running services can switch without downtime. Access tokens issued for the old key stop working when the old key does. The new key is shown once and stored only as a hash, so this operation takes no `Idempotency-Key` (a stored response would keep the key in clear). Prefer a grace period of at least a few minutes: if the response is lost, the old key still works and a new rotation can be made.
          */
         post: operations["rotateApiKey"];
         delete?: never;
@@ -467,7 +467,7 @@ export interface paths {
         put?: never;
         /**
          * Create a sandbox merchant
-         * @description Creates an isolated sandbox merchant with its own API key, API secret and client id, so that every test run or developer can start from a clean account. Open without credentials on a sandbox server; a live server answers `404`. Rate-limited per IP address like other public routes.
+         * @description Creates an isolated sandbox merchant with its own API key, API secret and client id, so that every test run or developer can start from a clean account. Open without credentials on a sandbox server; a live server answers `404`. Rate-limited per IP address like other public routes. The credentials are shown once and stored only as hashes, so this operation takes no `Idempotency-Key` (a stored response would keep them in clear): a retry creates another merchant.
          */
         post: operations["createSandboxMerchant"];
         delete?: never;
@@ -877,7 +877,7 @@ export interface components {
              * @example req_7Hq2mXbP4cR9tLw1
              */
             requestId: string;
-            /** @description One entry per invalid field, present when `code` is `invalid_request`. */
+            /** @description One entry per offending input: always present for `invalid_request`, and also for `amount_too_small`, `refund_exceeds_payment` and `idempotency_key_reused`. */
             errors?: components["schemas"]["ProblemFieldError"][];
             /**
              * @description On a `402`, the identifier of the failed payment, which can be retrieved.
@@ -1309,7 +1309,7 @@ export interface components {
              */
             reference?: string;
             /**
-             * @description Where the payer is sent after a 3-D Secure challenge, whatever its outcome. Without it, the challenge page shows the result itself.
+             * @description Where the payer is sent after a 3-D Secure challenge, whatever its outcome, with `paymentId=<id>` added to its query string: retrieve the payment to learn the outcome. It must be an absolute http(s) URL. Without it, the challenge page shows the result itself.
              * @example https://shop.example.com/orders/1042/payment-complete
              */
             returnUrl?: string;
@@ -1977,11 +1977,6 @@ export interface components {
     };
     parameters: {
         /**
-         * @description A unique key (a UUID v4 is recommended) that makes this request safe to retry. Within 24 hours, a retry with the same key and the same body returns the first response again with `Idempotent-Replayed: true`, without creating anything or moving money a second time. The same key with a different body is rejected with `422 idempotency_key_reused`; a retry sent while the first request is still being processed gets `409 idempotency_request_in_progress`. Keys are scoped to the authenticated merchant (or, on public routes, to the client).
-         * @example 5f0c2a9e-1d7b-4c8e-9a3f-6b2d8e4f1a70
-         */
-        IdempotencyKey: string;
-        /**
          * @description Maximum number of objects to return, from 1 to 100.
          * @example 20
          */
@@ -2006,6 +2001,11 @@ export interface components {
          * @example 2026-12-01T00:00:00Z
          */
         CreatedLt: string;
+        /**
+         * @description A unique key (a UUID v4 is recommended) that makes this request safe to retry. Within 24 hours, a retry with the same key and the same body returns the first response again with `Idempotent-Replayed: true`, without creating anything or moving money a second time. The same key with a different body is rejected with `422 idempotency_key_reused`; a retry sent while the first request is still being processed gets `409 idempotency_request_in_progress`. Keys are scoped to the authenticated merchant (or, on public routes, to the client).
+         * @example 5f0c2a9e-1d7b-4c8e-9a3f-6b2d8e4f1a70
+         */
+        IdempotencyKey: string;
         /**
          * @description Identifier of the checkout session (`cs_…`).
          * @example cs_8Hn2Lq5Wv0Xc3Rt7Yb1Mk4Pz
@@ -2167,13 +2167,7 @@ export interface operations {
     rotateApiKey: {
         parameters: {
             query?: never;
-            header?: {
-                /**
-                 * @description A unique key (a UUID v4 is recommended) that makes this request safe to retry. Within 24 hours, a retry with the same key and the same body returns the first response again with `Idempotent-Replayed: true`, without creating anything or moving money a second time. The same key with a different body is rejected with `422 idempotency_key_reused`; a retry sent while the first request is still being processed gets `409 idempotency_request_in_progress`. Keys are scoped to the authenticated merchant (or, on public routes, to the client).
-                 * @example 5f0c2a9e-1d7b-4c8e-9a3f-6b2d8e4f1a70
-                 */
-                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -2195,7 +2189,6 @@ export interface operations {
                     "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
-                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2212,9 +2205,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            409: components["responses"]["Conflict"];
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["UnprocessableEntity"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
@@ -3459,13 +3450,7 @@ export interface operations {
     createSandboxMerchant: {
         parameters: {
             query?: never;
-            header?: {
-                /**
-                 * @description A unique key (a UUID v4 is recommended) that makes this request safe to retry. Within 24 hours, a retry with the same key and the same body returns the first response again with `Idempotent-Replayed: true`, without creating anything or moving money a second time. The same key with a different body is rejected with `422 idempotency_key_reused`; a retry sent while the first request is still being processed gets `409 idempotency_request_in_progress`. Keys are scoped to the authenticated merchant (or, on public routes, to the client).
-                 * @example 5f0c2a9e-1d7b-4c8e-9a3f-6b2d8e4f1a70
-                 */
-                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -3487,7 +3472,6 @@ export interface operations {
                     "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
-                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3506,9 +3490,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["UnprocessableEntity"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };

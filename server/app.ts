@@ -123,6 +123,7 @@ async function serve(deps: AppDeps, op: SpecOperation, req: Request, res: Respon
         deps.db,
         { scope: req.auth ? req.auth.merchantId : `ip:${req.ip}`, key, operationId: op.operationId, path: req.path, body: req.body },
         deps.now(),
+        deps.config.jwtSecret,
         run,
       )
     : { ...(await run()), replayed: false };

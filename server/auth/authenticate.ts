@@ -67,6 +67,8 @@ export function securityHandlers(deps: AppDeps) {
   return {
     apiKey: (req: Request) => check(req.get('x-api-key')?.trim())(req),
     bearerAuth: (req: Request) => {
+      // When both headers are sent, x-api-key is the credential (the one rate limits count).
+      if (req.get('x-api-key') !== undefined) return false;
       const m = /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '');
       return check(m?.[1])(req);
     },

@@ -5,6 +5,7 @@
  * reason of a decline. Expired sessions redirect to `cancelUrl`. The session id in the URL is the
  * capability: no credential is needed, and the page never shows merchant data beyond the name.
  */
+import { fullFormats } from 'ajv-formats/dist/formats.js';
 import express, { type Request, type Response } from 'express';
 import { findMerchant } from '../auth/repository.ts';
 import type { AppDeps } from '../deps.ts';
@@ -42,7 +43,8 @@ export function checkoutPages(deps: AppDeps): express.Router {
 
   router.get('/checkout/:sessionId', (req, res, next) => {
     withSession(deps, req, res, async (session) => {
-      const error = typeof req.query.error === 'string' ? (MESSAGES[req.query.error] ?? null) : null;
+      const code = req.query.error;
+      const error = typeof code === 'string' && Object.hasOwn(MESSAGES, code) ? MESSAGES[code]! : null;
       await renderForm(deps, res, session, error, 200);
     }).catch(next);
   });
@@ -56,8 +58,10 @@ export function checkoutPages(deps: AppDeps): express.Router {
       const body = (req.body ?? {}) as Record<string, string | undefined>;
       const card = parseCard(body);
       if (typeof card === 'string') return renderForm(deps, res, session, card, 400);
+      const email = body.email?.trim() || undefined;
+      if (email !== undefined && !isEmail(email)) return renderForm(deps, res, session, 'Enter a valid email address.', 400);
       try {
-        const result = await payWithCard(deps, session.id, card, body.email?.trim() || undefined);
+        const result = await payWithCard(deps, session.id, card, email);
         if (result.payment.status === 'requires_action') return res.redirect(303, authenticationUrl('', result.payment.id));
         if (result.failure) return renderForm(deps, res, result.session, MESSAGES[result.failure] ?? 'The payment failed.', 402);
         return res.redirect(303, successRedirect(result.session));
@@ -86,6 +90,12 @@ async function withSession(deps: AppDeps, req: Request, res: Response, open: (se
   if (session.status === 'expired') return res.redirect(303, session.cancelUrl);
   if (session.status === 'complete') return res.redirect(303, successRedirect(session));
   await open(session);
+}
+
+/** The contract's `format: email` (the validator's own definition) and `maxLength: 254`. */
+const EMAIL = fullFormats.email as RegExp;
+function isEmail(value: string): boolean {
+  return value.length <= 254 && EMAIL.test(value);
 }
 
 type Card = { number: string; expMonth: number; expYear: number; cvc: string; holderName?: string };

@@ -12,6 +12,7 @@ import { ProblemError, invalidField, notFound } from '../errors/problem.ts';
 import { recordEvent } from '../events/index.ts';
 import { newId } from '../ids.ts';
 import { assertChargeable } from '../money/validate.ts';
+import { assertRedirectUrl } from '../http/urls.ts';
 import { chargeInTx, type ChargeResult } from '../payments/service.ts';
 import * as repo from './repository.ts';
 import type { SessionRow } from './repository.ts';
@@ -21,16 +22,6 @@ type CreateCheckoutSessionRequest = components['schemas']['CreateCheckoutSession
 type CardPaymentMethodRequest = components['schemas']['CardPaymentMethodRequest'];
 
 const MAX_AMOUNT = 999_999_999_999;
-
-function checkRedirectUrl(pointer: string, value: string): void {
-  let url: URL;
-  try {
-    url = new URL(value.replaceAll('{SESSION_ID}', 'cs_placeholder'));
-  } catch {
-    throw invalidField(pointer, 'must be an absolute http(s) URL');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalidField(pointer, 'must be an absolute http(s) URL');
-}
 
 /**
  * createCheckoutSession: validates the amount (or line items), currency and redirect URLs and
@@ -49,8 +40,8 @@ export async function createSession(deps: AppDeps, merchantId: string, input: Cr
     if (!Number.isSafeInteger(amount) || amount > MAX_AMOUNT) throw invalidField('/lineItems', `the total must not exceed ${MAX_AMOUNT}`);
   }
   assertChargeable(amount, input.currency, { amount: input.lineItems ? '/lineItems' : '/amount', currency: '/currency' });
-  checkRedirectUrl('/successUrl', input.successUrl);
-  checkRedirectUrl('/cancelUrl', input.cancelUrl);
+  assertRedirectUrl('/successUrl', input.successUrl);
+  assertRedirectUrl('/cancelUrl', input.cancelUrl);
   const now = deps.now();
   return deps.db.transaction(async (tx) => {
     const session = await repo.insertSession(tx, {

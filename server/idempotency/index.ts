@@ -10,7 +10,7 @@
  * - the first request failed with a 5xx: the claim is released so that a retry runs again
  *   (a 5xx never commits money: the service transaction rolled back).
  */
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { and, eq, lt } from 'drizzle-orm';
 import stringify from 'safe-stable-stringify';
 import type { Executor } from '../db/index.ts';
@@ -37,15 +37,20 @@ export interface IdempotentRequest {
   body: unknown;
 }
 
-/** SHA-256 over operation, path and the canonical JSON of the body (key order ignored). */
-export function requestFingerprint(req: Pick<IdempotentRequest, 'operationId' | 'path' | 'body'>): string {
-  return createHash('sha256')
+/**
+ * HMAC-SHA256, keyed with a server secret, over operation, path and the canonical JSON of the body
+ * (key order ignored). Keyed so that a stored fingerprint cannot be brute-forced back into what the
+ * body held (a card number and CVC, given the last four digits in the stored response).
+ */
+export function requestFingerprint(req: Pick<IdempotentRequest, 'operationId' | 'path' | 'body'>, secret: Uint8Array): string {
+  return createHmac('sha256', secret)
     .update(`${req.operationId}\n${req.path}\n${stringify(req.body ?? null)}`)
     .digest('hex');
 }
 
 /**
  * Runs `execute` at most once for this request's key.
+ * @param fingerprintSecret server secret keying the request fingerprint (see {@link requestFingerprint}).
  * @returns the fresh response, or the stored one with `replayed: true`.
  * @throws ProblemError 422 `idempotency_key_reused` or 409 `idempotency_request_in_progress`.
  */
@@ -53,9 +58,10 @@ export async function runIdempotent(
   db: Executor,
   req: IdempotentRequest,
   now: Date,
+  fingerprintSecret: Uint8Array,
   execute: () => Promise<StoredResponse>,
 ): Promise<StoredResponse & { replayed: boolean }> {
-  const requestHash = requestFingerprint(req);
+  const requestHash = requestFingerprint(req, fingerprintSecret);
   const where = and(eq(idempotencyKeys.scope, req.scope), eq(idempotencyKeys.key, req.key));
   const claim = () =>
     db
@@ -103,4 +109,17 @@ export async function runIdempotent(
       .where(where);
   }
   return { ...response, replayed: false };
+}
+
+/**
+ * Deletes stored responses older than {@link IDEMPOTENCY_TTL_MS}, so nothing a response carried
+ * outlives its replay window. Called by the background sweep.
+ * @returns how many keys were forgotten.
+ */
+export async function purgeExpiredIdempotencyKeys(db: Executor, now: Date): Promise<number> {
+  const purged = await db
+    .delete(idempotencyKeys)
+    .where(lt(idempotencyKeys.createdAt, new Date(now.getTime() - IDEMPOTENCY_TTL_MS)))
+    .returning({ key: idempotencyKeys.key });
+  return purged.length;
 }

@@ -13,7 +13,7 @@ const EXCLUDED = new Set([
 /** Minimum amounts in minor units, about 0.50 USD each (documented in the API overview). */
 const MINIMUMS: Record<string, number> = {
   USD: 50, EUR: 50, CAD: 50, AUD: 50, CHF: 50, GBP: 30, JPY: 50,
-  KWD: 200, BHD: 200, OMR: 200, KES: 50, UGX: 2000, TZS: 1500, RWF: 700,
+  KWD: 200, BHD: 200, OMR: 200, KES: 5000, UGX: 2000, TZS: 150000, RWF: 700,
   NGN: 100000, GHS: 500, ZAR: 1000,
 };
 

@@ -18,6 +18,7 @@ import { newId } from '../ids.ts';
 import { accountBalances, accounts, post } from '../ledger/index.ts';
 import { formatAmount } from '../money/currency.ts';
 import { assertChargeable } from '../money/validate.ts';
+import { assertRedirectUrl } from '../http/urls.ts';
 import * as repo from './repository.ts';
 import type { PaymentRow } from './repository.ts';
 import { authenticationUrl, toPayment } from './resource.ts';
@@ -89,6 +90,7 @@ export interface ChargeResult {
  */
 export async function chargeInTx(tx: Tx, deps: AppDeps, merchantId: string, input: ChargeInput, now: Date): Promise<ChargeResult> {
   assertChargeable(input.amount, input.currency);
+  if (input.returnUrl !== undefined) assertRedirectUrl('/returnUrl', input.returnUrl);
   const instrument = resolveTestInstrument(input.paymentMethod, now);
   const failure =
     instrument.outcome === 'decline' ? 'card_declined'

@@ -6,16 +6,21 @@
 import { expireDueSessions } from '../checkout-sessions/service.ts';
 import type { AppDeps } from '../deps.ts';
 import { settleDuePayments } from '../payments/service.ts';
+import { purgeExpiredIdempotencyKeys } from '../idempotency/index.ts';
 import { advanceClockOffset, type ServerClock } from './clock.ts';
 
 /**
  * Runs the time-driven sweeps on the current clock: expires open checkout sessions past
- * `expiresAt` and settles due pending payments (each change with its events and webhook
- * deliveries), then wakes the webhook worker so that deliveries now due are sent.
+ * `expiresAt`, settles due pending payments (each change with its events and webhook
+ * deliveries) and forgets idempotency keys past their 24 hours, then wakes the webhook worker so that deliveries now due are sent.
  * @returns how many sessions expired and payments settled.
  */
 export async function runSweeps(deps: AppDeps): Promise<{ expired: number; settled: number }> {
-  const [settled, expired] = await Promise.all([settleDuePayments(deps), expireDueSessions(deps)]);
+  const [settled, expired] = await Promise.all([
+    settleDuePayments(deps),
+    expireDueSessions(deps),
+    purgeExpiredIdempotencyKeys(deps.db, deps.now()),
+  ]);
   deps.wakeWebhookWorker?.();
   return { expired, settled };
 }

@@ -24,7 +24,7 @@ import type { ClaimedDelivery } from './repository.ts';
 import { signatureHeaders } from './signing.ts';
 
 /** Defaults of {@link WebhookSettings}. */
-export const WEBHOOK_DEFAULTS: WebhookSettings = { timeoutMs: 10_000, leaseMs: 40_000, batchSize: 50, concurrency: 16 };
+export const WEBHOOK_DEFAULTS: WebhookSettings = { timeoutMs: 10_000, leaseMs: 70_000, batchSize: 50, concurrency: 16 };
 
 /**
  * Delay before retry n (1-based: after the n-th failed attempt), in seconds: 5 s, 30 s, 2 min,
@@ -40,11 +40,15 @@ const MAX_RESPONSE_BYTES = 64 * 1024;
 export function webhookSettings(deps: AppDeps): WebhookSettings {
   const given = deps.config.webhooks ?? {};
   const timeoutMs = given.timeoutMs ?? WEBHOOK_DEFAULTS.timeoutMs;
+  const batchSize = given.batchSize ?? WEBHOOK_DEFAULTS.batchSize;
+  const concurrency = given.concurrency ?? WEBHOOK_DEFAULTS.concurrency;
   return {
     timeoutMs,
-    leaseMs: given.leaseMs ?? timeoutMs + 30_000,
-    batchSize: given.batchSize ?? WEBHOOK_DEFAULTS.batchSize,
-    concurrency: given.concurrency ?? WEBHOOK_DEFAULTS.concurrency,
+    // A batch is sent in ceil(batch / concurrency) waves of at most `timeoutMs` each: the lease
+    // must outlast the last wave, or another worker could claim and send a delivery again.
+    leaseMs: given.leaseMs ?? timeoutMs * Math.ceil(batchSize / concurrency) + 30_000,
+    batchSize,
+    concurrency,
   };
 }
 

@@ -10,6 +10,7 @@ import type { Db } from '../../server/db/index.ts';
 import { toNumber } from '../../server/db/index.ts';
 import { idempotencyKeys, ledgerEntries, ledgerTransactions, payments, refunds } from '../../server/db/schema.ts';
 import { requestFingerprint } from '../../server/idempotency/index.ts';
+import { TEST_JWT_SECRET } from '../support/server.ts';
 import { accounts } from '../../server/ledger/index.ts';
 import type { TestServer } from '../support/server.ts';
 
@@ -198,7 +199,7 @@ export async function claimKeyInFlight(
     scope: claim.merchantId,
     key: claim.key,
     operationId: claim.operationId,
-    requestHash: requestFingerprint(claim),
+    requestHash: requestFingerprint(claim, new TextEncoder().encode(TEST_JWT_SECRET)),
     state: 'in_progress',
     createdAt: claim.at,
   });

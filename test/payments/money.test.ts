@@ -100,7 +100,7 @@ describe('minor units', () => {
   const minimums: Array<[currency: string, minimum: number]> = [
     ['JPY', 50], ['USD', 50], ['KWD', 200],
     ['EUR', 50], ['CAD', 50], ['AUD', 50], ['CHF', 50], ['GBP', 30],
-    ['BHD', 200], ['OMR', 200], ['KES', 50], ['UGX', 2000], ['TZS', 1500], ['RWF', 700],
+    ['BHD', 200], ['OMR', 200], ['KES', 5000], ['UGX', 2000], ['TZS', 150000], ['RWF', 700],
     ['NGN', 100000], ['GHS', 500], ['ZAR', 1000],
     // Not listed: half of one major unit.
     ['SEK', 50], ['TND', 500],

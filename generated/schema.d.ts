@@ -1048,12 +1048,12 @@ export interface components {
             lineItems?: components["schemas"]["LineItem"][];
             currency: components["schemas"]["Currency"];
             /**
-             * @description Where the customer is redirected after paying. The literal placeholder `{SESSION_ID}`, if present, is replaced by the session id, so that your page can retrieve the session.
+             * @description Where the customer is redirected after paying. The literal placeholder `{SESSION_ID}`, if present, is replaced by the session id, so that your page can retrieve the session. An absolute http(s) URL; https only on a live server.
              * @example https://shop.example.com/thanks?session={SESSION_ID}
              */
             successUrl: string;
             /**
-             * @description Where the customer is redirected when they cancel on the hosted page, or when they open a session that has expired.
+             * @description Where the customer is redirected when they cancel on the hosted page, or when they open a session that has expired. An absolute http(s) URL; https only on a live server.
              * @example https://shop.example.com/cart
              */
             cancelUrl: string;
@@ -1309,7 +1309,7 @@ export interface components {
              */
             reference?: string;
             /**
-             * @description Where the payer is sent after a 3-D Secure challenge, whatever its outcome, with `paymentId=<id>` added to its query string: retrieve the payment to learn the outcome. It must be an absolute http(s) URL. Without it, the challenge page shows the result itself.
+             * @description Where the payer is sent after a 3-D Secure challenge, whatever its outcome, with `paymentId=<id>` added to its query string: retrieve the payment to learn the outcome. It must be an absolute http(s) URL (https only on a live server). Without it, the challenge page shows the result itself.
              * @example https://shop.example.com/orders/1042/payment-complete
              */
             returnUrl?: string;

@@ -42,7 +42,7 @@ export function createApp(deps: AppDeps): express.Express {
   const operations = loadOperations();
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', process.env.TRUST_PROXY === 'true');
+  app.set('trust proxy', deps.config.trustProxy);
   app.set('query parser', 'extended');
 
   app.use(requestId);

@@ -25,6 +25,8 @@ export interface StartOptions extends DatabaseOptions {
   jwtSecret?: string;
   rateLimitAuthenticated?: number;
   rateLimitPublic?: number;
+  /** Trust `X-Forwarded-For` for the client IP (behind a reverse proxy). Default false. */
+  trustProxy?: boolean;
   log?: Logger;
   /**
    * Base clock for services; defaults to the system clock. On a sandbox server the test clock
@@ -79,6 +81,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     jwtSecret: await signingSecret(database.db, options.jwtSecret),
     rateLimitAuthenticated: options.rateLimitAuthenticated ?? 100,
     rateLimitPublic: options.rateLimitPublic ?? 300,
+    trustProxy: options.trustProxy ?? false,
     webhooks: {
       ...options.webhooks,
       ...(options.webhookTimeoutMs !== undefined ? { timeoutMs: options.webhookTimeoutMs } : {}),

@@ -14,6 +14,7 @@
  * | `RATE_LIMIT_PUBLIC` | 300 | requests/min per IP on public routes |
  * | `DEMO_MERCHANT_NAME`, `DEMO_API_KEY`, `DEMO_API_SECRET`, `DEMO_CLIENT_ID` | generated | fixed demo merchant credentials |
  * | `LOG_LEVEL` | info | pino level (`silent` to mute) |
+ * | `TRUST_PROXY` | false | `true` behind a reverse proxy (client IP from `X-Forwarded-For`) |
  */
 
 /** Reads a positive integer variable. @throws Error when set but not a positive integer. */
@@ -36,6 +37,7 @@ export interface ServerSettings {
   jwtSecret?: string;
   rateLimitAuthenticated: number;
   rateLimitPublic: number;
+  trustProxy: boolean;
   logLevel: string;
   demo: { name: string; apiKey?: string; apiSecret?: string; clientId?: string };
 }
@@ -55,6 +57,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): ServerSettin
     jwtSecret: env.JWT_SECRET,
     rateLimitAuthenticated: intFromEnv(env, 'RATE_LIMIT_AUTHENTICATED', 100),
     rateLimitPublic: intFromEnv(env, 'RATE_LIMIT_PUBLIC', 300),
+    trustProxy: env.TRUST_PROXY === 'true',
     logLevel: env.LOG_LEVEL ?? 'info',
     demo: {
       name: env.DEMO_MERCHANT_NAME ?? 'Demo Coffee Roasters',

@@ -18,6 +18,8 @@ export interface AppConfig {
   rateLimitAuthenticated: number;
   /** Requests per minute per client IP on public routes. */
   rateLimitPublic: number;
+  /** Behind a reverse proxy: take the client IP from `X-Forwarded-For` (Express `trust proxy`). */
+  trustProxy: boolean;
   /** Webhook delivery settings; defaults in `server/webhooks/worker.ts` (`WEBHOOK_DEFAULTS`). */
   webhooks?: Partial<WebhookSettings>;
 }

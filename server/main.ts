@@ -52,6 +52,7 @@ async function main(): Promise<void> {
     jwtSecret: settings.jwtSecret,
     rateLimitAuthenticated: settings.rateLimitAuthenticated,
     rateLimitPublic: settings.rateLimitPublic,
+    trustProxy: settings.trustProxy,
     log,
   });
   const base = running.deps.config.publicBaseUrl;

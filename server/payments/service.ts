@@ -90,7 +90,7 @@ export interface ChargeResult {
  */
 export async function chargeInTx(tx: Tx, deps: AppDeps, merchantId: string, input: ChargeInput, now: Date): Promise<ChargeResult> {
   assertChargeable(input.amount, input.currency);
-  if (input.returnUrl !== undefined) assertRedirectUrl('/returnUrl', input.returnUrl);
+  if (input.returnUrl !== undefined) assertRedirectUrl('/returnUrl', input.returnUrl, deps.config.mode === 'live');
   const instrument = resolveTestInstrument(input.paymentMethod, now);
   const failure =
     instrument.outcome === 'decline' ? 'card_declined'

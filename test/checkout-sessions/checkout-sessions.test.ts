@@ -7,7 +7,8 @@
  * 429 case. Every test uses its own merchants.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { unwrap, type components, type TillpointClient } from '../../client/index.ts';
+import { createTillpointClient, unwrap, type components, type TillpointClient } from '../../client/index.ts';
+import { createMerchant } from '../../server/auth/service.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 type CreateBody = components['schemas']['CreateCheckoutSessionRequest'];
@@ -614,5 +615,24 @@ describe('paying on the hosted page', () => {
     const { paymentId } = await getSession(client, session.id);
     const payment = unwrap(await client.GET('/v1/payments/{paymentId}', { params: { path: { paymentId: paymentId! } } }));
     expect(payment).toMatchObject({ amount: 3750, status: 'succeeded' });
+  });
+});
+
+describe('createCheckoutSession on a live server', () => {
+  let live: TestServer;
+  beforeAll(async () => {
+    live = await startTestServer({ mode: 'live' });
+  });
+  afterAll(async () => live?.close());
+
+  it('accepts only https redirect URLs, so a payer is never sent to a plain-http page', async () => {
+    const merchant = await createMerchant(live.deps, 'Live Roasters');
+    expect(merchant.apiKey).toMatch(/^sk_live_/);
+    const client = createTillpointClient({ baseUrl: live.url, apiKey: merchant.apiKey, retry: false });
+    const body = { amount: 2500, currency: 'USD', successUrl: 'https://shop.example.com/ok?s={SESSION_ID}', cancelUrl: 'https://shop.example.com/cart' };
+    expect((await client.POST('/v1/checkout/sessions', { body })).response.status).toBe(201);
+    const plain = await client.POST('/v1/checkout/sessions', { body: { ...body, cancelUrl: 'http://shop.example.com/cart' } });
+    expect(plain.response.status).toBe(400);
+    expect(plain.error?.errors).toEqual([{ pointer: '/cancelUrl', detail: 'must be an https URL on a live server' }]);
   });
 });

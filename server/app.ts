@@ -12,6 +12,7 @@ import { authHandlers } from './auth/handlers.ts';
 import { checkoutSessionsHandlers } from './checkout-sessions/handlers.ts';
 import { checkoutPages } from './checkout-sessions/pages.ts';
 import type { AppDeps } from './deps.ts';
+import type { Tx } from './db/index.ts';
 import { ProblemError } from './errors/problem.ts';
 import { problemMiddleware } from './errors/middleware.ts';
 import { runIdempotent, type StoredResponse } from './idempotency/index.ts';
@@ -107,9 +108,10 @@ async function serve(deps: AppDeps, op: SpecOperation, req: Request, res: Respon
     log: deps.log.child({ requestId: rid }),
   } as HandlerContext<OperationId>;
 
-  const run = async (): Promise<StoredResponse> => {
+  /** Runs the handler; with a transaction, every query of the operation goes through it. */
+  const run = async (tx?: Tx): Promise<StoredResponse> => {
     try {
-      return await handler(ctx);
+      return await handler(tx ? { ...ctx, deps: { ...deps, db: tx } } : ctx);
     } catch (err) {
       // Business errors are responses too: stored for idempotent replay, validated like any other.
       if (err instanceof ProblemError && err.status < 500) return { status: err.status, body: err.toProblem(req.path, rid) };

@@ -2,20 +2,30 @@
  * Idempotency keys (DESIGN.md, "Idempotency"). A creating POST that carries `Idempotency-Key`
  * runs at most once per scope and key within 24 hours:
  *
- * - first request: a row is claimed (`in_progress`), the handler runs, its response (success or
- *   4xx problem) is stored (`completed`);
+ * - first request: a row is claimed (`in_progress`, committed at once so that concurrent
+ *   duplicates see it), then the handler runs inside ONE database transaction that also stores
+ *   its response (success or 4xx problem) as `completed`: the effects and the stored response
+ *   commit together or not at all;
  * - same key, same body: the stored response is replayed with `Idempotent-Replayed: true`;
  * - same key, other body (or other operation): `422 idempotency_key_reused`;
  * - same key while the first is still running: `409 idempotency_request_in_progress`;
- * - the first request failed with a 5xx: the claim is released so that a retry runs again
- *   (a 5xx never commits money: the service transaction rolled back).
+ * - the first request failed (an unexpected error, a 5xx): its transaction rolled back and the
+ *   claim is released, so a retry runs again;
+ * - the process died mid-request: the claim stays `in_progress`, but since the response commits
+ *   with the effects, nothing happened; after {@link IDEMPOTENCY_LEASE_MS} a retry takes it over.
  */
 import { createHmac } from 'node:crypto';
-import { and, eq, lt } from 'drizzle-orm';
+import { and, eq, lt, or } from 'drizzle-orm';
 import stringify from 'safe-stable-stringify';
-import type { Executor } from '../db/index.ts';
+import type { Db, Executor, Tx } from '../db/index.ts';
 import { idempotencyKeys } from '../db/schema.ts';
 import { ProblemError } from '../errors/problem.ts';
+
+/**
+ * How long a claim may stay `in_progress` before a retry may take it over, in milliseconds
+ * (60 s, far above any request's duration).
+ */
+export const IDEMPOTENCY_LEASE_MS = 60_000;
 
 /** How long a stored response is replayed, in milliseconds (24 hours). */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -49,17 +59,20 @@ export function requestFingerprint(req: Pick<IdempotentRequest, 'operationId' | 
 }
 
 /**
- * Runs `execute` at most once for this request's key.
+ * Runs `execute` at most once for this request's key, inside a transaction that also stores its
+ * response.
  * @param fingerprintSecret server secret keying the request fingerprint (see {@link requestFingerprint}).
+ * @param execute runs the operation on the given transaction; it must do all its database work
+ *   through it (nested `transaction()` calls become savepoints).
  * @returns the fresh response, or the stored one with `replayed: true`.
  * @throws ProblemError 422 `idempotency_key_reused` or 409 `idempotency_request_in_progress`.
  */
 export async function runIdempotent(
-  db: Executor,
+  db: Db,
   req: IdempotentRequest,
   now: Date,
   fingerprintSecret: Uint8Array,
-  execute: () => Promise<StoredResponse>,
+  execute: (tx: Tx) => Promise<StoredResponse>,
 ): Promise<StoredResponse & { replayed: boolean }> {
   const requestHash = requestFingerprint(req, fingerprintSecret);
   const where = and(eq(idempotencyKeys.scope, req.scope), eq(idempotencyKeys.key, req.key));
@@ -71,12 +84,21 @@ export async function runIdempotent(
       .returning({ key: idempotencyKeys.key });
   let claimed = await claim();
   if (claimed.length === 0) {
-    // A key older than the TTL is forgotten, so it can be used afresh.
-    const expired = await db
+    // Forget a key older than the TTL, and a claim abandoned past its lease by a request that
+    // died: its transaction never committed, so nothing it did remains.
+    const stale = await db
       .delete(idempotencyKeys)
-      .where(and(where, lt(idempotencyKeys.createdAt, new Date(now.getTime() - IDEMPOTENCY_TTL_MS))))
+      .where(
+        and(
+          where,
+          or(
+            lt(idempotencyKeys.createdAt, new Date(now.getTime() - IDEMPOTENCY_TTL_MS)),
+            and(eq(idempotencyKeys.state, 'in_progress'), lt(idempotencyKeys.createdAt, new Date(now.getTime() - IDEMPOTENCY_LEASE_MS))),
+          ),
+        ),
+      )
       .returning({ key: idempotencyKeys.key });
-    if (expired.length > 0) claimed = await claim();
+    if (stale.length > 0) claimed = await claim();
   }
 
   if (claimed.length === 0) {
@@ -93,22 +115,20 @@ export async function runIdempotent(
     return { status: existing.responseStatus, body: existing.responseBody, replayed: true };
   }
 
-  let response: StoredResponse;
   try {
-    response = await execute();
+    return await db.transaction(async (tx) => {
+      const response = await execute(tx);
+      if (response.status >= 500) throw new Error(`Idempotent operation ${req.operationId} answered ${response.status}`);
+      await tx
+        .update(idempotencyKeys)
+        .set({ state: 'completed', responseStatus: response.status, responseBody: response.body })
+        .where(where);
+      return { ...response, replayed: false };
+    });
   } catch (err) {
     await db.delete(idempotencyKeys).where(where);
     throw err;
   }
-  if (response.status >= 500) {
-    await db.delete(idempotencyKeys).where(where);
-  } else {
-    await db
-      .update(idempotencyKeys)
-      .set({ state: 'completed', responseStatus: response.status, responseBody: response.body })
-      .where(where);
-  }
-  return { ...response, replayed: false };
 }
 
 /**

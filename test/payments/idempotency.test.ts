@@ -9,6 +9,7 @@ import {
   CARDS,
   amountOf,
   balanceOf,
+  claimKeyInFlight,
   expectProblem,
   ledgerTransactionsFor,
   newKey,
@@ -148,6 +149,24 @@ describe('createPayment', () => {
     // And a different body under the same key on the other merchant is not a "reuse".
     const c = await s.newMerchant();
     expect((await createPayment(c.client, cardPayment(9900), key)).response.status).toBe(201);
+  });
+
+  it('a claim abandoned by a request that died is taken over after the 60 s lease: the retry pays once', async () => {
+    const { client, merchant } = await s.newMerchant();
+    const key = newKey();
+    const body = cardPayment(4100);
+    // What a crash leaves: the claim, and nothing else (the payment and the stored response
+    // would have committed together).
+    await claimKeyInFlight(s.deps.db, { merchantId: merchant.merchantId, key, operationId: 'createPayment', path: '/v1/payments', body, at: new Date(currentTime) });
+    expectProblem(await client.POST('/v1/payments', { body, headers: { 'Idempotency-Key': key } }), 409, 'idempotency_request_in_progress');
+    currentTime += 61_000;
+    const retry = await client.POST('/v1/payments', { body, headers: { 'Idempotency-Key': key } });
+    expect(retry.response.status).toBe(201);
+    const replay = await client.POST('/v1/payments', { body, headers: { 'Idempotency-Key': key } });
+    expect(replay.response.headers.get('idempotent-replayed')).toBe('true');
+    expect(replay.data).toEqual(retry.data);
+    expect(await paymentRows(s.deps.db, merchant.merchantId)).toHaveLength(1);
+    expect(await balanceOf(client)).toEqual({ available: [{ amount: 4100, currency: 'USD' }], pending: [] });
   });
 
   it('a key is remembered for 24 hours, then forgotten', async () => {

@@ -74,7 +74,10 @@ async function signingSecret(db: Db, fromEnv?: string): Promise<Uint8Array> {
  */
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
   const log = options.log ?? pino({ level: 'silent' });
-  const database = await openDatabase(options);
+  const database = await openDatabase({
+    ...options,
+    onConnectionError: (err) => log.warn({ err }, 'idle PostgreSQL connection failed; the pool replaces it'),
+  });
   const config: AppConfig = {
     mode: options.mode ?? 'sandbox',
     publicBaseUrl: '',

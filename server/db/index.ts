@@ -26,6 +26,11 @@ export interface Database {
 export interface DatabaseOptions {
   databaseUrl?: string;
   dataDir?: string;
+  /**
+   * Called when an idle PostgreSQL connection fails (server restart, database dropped, network).
+   * The pool replaces the connection; without a handler such an error would crash the process.
+   */
+  onConnectionError?: (err: Error) => void;
 }
 
 const migrationsFolder = resolve(import.meta.dirname, 'migrations');
@@ -35,16 +40,17 @@ const migrationsFolder = resolve(import.meta.dirname, 'migrations');
  * @throws when the PGlite data directory is locked by another live process, or the server is unreachable.
  */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  if (options.databaseUrl) return openPostgres(options.databaseUrl);
+  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.onConnectionError);
   return openPglite(options.dataDir);
 }
 
-async function openPostgres(url: string): Promise<Database> {
+async function openPostgres(url: string, onConnectionError: (err: Error) => void = () => undefined): Promise<Database> {
   const { default: pg } = await import('pg');
   const { drizzle } = await import('drizzle-orm/node-postgres');
   const { migrate } = await import('drizzle-orm/node-postgres/migrator');
   // bigint (int8) sums come back as strings; our amounts stay far below 2^53.
   const pool = new pg.Pool({ connectionString: url, max: Number(process.env.DATABASE_POOL_SIZE ?? 10) });
+  pool.on('error', onConnectionError);
   const db = drizzle(pool, { schema }) as unknown as Db;
   // Several instances may start at once: serialise migrations with an advisory lock.
   const client = await pool.connect();

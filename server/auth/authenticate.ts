@@ -49,14 +49,17 @@ export async function verifyCredential(deps: AppDeps, credential: string): Promi
 export function credentialOf(req: Request): string | undefined {
   const header = req.get('x-api-key');
   if (header) return header.trim();
-  const authorization = req.get('authorization');
-  const match = authorization ? /^Bearer\s+(\S+)\s*$/i.exec(authorization) : null;
-  return match?.[1];
+  return bearerTokenOf(req);
+}
+
+/** The token of an `Authorization: Bearer <token>` header, if the request has one. */
+function bearerTokenOf(req: Request): string | undefined {
+  return /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '')?.[1];
 }
 
 /** Security handlers for express-openapi-validator, one per scheme in the contract. */
 export function securityHandlers(deps: AppDeps) {
-  const check = (credential: string | undefined) => async (req: Request) => {
+  const check = async (req: Request, credential: string | undefined) => {
     if (req.auth) return true;
     if (!credential) return false;
     const auth = await verifyCredential(deps, credential);
@@ -65,12 +68,8 @@ export function securityHandlers(deps: AppDeps) {
     return true;
   };
   return {
-    apiKey: (req: Request) => check(req.get('x-api-key')?.trim())(req),
-    bearerAuth: (req: Request) => {
-      // When both headers are sent, x-api-key is the credential (the one rate limits count).
-      if (req.get('x-api-key') !== undefined) return false;
-      const m = /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '');
-      return check(m?.[1])(req);
-    },
+    apiKey: (req: Request) => check(req, req.get('x-api-key')?.trim()),
+    // When both headers are sent, x-api-key is the credential (the one rate limits count).
+    bearerAuth: async (req: Request) => req.get('x-api-key') === undefined && check(req, bearerTokenOf(req)),
   };
 }

@@ -5,33 +5,14 @@
  * filter selects the event's type (fan-out), so an event is delivered if and only if the change
  * that caused it committed.
  */
+import type { components } from '../../generated/schema.d.ts';
 import type { Tx } from '../db/index.ts';
 import { events } from '../db/schema.ts';
 import { newId } from '../ids.ts';
 import { enabledEndpoints, insertDeliveries, subscribes } from '../webhooks/repository.ts';
 
-/** Event types emitted today (the contract's `EventType`). */
-export type EventType =
-  | 'payment.succeeded'
-  | 'payment.failed'
-  | 'payment.requires_action'
-  | 'payment.pending'
-  | 'payment.refunded'
-  | 'checkout.session.created'
-  | 'checkout.session.completed'
-  | 'checkout.session.expired';
-
-/** Every event type, in the contract's order. */
-export const EVENT_TYPES: readonly EventType[] = [
-  'payment.succeeded',
-  'payment.failed',
-  'payment.pending',
-  'payment.requires_action',
-  'payment.refunded',
-  'checkout.session.created',
-  'checkout.session.completed',
-  'checkout.session.expired',
-];
+/** An event type of the contract (`EventType`): the events emitted today. */
+export type EventType = components['schemas']['EventType'];
 
 /**
  * Records an event carrying a snapshot of the object (as the API returns it) and queues its

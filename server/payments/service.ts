@@ -27,7 +27,7 @@ import { DELAYED_SETTLEMENT_SECONDS, TEST_CARDS, TEST_PHONE_NUMBERS, cardBrand, 
 type CreatePaymentRequest = components['schemas']['CreatePaymentRequest'];
 type CreateRefundRequest = components['schemas']['CreateRefundRequest'];
 type PaymentInstructions = components['schemas']['PaymentInstructions'];
-type FailureCode = 'card_declined' | 'insufficient_funds' | 'payment_failed' | 'authentication_failed';
+type FailureCode = NonNullable<components['schemas']['Payment']['failureCode']>;
 
 /** A payment request as the service takes it: the contract's body plus the session it pays. */
 export type ChargeInput = CreatePaymentRequest & { checkoutSessionId?: string };

@@ -55,7 +55,7 @@ export function createApp(deps: AppDeps): express.Express {
     });
     next();
   });
-  app.use(rateLimits(deps.config, operations));
+  app.use(rateLimits(deps, operations));
 
   const docsHtml = readFileSync(DOCS_PATH, 'utf8');
   app.get('/docs', (_req, res) => void res.type('html').send(docsHtml));
@@ -125,7 +125,7 @@ async function serve(deps: AppDeps, op: SpecOperation, req: Request, res: Respon
         deps.db,
         { scope: req.auth ? req.auth.merchantId : `ip:${req.ip}`, key, operationId: op.operationId, path: req.path, body: req.body },
         deps.now(),
-        deps.config.jwtSecret,
+        deps.signingKey,
         run,
       )
     : { ...(await run()), replayed: false };

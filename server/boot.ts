@@ -1,54 +1,33 @@
 /**
- * Starting and stopping a server: database → migrations → signing secret → clock → app → listen
- * → background sweeper and webhook delivery worker. Shared by `npm start` (main.ts), the tests
- * and the benchmark.
+ * Starting and stopping a server: database → migrations → signing key → clock → listen → app →
+ * background sweeper and webhook delivery worker. Shared by `npm start` (main.ts), the tests and
+ * the benchmark.
  */
 import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { eq } from 'drizzle-orm';
 import pino, { type Logger } from 'pino';
 import { createApp } from './app.ts';
-import { openDatabase, type Database, type DatabaseOptions, type Db } from './db/index.ts';
+import { createCredentialCache } from './auth/cache.ts';
+import type { Config } from './config.ts';
+import { openDatabase, type Database, type Db } from './db/index.ts';
 import { settings } from './db/schema.ts';
-import type { AppConfig, AppDeps, WebhookSettings } from './deps.ts';
+import type { AppConfig, AppDeps } from './deps.ts';
 import { createServerClock, refreshClockOffset } from './sandbox/clock.ts';
 import { runSweeps } from './sandbox/service.ts';
 import { startWebhookWorker } from './webhooks/worker.ts';
 
-/** Options of {@link startServer}; everything has a default suitable for tests. */
-export interface StartOptions extends DatabaseOptions {
-  port?: number;
-  host?: string;
-  publicBaseUrl?: string;
-  mode?: AppConfig['mode'];
-  jwtSecret?: string;
-  rateLimitAuthenticated?: number;
-  rateLimitPublic?: number;
-  /** Trust `X-Forwarded-For` for the client IP (behind a reverse proxy). Default false. */
-  trustProxy?: boolean;
+/** What a server needs beside its {@link Config}: logger, base clock, an already open database. */
+export interface Runtime {
   log?: Logger;
   /**
    * Base clock for services; defaults to the system clock. On a sandbox server the test clock
    * offset (advanceSandboxClock) applies on top of it.
    */
   now?: () => Date;
-  /**
-   * Milliseconds between background sweeps (settlements, expiries, and the refresh of the
-   * sandbox clock offset from the database); 0 disables. Default 1000.
-   */
-  sweepIntervalMs?: number;
-  /**
-   * Milliseconds between polls of the webhook delivery worker; 0 disables it (tests then drive
-   * deliveries with `deliverDueWebhooks(deps)`). Default 1000.
-   */
-  webhookWorkerIntervalMs?: number;
-  /** Milliseconds an endpoint has to answer a webhook delivery attempt. Default 10 000. */
-  webhookTimeoutMs?: number;
-  /** Lease of a claimed delivery in milliseconds (see {@link WebhookSettings}). Default timeout + 30 000. */
-  webhookLeaseMs?: number;
-  /** Other webhook delivery settings (batch size, concurrency). */
-  webhooks?: Partial<WebhookSettings>;
+  /** A database opened (and migrated) by the caller; the server closes it with itself. */
+  database?: Database;
 }
 
 /** A running server. */
@@ -60,57 +39,76 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Reads the JWT signing secret from `settings`, creating a random one on first start. */
-async function signingSecret(db: Db, fromEnv?: string): Promise<Uint8Array> {
+/** Reads the HMAC signing key from `settings`, creating a random one on first start. */
+async function signingKey(db: Db, fromEnv?: string): Promise<Uint8Array> {
   if (fromEnv) return new TextEncoder().encode(fromEnv);
   await db.insert(settings).values({ key: 'jwt_secret', value: randomBytes(32).toString('base64url') }).onConflictDoNothing();
   const [row] = await db.select().from(settings).where(eq(settings.key, 'jwt_secret'));
   return new TextEncoder().encode(row!.value);
 }
 
-/**
- * Opens the database, builds the app and listens.
- * @throws when the database cannot be opened (e.g. the PGlite directory is locked) or the port is taken.
- */
-export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
-  const log = options.log ?? pino({ level: 'silent' });
-  const database = await openDatabase({
-    ...options,
-    onConnectionError: (err) => log.warn({ err }, 'idle PostgreSQL connection failed; the pool replaces it'),
+/** Listens on `port`/`host` (0 = a free port) and resolves once bound. */
+function listen(port: number, host: string): Promise<Server> {
+  return new Promise<Server>((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
   });
-  const config: AppConfig = {
-    mode: options.mode ?? 'sandbox',
-    publicBaseUrl: '',
-    jwtSecret: await signingSecret(database.db, options.jwtSecret),
-    rateLimitAuthenticated: options.rateLimitAuthenticated ?? 100,
-    rateLimitPublic: options.rateLimitPublic ?? 300,
-    trustProxy: options.trustProxy ?? false,
-    webhooks: {
-      ...options.webhooks,
-      ...(options.webhookTimeoutMs !== undefined ? { timeoutMs: options.webhookTimeoutMs } : {}),
-      ...(options.webhookLeaseMs !== undefined ? { leaseMs: options.webhookLeaseMs } : {}),
-    },
-  };
-  const base = options.now ?? (() => new Date());
+}
+
+/**
+ * Opens the database (or takes `runtime.database`), listens, then builds the app on a complete,
+ * frozen configuration (its public base URL known) and starts the background work.
+ * @throws DataDirInUseError when another server owns the embedded data directory; Error when the
+ *   database is unreachable or the port is taken.
+ */
+export async function startServer(config: Readonly<Config>, runtime: Runtime = {}): Promise<RunningServer> {
+  const log = runtime.log ?? pino({ level: 'silent' });
+  const database =
+    runtime.database ??
+    (await openDatabase({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      poolSize: config.databasePoolSize,
+      onConnectionError: (err) => log.warn({ err }, 'idle PostgreSQL connection failed; the pool replaces it'),
+    }));
+  let server: Server;
+  try {
+    server = await listen(config.port, config.host);
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+  // Request and header timeouts: a slow client cannot hold a connection for minutes.
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 10_000;
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${config.host !== '0.0.0.0' ? config.host : '127.0.0.1'}:${port}`;
+  const appConfig: AppConfig = Object.freeze({ ...config, publicBaseUrl: config.publicBaseUrl ?? url.replace('127.0.0.1', 'localhost') });
+
+  const base = runtime.now ?? (() => new Date());
   const clock = createServerClock(base);
   const sandbox = config.mode === 'sandbox';
   if (sandbox) await refreshClockOffset(database.db, clock);
-  const deps: AppDeps = { db: database.db, config, log, now: sandbox ? clock.now : base, clock };
-  const app = createApp(deps);
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve(s));
-    s.once('error', reject);
-  });
-  const { port } = server.address() as AddressInfo;
-  const url = `http://${options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1'}:${port}`;
-  config.publicBaseUrl = options.publicBaseUrl ?? url.replace('127.0.0.1', 'localhost');
+  const deps: AppDeps = {
+    db: database.db,
+    config: appConfig,
+    signingKey: await signingKey(database.db, config.jwtSecret),
+    log,
+    now: sandbox ? clock.now : base,
+    clock,
+    credentialCache: createCredentialCache(config.credentialCacheMs),
+  };
+  server.on('request', createApp(deps));
 
-  const workerInterval = options.webhookWorkerIntervalMs ?? 1000;
-  const worker = workerInterval > 0 ? startWebhookWorker(deps, workerInterval) : undefined;
+  const worker = config.webhookWorkerIntervalMs > 0 ? startWebhookWorker(deps, config.webhookWorkerIntervalMs) : undefined;
   if (worker) deps.wakeWebhookWorker = worker.wake;
 
   let sweeping: Promise<unknown> | undefined;
-  const interval = options.sweepIntervalMs ?? 1000;
+  const interval = config.sweepIntervalMs;
   const timer =
     interval > 0
       ? setInterval(() => {

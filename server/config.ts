@@ -1,23 +1,96 @@
 /**
- * Configuration from environment variables (documented in the README):
+ * The server's configuration: read once from the environment (every variable is described in
+ * the README's "Configuration" table, and a test fails when one read here is missing there),
+ * merged with programmatic overrides (tests, benchmarks), checked, and frozen.
  *
- * | variable | default | meaning |
- * |---|---|---|
- * | `PORT` | 3000 | HTTP port (0 = any free port) |
- * | `HOST` | 127.0.0.1 | interface to listen on |
- * | `DATA_DIR` | `.data/pglite` | PGlite data directory (ignored with `DATABASE_URL`) |
- * | `DATABASE_URL` | — | PostgreSQL connection string; replaces PGlite |
- * | `PUBLIC_BASE_URL` | `http://localhost:<port>` | base of links (checkout `url`) |
- * | `TILLPOINT_MODE` | sandbox | `live` hides `/v1/sandbox/*` and issues `sk_live_` keys |
- * | `JWT_SECRET` | generated, kept in the database | HS256 key for access tokens (≥ 32 chars) |
- * | `RATE_LIMIT_AUTHENTICATED` | 100 | requests/min per credential |
- * | `RATE_LIMIT_PUBLIC` | 300 | requests/min per IP on public routes |
- * | `DEMO_MERCHANT_NAME`, `DEMO_API_KEY`, `DEMO_API_SECRET`, `DEMO_CLIENT_ID` | generated | fixed demo merchant credentials |
- * | `LOG_LEVEL` | info | pino level (`silent` to mute) |
- * | `TRUST_PROXY` | false | `true` behind a reverse proxy (client IP from `X-Forwarded-For`) |
+ * `loadConfig(env, overrides)` is the only place that reads `process.env` for the server.
  */
 
-/** Reads a positive integer variable. @throws Error when set but not a positive integer. */
+/** How webhook deliveries are made (see `deliverDueWebhooks`). */
+export interface WebhookSettings {
+  /** Milliseconds an endpoint has to answer one attempt before it counts as failed. Default 10 000. */
+  timeoutMs: number;
+  /**
+   * Milliseconds a worker's claim on a delivery lasts (database time) before another worker may
+   * take it over, e.g. after a crash. Must outlast a whole claimed batch:
+   * default `timeoutMs × ceil(batchSize / concurrency) + 30 000` (70 000 with the defaults).
+   */
+  leaseMs: number;
+  /** Deliveries claimed per round. Default 50. */
+  batchSize: number;
+  /** Attempts in flight at once per worker. Default 16. */
+  concurrency: number;
+}
+
+/** Fixed demo merchant credentials (`DEMO_*`), for reproducible setups. */
+export interface DemoSettings {
+  /** Display name of the demo merchant. Default `Demo Coffee Roasters`. */
+  name: string;
+  /** `sk_test_` + 32 letters/digits; generated when absent. */
+  apiKey?: string;
+  /** `ss_test_` + 32 letters/digits; generated when absent. */
+  apiSecret?: string;
+  /** 32 lowercase letters/digits; generated when absent. */
+  clientId?: string;
+  /** Where generated demo credentials are kept (owner-only). Default `<DATA_DIR>/demo-credentials.json`. */
+  credentialsFile: string;
+}
+
+/** The one configuration of a server process. Frozen; durations in milliseconds. */
+export interface Config {
+  /** `sandbox` accepts only test instruments and serves `/v1/sandbox/*`; `live` hides them. */
+  mode: 'sandbox' | 'live';
+  /** HTTP port; 0 = any free port. Default 3000 (`npm start`). */
+  port: number;
+  /** Interface to listen on. Default 127.0.0.1. */
+  host: string;
+  /** Directory of the embedded PostgreSQL cluster (without `databaseUrl`). Default `.data`. */
+  dataDir: string;
+  /** PostgreSQL connection string; replaces the embedded cluster. */
+  databaseUrl?: string;
+  /** Connections in each process's pool. Default 10. */
+  databasePoolSize: number;
+  /** Base of links the API returns (checkout `url`), without trailing slash; default the listen address. */
+  publicBaseUrl?: string;
+  /** HS256 key of access tokens (≥ 32 characters); default generated once and kept in the database. */
+  jwtSecret?: string;
+  /** Requests per minute per credential on authenticated routes; 0 turns the limit off. Default 100. */
+  rateLimitAuthenticated: number;
+  /** Requests per minute per client IP on public routes and failed authentications; 0 = off. Default 300. */
+  rateLimitPublic: number;
+  /** Behind a reverse proxy: take the client IP from `X-Forwarded-For` (Express `trust proxy`). */
+  trustProxy: boolean;
+  /** pino log level (`silent` mutes). Default `info`. */
+  logLevel: string;
+  /** Worker processes (node:cluster) sharing the port and the database. Default 1 (no cluster). */
+  webConcurrency: number;
+  /**
+   * How long a verified credential is trusted from this process's cache, in milliseconds. A
+   * rotation in the same process invalidates at once; other processes see it within this bound.
+   * Default 5 000; 0 disables the cache.
+   */
+  credentialCacheMs: number;
+  /** Milliseconds between background job rounds (expiries, settlements, purges); 0 disables. Default 1 000. */
+  sweepIntervalMs: number;
+  /** Milliseconds between polls of the webhook delivery worker; 0 disables it. Default 1 000. */
+  webhookWorkerIntervalMs: number;
+  /** Webhook delivery settings. */
+  webhooks: WebhookSettings;
+  /** The demo merchant of `npm start`. */
+  demo: DemoSettings;
+}
+
+/** Programmatic overrides of {@link loadConfig}: any field, nested settings partially. */
+export type ConfigOverrides = Partial<Omit<Config, 'webhooks' | 'demo'>> & {
+  webhooks?: Partial<WebhookSettings>;
+  demo?: Partial<DemoSettings>;
+  /** Shorthand for `webhooks.timeoutMs`. */
+  webhookTimeoutMs?: number;
+  /** Shorthand for `webhooks.leaseMs`. */
+  webhookLeaseMs?: number;
+};
+
+/** Reads a non-negative integer variable. @throws Error when set but not a non-negative integer. */
 export function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -26,44 +99,63 @@ export function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: numbe
   return value;
 }
 
-/** Settings of the `npm start` process. */
-export interface ServerSettings {
-  port: number;
-  host: string;
-  dataDir: string;
-  databaseUrl?: string;
-  publicBaseUrl?: string;
-  mode: 'sandbox' | 'live';
-  jwtSecret?: string;
-  rateLimitAuthenticated: number;
-  rateLimitPublic: number;
-  trustProxy: boolean;
-  logLevel: string;
-  demo: { name: string; apiKey?: string; apiSecret?: string; clientId?: string };
+function boolFromEnv(env: NodeJS.ProcessEnv, name: string): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '' || raw === 'false' || raw === '0') return false;
+  if (raw === 'true' || raw === '1') return true;
+  throw new Error(`${name} must be true or false, got "${raw}"`);
 }
 
-/** Parses the environment. @throws Error on an invalid value. */
-export function readSettings(env: NodeJS.ProcessEnv = process.env): ServerSettings {
-  const mode = env.TILLPOINT_MODE ?? 'sandbox';
+/**
+ * Builds the configuration from `env` and `overrides` (overrides win), with every default.
+ * @throws Error naming the variable when a value is invalid.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: ConfigOverrides = {}): Readonly<Config> {
+  const mode = overrides.mode ?? env.TILLPOINT_MODE ?? 'sandbox';
   if (mode !== 'sandbox' && mode !== 'live') throw new Error(`TILLPOINT_MODE must be sandbox or live, got "${mode}"`);
-  if (env.JWT_SECRET !== undefined && env.JWT_SECRET.length < 32) throw new Error('JWT_SECRET must be at least 32 characters');
-  return {
-    port: intFromEnv(env, 'PORT', 3000),
-    host: env.HOST ?? '127.0.0.1',
-    dataDir: env.DATA_DIR ?? '.data/pglite',
-    databaseUrl: env.DATABASE_URL || undefined,
-    publicBaseUrl: env.PUBLIC_BASE_URL?.replace(/\/+$/, '') || undefined,
-    mode,
-    jwtSecret: env.JWT_SECRET,
-    rateLimitAuthenticated: intFromEnv(env, 'RATE_LIMIT_AUTHENTICATED', 100),
-    rateLimitPublic: intFromEnv(env, 'RATE_LIMIT_PUBLIC', 300),
-    trustProxy: env.TRUST_PROXY === 'true',
-    logLevel: env.LOG_LEVEL ?? 'info',
-    demo: {
-      name: env.DEMO_MERCHANT_NAME ?? 'Demo Coffee Roasters',
-      apiKey: env.DEMO_API_KEY || undefined,
-      apiSecret: env.DEMO_API_SECRET || undefined,
-      clientId: env.DEMO_CLIENT_ID || undefined,
-    },
+  const jwtSecret = overrides.jwtSecret ?? (env.JWT_SECRET || undefined);
+  if (jwtSecret !== undefined && jwtSecret.length < 32) throw new Error('JWT_SECRET must be at least 32 characters');
+  const dataDir = overrides.dataDir ?? (env.DATA_DIR || '.data');
+
+  const timeoutMs = overrides.webhookTimeoutMs ?? overrides.webhooks?.timeoutMs ?? intFromEnv(env, 'WEBHOOK_TIMEOUT_MS', 10_000);
+  const batchSize = overrides.webhooks?.batchSize ?? 50;
+  const concurrency = overrides.webhooks?.concurrency ?? 16;
+  const webhooks: WebhookSettings = {
+    timeoutMs,
+    batchSize,
+    concurrency,
+    leaseMs: overrides.webhookLeaseMs ?? overrides.webhooks?.leaseMs ?? timeoutMs * Math.ceil(batchSize / concurrency) + 30_000,
   };
+  const webConcurrency = overrides.webConcurrency ?? intFromEnv(env, 'WEB_CONCURRENCY', 1);
+  if (webConcurrency < 1) throw new Error('WEB_CONCURRENCY must be at least 1');
+  const poolSize = overrides.databasePoolSize ?? intFromEnv(env, 'DATABASE_POOL_SIZE', 10);
+  if (poolSize < 1) throw new Error('DATABASE_POOL_SIZE must be at least 1');
+
+  const config: Config = {
+    mode,
+    port: overrides.port ?? intFromEnv(env, 'PORT', 3000),
+    host: overrides.host ?? (env.HOST || '127.0.0.1'),
+    dataDir,
+    databaseUrl: overrides.databaseUrl ?? (env.DATABASE_URL || undefined),
+    databasePoolSize: poolSize,
+    publicBaseUrl: (overrides.publicBaseUrl ?? (env.PUBLIC_BASE_URL || undefined))?.replace(/\/+$/, ''),
+    jwtSecret,
+    rateLimitAuthenticated: overrides.rateLimitAuthenticated ?? intFromEnv(env, 'RATE_LIMIT_AUTHENTICATED', 100),
+    rateLimitPublic: overrides.rateLimitPublic ?? intFromEnv(env, 'RATE_LIMIT_PUBLIC', 300),
+    trustProxy: overrides.trustProxy ?? boolFromEnv(env, 'TRUST_PROXY'),
+    logLevel: overrides.logLevel ?? (env.LOG_LEVEL || 'info'),
+    webConcurrency,
+    credentialCacheMs: overrides.credentialCacheMs ?? intFromEnv(env, 'CREDENTIAL_CACHE_MS', 5_000),
+    sweepIntervalMs: overrides.sweepIntervalMs ?? 1_000,
+    webhookWorkerIntervalMs: overrides.webhookWorkerIntervalMs ?? 1_000,
+    webhooks: Object.freeze(webhooks),
+    demo: Object.freeze({
+      name: overrides.demo?.name ?? (env.DEMO_MERCHANT_NAME || 'Demo Coffee Roasters'),
+      apiKey: overrides.demo?.apiKey ?? (env.DEMO_API_KEY || undefined),
+      apiSecret: overrides.demo?.apiSecret ?? (env.DEMO_API_SECRET || undefined),
+      clientId: overrides.demo?.clientId ?? (env.DEMO_CLIENT_ID || undefined),
+      credentialsFile: overrides.demo?.credentialsFile ?? (env.DEMO_CREDENTIALS_FILE || `${dataDir}/demo-credentials.json`),
+    }),
+  };
+  return Object.freeze(config);
 }

@@ -3,47 +3,25 @@
  * explicitly (no globals) so tests build an app on their own database and clock.
  */
 import type { Logger } from 'pino';
+import type { CredentialCache } from './auth/cache.ts';
+import type { Config } from './config.ts';
 import type { Db } from './db/index.ts';
 import type { ServerClock } from './sandbox/clock.ts';
 
-/** Runtime configuration of one app instance. */
-export interface AppConfig {
-  /** `sandbox` accepts only test instruments and serves `/v1/sandbox/*`; `live` hides them. */
-  mode: 'sandbox' | 'live';
-  /** Public base URL used in links such as a checkout session's `url`, without trailing slash. */
-  publicBaseUrl: string;
-  /** HMAC key for access tokens (HS256), at least 32 bytes. */
-  jwtSecret: Uint8Array;
-  /** Requests per minute per credential on authenticated routes. */
-  rateLimitAuthenticated: number;
-  /** Requests per minute per client IP on public routes. */
-  rateLimitPublic: number;
-  /** Behind a reverse proxy: take the client IP from `X-Forwarded-For` (Express `trust proxy`). */
-  trustProxy: boolean;
-  /** Webhook delivery settings; defaults in `server/webhooks/worker.ts` (`WEBHOOK_DEFAULTS`). */
-  webhooks?: Partial<WebhookSettings>;
-}
+export type { WebhookSettings } from './config.ts';
 
-/** How webhook deliveries are made (see `deliverDueWebhooks`). */
-export interface WebhookSettings {
-  /** Milliseconds an endpoint has to answer one attempt before it counts as failed. Default 10 000. */
-  timeoutMs: number;
-  /**
-   * Milliseconds a worker's claim on a delivery lasts (database time) before another worker may
-   * take it over, e.g. after a crash. Must exceed `timeoutMs` plus the time to record the
-   * attempt. Default `timeoutMs + 30 000`.
-   */
-  leaseMs: number;
-  /** Deliveries claimed per round. Default 50. */
-  batchSize: number;
-  /** Attempts in flight at once per worker. Default 16. */
-  concurrency: number;
-}
+/** The configuration of a running app: {@link Config} with its public base URL resolved. */
+export type AppConfig = Readonly<Config & { publicBaseUrl: string }>;
 
 /** Shared dependencies of services and handlers. */
 export interface AppDeps {
   db: Db;
   config: AppConfig;
+  /**
+   * HMAC key (≥ 32 bytes) of access tokens (HS256) and request fingerprints: `JWT_SECRET`, or a
+   * random one generated on first start and kept in the database.
+   */
+  signingKey: Uint8Array;
   log: Logger;
   /**
    * Current time; services never call `new Date()` directly so a test clock can drive them. On a
@@ -52,6 +30,8 @@ export interface AppDeps {
   now(): Date;
   /** The server clock and its sandbox offset (advanceSandboxClock); set by `startServer`. */
   clock?: ServerClock;
+  /** Verified credentials of this process (short TTL); set by `startServer`. */
+  credentialCache?: CredentialCache;
   /** Wakes the background webhook worker (after a clock advance); absent when it does not run. */
   wakeWebhookWorker?: () => void;
 }

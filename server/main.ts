@@ -1,25 +1,37 @@
 /**
- * `npm start`: the reference server in sandbox mode on embedded PGlite (or PostgreSQL with
- * `DATABASE_URL`), with a demo merchant created on first run. Prints the base URL, the demo
- * credentials, the docs URL and the mock command.
+ * `npm start`: the reference server in sandbox mode on its embedded PostgreSQL cluster (or on
+ * `DATABASE_URL`), with a demo merchant created on first run. Prints the database in use, the base
+ * URL, the demo credentials, the docs URL and the mock command.
+ *
+ * With `WEB_CONCURRENCY=N` (N > 1) this process is the primary of a node:cluster: it owns the
+ * database (starting the embedded cluster, migrating) and the demo merchant, and runs N workers
+ * that share the port and the database; a worker that dies is replaced. SIGINT/SIGTERM stop the
+ * workers, then the database; an uncaught error in the primary stops the database before exiting.
  */
+import cluster, { type Worker } from 'node:cluster';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import pino from 'pino';
-import { createMerchant, type CreatedMerchant } from './auth/service.ts';
+import pino, { type Logger } from 'pino';
 import { verifyCredential } from './auth/authenticate.ts';
 import { findMerchant } from './auth/repository.ts';
+import { createMerchant, type CreatedMerchant } from './auth/service.ts';
 import { startServer } from './boot.ts';
-import { readSettings } from './config.ts';
+import { loadConfig, type Config } from './config.ts';
+import { openDatabase, type Database } from './db/index.ts';
 import type { AppDeps } from './deps.ts';
 
 type DemoCredentials = Pick<CreatedMerchant, 'merchantId' | 'name' | 'apiKey' | 'apiSecret' | 'clientId'>;
 
+/** Message from the primary telling a worker which database to use. */
+interface WorkerSetup {
+  databaseUrl: string;
+}
+
 /**
  * Returns the demo merchant's credentials: those fixed by `DEMO_*` variables, else the ones saved
- * on an earlier run (`.data/demo-credentials.json`, readable by the owner only), else new ones.
+ * on an earlier run (`DEMO_CREDENTIALS_FILE`, readable by the owner only), else new ones.
  */
-async function demoMerchant(deps: AppDeps, file: string, demo: ReturnType<typeof readSettings>['demo']): Promise<DemoCredentials> {
+async function demoMerchant(deps: AppDeps, demo: Config['demo']): Promise<DemoCredentials> {
   if (demo.apiKey && demo.apiSecret) {
     const existing = await verifyCredential(deps, demo.apiKey);
     if (existing) {
@@ -28,65 +40,147 @@ async function demoMerchant(deps: AppDeps, file: string, demo: ReturnType<typeof
     }
     return createMerchant(deps, demo.name, demo);
   }
+  const file = resolve(demo.credentialsFile);
   if (existsSync(file)) {
     const saved = JSON.parse(readFileSync(file, 'utf8')) as DemoCredentials;
     if (await verifyCredential(deps, saved.apiKey)) return saved;
   }
   const created = await createMerchant(deps, demo.name, demo);
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, JSON.stringify(created, null, 2));
+  writeFileSync(file, JSON.stringify(created, null, 2), { mode: 0o600 });
   chmodSync(file, 0o600);
   return created;
 }
 
-async function main(): Promise<void> {
-  const settings = readSettings();
-  const log = pino({ level: settings.logLevel });
-  const running = await startServer({
-    port: settings.port,
-    host: settings.host,
-    dataDir: settings.dataDir,
-    databaseUrl: settings.databaseUrl,
-    publicBaseUrl: settings.publicBaseUrl,
-    mode: settings.mode,
-    jwtSecret: settings.jwtSecret,
-    rateLimitAuthenticated: settings.rateLimitAuthenticated,
-    rateLimitPublic: settings.rateLimitPublic,
-    trustProxy: settings.trustProxy,
-    log,
-  });
-  const base = running.deps.config.publicBaseUrl;
-  const credentialsFile = resolve(process.env.DEMO_CREDENTIALS_FILE ?? '.data/demo-credentials.json');
-  const demo = await demoMerchant(running.deps, credentialsFile, settings.demo);
+function banner(config: Config, database: Database, base: string, demo: DemoCredentials): string {
+  const where =
+    database.engine === 'embedded'
+      ? `embedded PostgreSQL at ${database.cluster!.clusterDir}${database.cluster!.initialised ? ' (new cluster)' : ''}`
+      : 'PostgreSQL (DATABASE_URL)';
+  const workers = config.webConcurrency > 1 ? `, ${config.webConcurrency} workers` : '';
+  return [
+    '',
+    `Tillpoint reference server (${config.mode}) on ${where}${workers}`,
+    '',
+    `  Base URL       ${base}`,
+    `  API docs       ${base}/docs`,
+    `  OpenAPI spec   ${base}/openapi.yaml`,
+    '',
+    `  Demo merchant  ${demo.name} (${demo.merchantId})`,
+    `  API key        ${demo.apiKey}`,
+    `  API secret     ${demo.apiSecret}`,
+    `  Client id      ${demo.clientId}`,
+    '',
+    `  Try it:  curl -s ${base}/v1/checkout/sessions -H 'x-api-key: ${demo.apiKey}' -H 'content-type: application/json' \\`,
+    `             -d '{"amount":2500,"currency":"USD","successUrl":"https://example.com/ok?session={SESSION_ID}","cancelUrl":"https://example.com/cart"}'`,
+    `  Mock:    npm run mock   (Prism on generated/openapi.yaml, http://127.0.0.1:4010)`,
+    '',
+  ].join('\n');
+}
 
-  process.stdout.write(
-    [
-      '',
-      `Tillpoint reference server (${settings.mode}) on ${running.database.engine === 'pglite' ? `PGlite at ${resolve(settings.dataDir)}` : 'PostgreSQL'}`,
-      '',
-      `  Base URL       ${base}`,
-      `  API docs       ${base}/docs`,
-      `  OpenAPI spec   ${base}/openapi.yaml`,
-      '',
-      `  Demo merchant  ${demo.name} (${demo.merchantId})`,
-      `  API key        ${demo.apiKey}`,
-      `  API secret     ${demo.apiSecret}`,
-      `  Client id      ${demo.clientId}`,
-      '',
-      `  Try it:  curl -s ${base}/v1/checkout/sessions -H 'x-api-key: ${demo.apiKey}' -H 'content-type: application/json' \\`,
-      `             -d '{"amount":2500,"currency":"USD","successUrl":"https://example.com/ok?session={SESSION_ID}","cancelUrl":"https://example.com/cart"}'`,
-      `  Mock:    npm run mock   (Prism on generated/openapi.yaml, http://127.0.0.1:4010)`,
-      '',
-    ].join('\n') + '\n',
-  );
-
-  const stop = async (signal: string) => {
-    log.info({ signal }, 'shutting down');
-    await running.close();
-    process.exit(0);
+/** Runs `stop` once on SIGINT/SIGTERM, and on an uncaught error (then exits 1). */
+function onShutdown(log: Logger, stop: () => Promise<void>): void {
+  let stopping: Promise<void> | undefined;
+  const run = (code: number) => {
+    stopping ??= stop()
+      .catch((err) => log.error({ err }, 'shutdown failed'))
+      .finally(() => process.exit(code));
   };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => run(0));
+  process.once('SIGTERM', () => run(0));
+  process.on('uncaughtException', (err) => {
+    log.fatal({ err }, 'uncaught exception; stopping');
+    run(1);
+  });
+  process.on('unhandledRejection', (err) => {
+    log.fatal({ err }, 'unhandled rejection; stopping');
+    run(1);
+  });
+}
+
+async function single(config: Config, log: Logger, database: Database): Promise<void> {
+  const running = await startServer(config, { log, database });
+  onShutdown(log, () => running.close());
+  const demo = await demoMerchant(running.deps, config.demo);
+  process.stdout.write(banner(config, database, running.deps.config.publicBaseUrl, demo) + '\n');
+}
+
+async function primary(config: Config, log: Logger, database: Database): Promise<void> {
+  let stopping = false;
+  const workers = new Set<Worker>();
+  const fork = () => {
+    const worker = cluster.fork();
+    workers.add(worker);
+    worker.on('online', () => worker.send({ databaseUrl: database.url } satisfies WorkerSetup));
+    worker.on('exit', (code, signal) => {
+      workers.delete(worker);
+      if (stopping) return;
+      log.error({ pid: worker.process.pid, code, signal }, 'worker died; starting another');
+      fork();
+    });
+    return worker;
+  };
+  onShutdown(log, async () => {
+    stopping = true;
+    await Promise.all(
+      [...workers].map(
+        (worker) =>
+          new Promise<void>((done) => {
+            const timer = setTimeout(() => worker.process.kill('SIGKILL'), 10_000);
+            worker.once('exit', () => {
+              clearTimeout(timer);
+              done();
+            });
+            worker.process.kill('SIGTERM');
+          }),
+      ),
+    );
+    await database.close();
+  });
+
+  // The demo merchant is created once, here, before any worker serves.
+  const deps: AppDeps = {
+    db: database.db,
+    config: Object.freeze({ ...config, publicBaseUrl: config.publicBaseUrl ?? '' }),
+    signingKey: new Uint8Array(32),
+    log,
+    now: () => new Date(),
+  };
+  const demo = await demoMerchant(deps, config.demo);
+  const listening = Array.from({ length: config.webConcurrency }, () => {
+    const worker = fork();
+    return new Promise<string>((done) => worker.once('listening', (address) => done(`http://${address.address ?? config.host}:${address.port}`)));
+  });
+  const [first] = await Promise.all(listening);
+  const base = config.publicBaseUrl ?? first!.replace('127.0.0.1', 'localhost');
+  process.stdout.write(banner(config, database, base, demo) + '\n');
+}
+
+async function worker(log: Logger): Promise<void> {
+  const setup = await new Promise<WorkerSetup>((done) => process.once('message', (message) => done(message as WorkerSetup)));
+  // The primary owns the database: a worker connects to it as to any PostgreSQL server.
+  const config = loadConfig(process.env, { databaseUrl: setup.databaseUrl });
+  const running = await startServer(config, { log });
+  onShutdown(log, () => running.close());
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = pino({ level: config.logLevel });
+  if (cluster.isWorker) return worker(log);
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    // The primary of a cluster only creates the demo merchant: two connections are plenty.
+    poolSize: config.webConcurrency > 1 ? 2 : config.databasePoolSize,
+    onConnectionError: (err) => log.warn({ err }, 'idle PostgreSQL connection failed; the pool replaces it'),
+  });
+  try {
+    await (config.webConcurrency > 1 ? primary(config, log, database) : single(config, log, database));
+  } catch (err) {
+    await database.close().catch(() => undefined);
+    throw err;
+  }
 }
 
 main().catch((err) => {

@@ -27,22 +27,32 @@ declare module 'express-serve-static-core' {
 
 /**
  * Verifies one credential: an API key (hash lookup, constant-time compare, not expired) or an
- * access token (signature, expiry, and its API key still active).
+ * access token (signature, expiry, and its API key still active). A credential verified in the
+ * last few seconds comes from the process's cache (see `./cache.ts` for the bounds).
  * @returns the caller, or `null` when the credential is unknown, expired or rotated out.
  */
 export async function verifyCredential(deps: AppDeps, credential: string): Promise<AuthContext | null> {
   const now = deps.now();
+  const cached = deps.credentialCache?.get(credential, now);
+  if (cached) return cached;
+  let auth: AuthContext;
+  let validUntil: Date | null;
   if (looksLikeApiKey(credential)) {
     const hash = hashSecret(credential);
     const found = await findActiveKeyByHash(deps.db, hash, now);
     if (!found || !digestsEqual(found.key.keyHash, hash)) return null;
-    return { merchantId: found.merchant.id, merchantName: found.merchant.name, apiKeyId: found.key.id, via: 'api_key' };
+    auth = { merchantId: found.merchant.id, merchantName: found.merchant.name, apiKeyId: found.key.id, via: 'api_key' };
+    validUntil = found.key.expiresAt;
+  } else {
+    const claims = await verifyAccessToken(deps.signingKey, credential, now);
+    if (!claims) return null;
+    const found = await findActiveKeyById(deps.db, claims.apiKeyId, claims.merchantId, now);
+    if (!found) return null;
+    auth = { merchantId: found.merchant.id, merchantName: found.merchant.name, apiKeyId: found.key.id, via: 'access_token' };
+    validUntil = found.key.expiresAt && found.key.expiresAt < claims.expiresAt ? found.key.expiresAt : claims.expiresAt;
   }
-  const claims = await verifyAccessToken(deps.config.jwtSecret, credential, now);
-  if (!claims) return null;
-  const found = await findActiveKeyById(deps.db, claims.apiKeyId, claims.merchantId, now);
-  if (!found) return null;
-  return { merchantId: found.merchant.id, merchantName: found.merchant.name, apiKeyId: found.key.id, via: 'access_token' };
+  deps.credentialCache?.set(credential, auth, validUntil);
+  return auth;
 }
 
 /** The raw credential a request carries in `x-api-key` or `Authorization: Bearer`, if any. */
@@ -53,8 +63,21 @@ export function credentialOf(req: Request): string | undefined {
 }
 
 /** The token of an `Authorization: Bearer <token>` header, if the request has one. */
-function bearerTokenOf(req: Request): string | undefined {
+export function bearerTokenOf(req: Request): string | undefined {
   return /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '')?.[1];
+}
+
+/**
+ * Verifies the request's credential, if it carries one, and sets `req.auth` (before rate limits,
+ * so that a verified caller is limited per API key). A credential that does not verify leaves
+ * `req.auth` unset; the validator's security step then answers 401.
+ */
+export async function authenticateRequest(deps: AppDeps, req: Request): Promise<void> {
+  if (req.auth) return;
+  const credential = credentialOf(req);
+  if (!credential) return;
+  const auth = await verifyCredential(deps, credential);
+  if (auth) req.auth = auth;
 }
 
 /** Security handlers for express-openapi-validator, one per scheme in the contract. */

@@ -15,10 +15,12 @@ const AUDIENCE = 'tillpoint-api';
 export interface AccessTokenClaims {
   merchantId: string;
   apiKeyId: string;
+  /** When the token expires (`exp`). */
+  expiresAt: Date;
 }
 
 /** Signs an access token valid for {@link ACCESS_TOKEN_TTL_SECONDS} from `now`. */
-export async function signAccessToken(secret: Uint8Array, claims: AccessTokenClaims, now: Date): Promise<string> {
+export async function signAccessToken(secret: Uint8Array, claims: Omit<AccessTokenClaims, 'expiresAt'>, now: Date): Promise<string> {
   const iat = Math.floor(now.getTime() / 1000);
   return new SignJWT({ akid: claims.apiKeyId })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
@@ -43,8 +45,8 @@ export async function verifyAccessToken(secret: Uint8Array, token: string, now: 
       algorithms: ['HS256'],
       currentDate: now,
     });
-    if (typeof payload.sub !== 'string' || typeof payload.akid !== 'string') return null;
-    return { merchantId: payload.sub, apiKeyId: payload.akid };
+    if (typeof payload.sub !== 'string' || typeof payload.akid !== 'string' || typeof payload.exp !== 'number') return null;
+    return { merchantId: payload.sub, apiKeyId: payload.akid, expiresAt: new Date(payload.exp * 1000) };
   } catch (err) {
     if (err instanceof joseErrors.JOSEError) return null;
     throw err;

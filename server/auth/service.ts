@@ -75,7 +75,7 @@ export async function issueAccessToken(deps: AppDeps, apiKey: string, apiSecret:
   if (!found || !secretOk) {
     throw new ProblemError('invalid_credentials', 'The API key and API secret do not match an active key.');
   }
-  const accessToken = await signAccessToken(deps.config.jwtSecret, { merchantId: found.merchant.id, apiKeyId: found.key.id }, now);
+  const accessToken = await signAccessToken(deps.signingKey, { merchantId: found.merchant.id, apiKeyId: found.key.id }, now);
   return { accessToken, expiresIn: ACCESS_TOKEN_TTL_SECONDS, merchantId: found.merchant.id, merchantName: found.merchant.name };
 }
 
@@ -101,5 +101,7 @@ export async function rotateApiKey(deps: AppDeps, auth: AuthContext, gracePeriod
     await insertApiKey(tx, { id: newId('key'), merchantId: auth.merchantId, keyHash: hashSecret(apiKey), keyPrefix: keyPrefix(apiKey), createdAt: now });
     return expireApiKey(tx, auth.apiKeyId, requestedExpiry);
   });
+  // The old key's cached verifications carry its old (absent) expiry: verify it afresh.
+  deps.credentialCache?.invalidateKey(auth.apiKeyId);
   return { apiKey, keyPrefix: keyPrefix(apiKey), createdAt: now, previousKeyExpiresAt };
 }

@@ -1,31 +1,40 @@
 /**
- * Opens the database: embedded PGlite in a data directory (default, one process only, guarded by
- * an exclusive lock file) or a PostgreSQL server through `DATABASE_URL`. Applies the Drizzle
- * migrations before returning.
+ * Opens the database: PostgreSQL, and only PostgreSQL. Either a server named by `DATABASE_URL`
+ * (production, several instances) or, without one, the embedded cluster of `DATA_DIR` started by
+ * this process (see `./embedded.ts`). Applies the Drizzle migrations before returning.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import * as schema from './schema.ts';
+import { startEmbeddedPostgres, type EmbeddedCluster } from './embedded.ts';
 
-/** Drizzle database over either engine; repository functions accept it or a transaction. */
+/** Drizzle database; repository functions accept it or a transaction. */
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 /** A transaction handle as passed to `db.transaction(fn)`. */
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 /** Anything a repository query can run on. */
 export type Executor = Db | Tx;
 
-/** An open database with its engine name and a function that closes it (and releases the lock). */
+/** An open database and a function that closes it (and stops the embedded cluster, if any). */
 export interface Database {
   db: Db;
-  engine: 'pglite' | 'postgres';
+  /** `embedded`: the cluster of `DATA_DIR`, owned by this process; `postgres`: `DATABASE_URL`. */
+  engine: 'embedded' | 'postgres';
+  /** Connection string in use (contains the password: never print it). */
+  url: string;
+  /** The embedded cluster, when this process started one. */
+  cluster?: EmbeddedCluster;
   close(): Promise<void>;
 }
 
-/** Where the database lives: `databaseUrl` wins; else `dataDir` (PGlite on disk); else in memory. */
+/** Where the database lives: `databaseUrl` wins; else the embedded cluster of `dataDir`. */
 export interface DatabaseOptions {
   databaseUrl?: string;
+  /** Data directory of the embedded cluster (used without `databaseUrl`). */
   dataDir?: string;
+  /** Connections in this process's pool. Default 10. */
+  poolSize?: number;
+  /** Skip migrations (workers of a primary that already migrated). Default false. */
+  skipMigrations?: boolean;
   /**
    * Called when an idle PostgreSQL connection fails (server restart, database dropped, network).
    * The pool replaces the connection; without a handler such an error would crash the process.
@@ -33,67 +42,65 @@ export interface DatabaseOptions {
   onConnectionError?: (err: Error) => void;
 }
 
-const migrationsFolder = resolve(import.meta.dirname, 'migrations');
+const migrationsFolder = new URL('./migrations', import.meta.url).pathname;
+
+/** Advisory-lock key serialising migrations when several instances start at once. */
+const MIGRATION_LOCK = 727274;
 
 /**
  * Opens and migrates the database.
- * @throws when the PGlite data directory is locked by another live process, or the server is unreachable.
+ * @throws DataDirInUseError when another server owns the embedded data directory; Error when the
+ *   server is unreachable or a migration fails.
  */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.onConnectionError);
-  return openPglite(options.dataDir);
+  if (options.databaseUrl) return openPostgres(options.databaseUrl, options, 'postgres');
+  if (!options.dataDir) throw new Error('openDatabase needs databaseUrl or dataDir');
+  const cluster = await startEmbeddedPostgres({ dataDir: options.dataDir });
+  try {
+    const database = await openPostgres(cluster.url, options, 'embedded');
+    return {
+      ...database,
+      cluster,
+      close: async () => {
+        await database.close();
+        await cluster.stop();
+      },
+    };
+  } catch (err) {
+    await cluster.stop();
+    throw err;
+  }
 }
 
-async function openPostgres(url: string, onConnectionError: (err: Error) => void = () => undefined): Promise<Database> {
+async function openPostgres(url: string, options: DatabaseOptions, engine: Database['engine']): Promise<Database> {
   const { default: pg } = await import('pg');
   const { drizzle } = await import('drizzle-orm/node-postgres');
-  const { migrate } = await import('drizzle-orm/node-postgres/migrator');
-  // bigint (int8) sums come back as strings; our amounts stay far below 2^53.
-  const pool = new pg.Pool({ connectionString: url, max: Number(process.env.DATABASE_POOL_SIZE ?? 10) });
-  pool.on('error', onConnectionError);
+  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
+  pool.on('error', options.onConnectionError ?? (() => undefined));
   const db = drizzle(pool, { schema }) as unknown as Db;
-  // Several instances may start at once: serialise migrations with an advisory lock.
-  const client = await pool.connect();
-  try {
-    await client.query('SELECT pg_advisory_lock(727274)');
-    await migrate(drizzle(client, { schema }), { migrationsFolder });
-  } finally {
-    await client.query('SELECT pg_advisory_unlock(727274)').catch(() => undefined);
-    client.release();
-  }
-  return { db, engine: 'postgres', close: () => pool.end() };
-}
-
-async function openPglite(dataDir: string | undefined): Promise<Database> {
-  const { PGlite } = await import('@electric-sql/pglite');
-  const { drizzle } = await import('drizzle-orm/pglite');
-  const { migrate } = await import('drizzle-orm/pglite/migrator');
-  let release: () => Promise<void> = async () => undefined;
-  if (dataDir) {
-    const dir = resolve(dataDir);
-    mkdirSync(dir, { recursive: true });
-    const lockfile = await import('proper-lockfile');
+  if (!options.skipMigrations) {
     try {
-      release = await lockfile.lock(dir, { lockfilePath: join(dirname(dir), `${dir.split('/').pop()}.lock`), stale: 15_000, update: 5_000 });
+      await migrateDatabase(pool);
     } catch (err) {
-      throw new Error(
-        `The data directory ${dir} is in use by another process (PGlite allows one process per directory). ` +
-          `Stop it, or set DATA_DIR to another directory or DATABASE_URL to a PostgreSQL server.`,
-        { cause: err },
-      );
+      await pool.end();
+      throw err;
     }
   }
-  const client = dataDir ? new PGlite(resolve(dataDir)) : new PGlite();
-  const db = drizzle(client, { schema }) as unknown as Db;
-  await migrate(drizzle(client, { schema }), { migrationsFolder });
-  return {
-    db,
-    engine: 'pglite',
-    close: async () => {
-      await client.close();
-      await release();
-    },
-  };
+  return { db, engine, url, close: () => pool.end() };
+}
+
+/** Applies pending migrations on one connection of `pool`, under an advisory lock. */
+async function migrateDatabase(pool: import('pg').Pool): Promise<void> {
+  const { drizzle } = await import('drizzle-orm/node-postgres');
+  const { migrate } = await import('drizzle-orm/node-postgres/migrator');
+  const client = await pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await migrate(drizzle(client, { schema }), { migrationsFolder });
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    client.release();
+  }
 }
 
 /** Reads one numeric aggregate (`sum`, `count`) that drivers may return as a string. */

@@ -1,58 +1,91 @@
 /**
  * Rate limits (DESIGN.md): authenticated routes `rateLimitAuthenticated` requests per minute per
- * credential, public routes `rateLimitPublic` per minute per client IP. Implemented with
- * express-rate-limit; every response carries `X-RateLimit-Limit`, `X-RateLimit-Remaining` and
- * `X-RateLimit-Reset` (Unix seconds); beyond the limit, `429 rate_limited` with `Retry-After`.
+ * API key (every access token issued for a key shares its bucket), public routes and requests
+ * whose credential does not verify `rateLimitPublic` per minute per client IP. Counters live in
+ * PostgreSQL (rate-limiter-flexible's PostgreSQL store, table `rate_limits`), so every worker and
+ * every instance on one database enforces one limit together.
+ *
+ * Every response carries `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`
+ * (Unix seconds); beyond the limit, `429 rate_limited` with `Retry-After`. A limit of 0 turns
+ * that limiter off (load tests only): its responses then carry no rate-limit headers.
  */
-import { createHash } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
-import { ipKeyGenerator, rateLimit, type RateLimitRequestHandler } from 'express-rate-limit';
-import { credentialOf } from '../auth/authenticate.ts';
-import type { AppConfig } from '../deps.ts';
+import { ipKeyGenerator } from 'express-rate-limit';
+import type { Pool } from 'pg';
+import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
+import { authenticateRequest } from '../auth/authenticate.ts';
+import type { AppDeps } from '../deps.ts';
 import { problemBody } from '../errors/problem.ts';
 import type { SpecOperation } from './spec.ts';
 
-const WINDOW_MS = 60_000;
+/** Length of a rate-limit window, in seconds. */
+const WINDOW_SECONDS = 60;
 
-function limiter(limit: number, key: (req: Request) => string): RateLimitRequestHandler {
-  return rateLimit({
-    windowMs: WINDOW_MS,
-    limit,
-    standardHeaders: false,
-    legacyHeaders: true,
-    keyGenerator: key,
-    handler: (req, res) => {
-      const resetTime = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
-      const retryAfter = Math.max(1, Math.ceil(((resetTime?.getTime() ?? Date.now() + WINDOW_MS) - Date.now()) / 1000));
-      res.setHeader('Retry-After', String(retryAfter));
-      const body = problemBody(
-        'rate_limited',
-        `Rate limit of ${limit} requests per minute exceeded; retry in ${retryAfter} seconds.`,
-        req.path,
-        String(res.locals.requestId),
-        undefined,
-        { retryAfter },
-      );
-      res.status(429).type('application/problem+json').send(JSON.stringify(body));
-    },
+function limiter(pool: Pool, prefix: string, points: number): RateLimiterPostgres | undefined {
+  if (points <= 0) return undefined;
+  return new RateLimiterPostgres({
+    storeClient: pool,
+    storeType: 'pool',
+    tableName: 'rate_limits',
+    // Created by the migrations (server/db/migrations/0003_rate_limits.sql).
+    tableCreated: true,
+    keyPrefix: prefix,
+    points,
+    duration: WINDOW_SECONDS,
   });
 }
 
-const byIp = (req: Request) => `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`;
+function setHeaders(res: Response, limit: number, result: RateLimiterRes): number {
+  const resetSeconds = Math.ceil((Date.now() + Math.max(0, result.msBeforeNext)) / 1000);
+  res.setHeader('X-RateLimit-Limit', String(limit));
+  res.setHeader('X-RateLimit-Remaining', String(result.remainingPoints));
+  res.setHeader('X-RateLimit-Reset', String(resetSeconds));
+  return Math.max(1, Math.ceil(result.msBeforeNext / 1000));
+}
 
 /**
- * One middleware applying the right limiter to each request: routes of the contract whose
- * security is `[]` and everything outside the contract (docs, hosted pages) are public.
+ * One middleware applying the right limiter to each request. Routes of the contract whose
+ * security is `[]`, and everything outside the contract (docs, hosted pages), are public. On a
+ * secured route the credential is verified first (`req.auth`), so the bucket is the verified
+ * API key's, never a string an attacker can vary.
  */
-export function rateLimits(config: AppConfig, operations: SpecOperation[]) {
-  const publicLimiter = limiter(config.rateLimitPublic, byIp);
-  const authLimiter = limiter(config.rateLimitAuthenticated, (req) => {
-    const credential = credentialOf(req);
-    return credential ? `cred:${createHash('sha256').update(credential).digest('base64url')}` : byIp(req);
-  });
-  return (req: Request, res: Response, next: NextFunction) => {
-    const method = req.method.toLowerCase();
-    const op = operations.find((o) => o.method === method && o.pattern.test(req.path));
-    return (op && !op.isPublic ? authLimiter : publicLimiter)(req, res, next);
+export function rateLimits(deps: AppDeps, operations: SpecOperation[]) {
+  const pool = (deps.db as unknown as { $client: Pool }).$client;
+  const authLimit = deps.config.rateLimitAuthenticated;
+  const publicLimit = deps.config.rateLimitPublic;
+  const byKey = limiter(pool, 'key', authLimit);
+  const byIp = limiter(pool, 'ip', publicLimit);
+  return async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      const method = req.method.toLowerCase();
+      const op = operations.find((o) => o.method === method && o.pattern.test(req.path));
+      if (op && !op.isPublic) await authenticateRequest(deps, req);
+      const [use, limit, key] = req.auth
+        ? [byKey, authLimit, req.auth.apiKeyId]
+        : [byIp, publicLimit, ipKeyGenerator(req.ip ?? 'unknown')];
+      if (!use) return next();
+      let result: RateLimiterRes;
+      try {
+        result = await use.consume(key);
+      } catch (rejected) {
+        if (!(rejected instanceof RateLimiterRes)) throw rejected;
+        const retryAfter = setHeaders(res, limit, rejected);
+        res.setHeader('Retry-After', String(retryAfter));
+        const body = problemBody(
+          'rate_limited',
+          `Rate limit of ${limit} requests per minute exceeded; retry in ${retryAfter} seconds.`,
+          req.path,
+          String(res.locals.requestId),
+          undefined,
+          { retryAfter },
+        );
+        res.status(429).type('application/problem+json').send(JSON.stringify(body));
+        return;
+      }
+      setHeaders(res, limit, result);
+      next();
+    } catch (err) {
+      next(err);
+    }
   };
 }

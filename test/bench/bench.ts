@@ -94,7 +94,9 @@ async function serveReference(): Promise<() => Promise<void>> {
   const { startServer } = await import('../../server/boot.ts');
   const { createMerchant } = await import('../../server/auth/service.ts');
   const databaseUrl = process.env.TILLPOINT_BENCH_DATABASE_URL || undefined;
-  const running = await startServer({ databaseUrl, host: '127.0.0.1', port: 0, rateLimitAuthenticated: 1e9, rateLimitPublic: 1e9 });
+  const { loadConfig } = await import('../../server/config.ts');
+  const dataDir = databaseUrl ? '.data' : mkdtempSync(join(tmpdir(), 'tillpoint-bench-'));
+  const running = await startServer(loadConfig({}, { databaseUrl, dataDir, host: '127.0.0.1', port: 0, rateLimitAuthenticated: 1e9, rateLimitPublic: 1e9 }));
   const merchant = await createMerchant(running.deps, 'Bench Merchant');
   const res = await fetch(`${running.url}/v1/payments`, {
     method: 'POST',

@@ -1,6 +1,6 @@
 /**
  * Webhook delivery throughput: events delivered per second by the delivery worker to a receiver
- * on loopback, on PGlite and (when a server is given) PostgreSQL.
+ * on loopback, on the embedded PostgreSQL cluster and (when a server is given) on that PostgreSQL.
  *
  *   npx tsx test/bench/webhooks.ts [--events=2000] [--workers=1] [--concurrency=16] [--batch=50]
  *   bash .ci/with-postgres.sh npx tsx test/bench/webhooks.ts      # adds the PostgreSQL run
@@ -17,9 +17,12 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpus } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pino from 'pino';
 import { startServer, type RunningServer } from '../../server/boot.ts';
+import { loadConfig } from '../../server/config.ts';
 import { createMerchant } from '../../server/auth/service.ts';
 import { recordEvent } from '../../server/events/index.ts';
 import { createEndpoint } from '../../server/webhooks/service.ts';
@@ -118,25 +121,34 @@ async function run(target: string, server: RunningServer, receiverUrl: string, c
 async function main(): Promise<void> {
   const receiver = await startReceiver();
   const results: Result[] = [];
-  const options = {
-    log: pino({ level: 'silent' }),
-    rateLimitAuthenticated: 1_000_000,
-    rateLimitPublic: 1_000_000,
-    sweepIntervalMs: 0,
-    webhookWorkerIntervalMs: 0,
-    webhooks: { concurrency: CONCURRENCY, batchSize: BATCH },
-  };
+  const options = loadConfig(
+    {},
+    {
+      port: 0,
+      rateLimitAuthenticated: 1_000_000,
+      rateLimitPublic: 1_000_000,
+      sweepIntervalMs: 0,
+      webhookWorkerIntervalMs: 0,
+      webhooks: { concurrency: CONCURRENCY, batchSize: BATCH },
+    },
+  );
+  const runtime = { log: pino({ level: 'silent' }) };
   try {
-    const pglite = await startServer(options);
+    const dir = mkdtempSync(join(tmpdir(), 'tillpoint-whbench-'));
     try {
-      results.push(await run('PGlite (in memory)', pglite, receiver.url, receiver.count));
+      const embedded = await startServer({ ...options, dataDir: dir }, runtime);
+      try {
+        results.push(await run('embedded PostgreSQL', embedded, receiver.url, receiver.count));
+      } finally {
+        await embedded.close();
+      }
     } finally {
-      await pglite.close();
+      rmSync(dir, { recursive: true, force: true });
     }
     const adminUrl = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
     if (adminUrl) {
-      const db = await freshPostgresDatabase(adminUrl, 'tp_whbench');
-      const server = await startServer({ ...options, databaseUrl: db.url });
+      const db = await freshPostgresDatabase(adminUrl, 'tp_whbench', undefined);
+      const server = await startServer({ ...options, databaseUrl: db.url }, runtime);
       try {
         results.push(await run('PostgreSQL', server, receiver.url, receiver.count));
       } finally {
@@ -155,7 +167,7 @@ async function main(): Promise<void> {
     process.stdout.write(`  ${r.target.padEnd(20)} ${r.perSecond.toFixed(0).padStart(6)} events/s   (${r.seconds.toFixed(2)} s, ${r.rounds} rounds)\n`);
   }
   if (!process.env.TEST_DATABASE_URL && !process.env.DATABASE_URL) {
-    process.stdout.write('\n  PostgreSQL skipped: run with TEST_DATABASE_URL or DATABASE_URL (e.g. bash .ci/with-postgres.sh npx tsx test/bench/webhooks.ts)\n');
+    process.stdout.write('\n  External PostgreSQL skipped: run with TEST_DATABASE_URL or DATABASE_URL (e.g. bash .ci/with-postgres.sh npx tsx test/bench/webhooks.ts)\n');
   }
 }
 

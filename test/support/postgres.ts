@@ -1,6 +1,7 @@
 /**
  * Throwaway PostgreSQL databases for tests and benchmarks: one fresh database per server on the
- * PostgreSQL server of an admin URL (`TEST_DATABASE_URL`, see .ci/with-postgres.sh).
+ * PostgreSQL server of an admin URL (`TEST_DATABASE_URL`: set by test/support/global-setup.ts, or
+ * by .ci/with-postgres.sh), cloned from the migrated template `TEST_TEMPLATE_DATABASE` when set.
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
@@ -13,13 +14,20 @@ export interface FreshDatabase {
   drop(): Promise<void>;
 }
 
-/** Creates a database named `<prefix>_<random hex>` on the server of `adminUrl`. */
-export async function freshPostgresDatabase(adminUrl: string, prefix = 'tp_test'): Promise<FreshDatabase> {
+/**
+ * Creates a database named `<prefix>_<random hex>` on the server of `adminUrl`, a copy of
+ * `template` (default `TEST_TEMPLATE_DATABASE`, else an empty database).
+ */
+export async function freshPostgresDatabase(
+  adminUrl: string,
+  prefix = 'tp_test',
+  template: string | undefined = process.env.TEST_TEMPLATE_DATABASE,
+): Promise<FreshDatabase> {
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.query(template ? `CREATE DATABASE ${name} TEMPLATE ${template}` : `CREATE DATABASE ${name}`);
   } finally {
     await admin.end();
   }
@@ -37,4 +45,14 @@ export async function freshPostgresDatabase(adminUrl: string, prefix = 'tp_test'
       }
     },
   };
+}
+
+/**
+ * A fresh database for one test on the run's PostgreSQL server.
+ * @throws Error outside the test runner (no `TEST_DATABASE_URL`).
+ */
+export function freshTestDatabase(prefix = 'tp_test'): Promise<FreshDatabase> {
+  const adminUrl = process.env.TEST_DATABASE_URL;
+  if (!adminUrl) throw new Error('TEST_DATABASE_URL is not set: run the tests with vitest (test/support/global-setup.ts)');
+  return freshPostgresDatabase(adminUrl, prefix);
 }

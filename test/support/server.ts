@@ -1,13 +1,14 @@
 /**
- * Test harness: starts the reference server on an ephemeral port with its own database — an
- * in-memory PGlite, or a fresh database on the PostgreSQL server of `TEST_DATABASE_URL` — and
- * creates isolated sandbox merchants with typed clients.
+ * Test harness: starts the reference server on an ephemeral port with its own fresh database (a
+ * copy of the migrated template on the run's PostgreSQL server) and creates isolated sandbox
+ * merchants with typed clients.
  */
-import { startServer, type RunningServer, type StartOptions } from '../../server/boot.ts';
+import { startServer, type RunningServer, type Runtime } from '../../server/boot.ts';
+import { loadConfig, type ConfigOverrides } from '../../server/config.ts';
 import createClient, { type Client } from 'openapi-fetch';
 import { createTillpointClient, unwrap, type TillpointClient } from '../../client/index.ts';
 import type { components, paths } from '../../generated/schema.d.ts';
-import { freshPostgresDatabase } from './postgres.ts';
+import { freshTestDatabase } from './postgres.ts';
 
 /** The JWT secret every test server uses, so tests can mint expired or forged tokens. */
 export const TEST_JWT_SECRET = 'test-secret-for-access-tokens-0123456789abcdef';
@@ -24,20 +25,35 @@ export interface TestServer extends RunningServer {
   raw(path: string, init?: RequestInit): Promise<Response>;
 }
 
-/** Starts a server for one test file. Rate limits are off unless given. */
-export async function startTestServer(options: StartOptions = {}): Promise<TestServer> {
-  const adminUrl = process.env.TEST_DATABASE_URL;
-  const pgdb = adminUrl && !options.dataDir ? await freshPostgresDatabase(adminUrl) : undefined;
-  const running = await startServer({
-    rateLimitAuthenticated: 1_000_000,
-    rateLimitPublic: 1_000_000,
-    jwtSecret: TEST_JWT_SECRET,
-    sweepIntervalMs: 0,
-    // No background webhook deliveries unless a test asks: tests drive them with deliverDueWebhooks.
-    webhookWorkerIntervalMs: 0,
-    ...options,
-    databaseUrl: pgdb?.url ?? options.databaseUrl,
-  });
+/** What a test may set: any configuration field, and the base clock. */
+export type TestServerOptions = ConfigOverrides & Pick<Runtime, 'now' | 'log'>;
+
+/**
+ * The configuration of a test server: loopback, any free port, no background jobs (tests drive
+ * them), limits far above any test's traffic, a fixed JWT secret; `options` win.
+ */
+export function testConfig(options: ConfigOverrides = {}) {
+  return loadConfig(
+    {},
+    {
+      port: 0,
+      host: '127.0.0.1',
+      rateLimitAuthenticated: 1_000_000,
+      rateLimitPublic: 1_000_000,
+      jwtSecret: TEST_JWT_SECRET,
+      sweepIntervalMs: 0,
+      // No background webhook deliveries unless a test asks: tests drive them with deliverDueWebhooks.
+      webhookWorkerIntervalMs: 0,
+      ...options,
+    },
+  );
+}
+
+/** Starts a server for one test file on a fresh database (unless `databaseUrl` is given). */
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const { now, log, ...overrides } = options;
+  const pgdb = overrides.databaseUrl ? undefined : await freshTestDatabase();
+  const running = await startServer(testConfig({ ...overrides, databaseUrl: overrides.databaseUrl ?? pgdb!.url }), { now, log });
   const anonymous = () => createClient<paths>({ baseUrl: running.url });
   return {
     ...running,

@@ -4,9 +4,8 @@
  * one attempt twice), and the background worker of a running server delivers by itself and
  * stops cleanly.
  *
- * Servers that restart or run side by side share a store: a PGlite data directory in a temp dir
- * (one process at a time), or a fresh database on the PostgreSQL server of `TEST_DATABASE_URL`
- * (several at once).
+ * Servers that restart or run side by side share a store: a fresh database on the run's
+ * PostgreSQL server.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { unwrap } from '../../client/index.ts';
@@ -140,17 +139,7 @@ describe('concurrent workers', () => {
     expect(deliveries.every((d) => d.status === 'delivered' && d.attemptCount === 1)).toBe(true);
   });
 
-  // Several processes on one database exist only on PostgreSQL; on PGlite the directory lock is
-  // what guarantees a single delivering process, so that is what the PGlite run checks.
-  const onPostgres = Boolean(process.env.TEST_DATABASE_URL);
-  if (!onPostgres) it('PGlite: a second server on the same data directory is refused, so one process delivers', async () => {
-    const st = await store();
-    expect(st.concurrent).toBe(false);
-    await server(st);
-    await expect(startOn(st)).rejects.toThrow(/in use by another process/);
-  });
-
-  if (onPostgres) it('two servers on one PostgreSQL database never deliver one attempt twice', async () => {
+  it('two servers on one PostgreSQL database never deliver one attempt twice', async () => {
     const st = await store();
     expect(st.concurrent).toBe(true);
     const [a, b] = await Promise.all([server(st), server(st)]);

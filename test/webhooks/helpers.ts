@@ -4,18 +4,15 @@
  * `standardwebhooks` library, and servers sharing one database (a PGlite data directory, or a
  * fresh database on the PostgreSQL server of `TEST_DATABASE_URL`) to restart or run side by side.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { expect } from 'vitest';
 import { createTillpointClient, unwrap, type TillpointClient } from '../../client/index.ts';
 import type { components } from '../../generated/schema.d.ts';
-import { startServer, type RunningServer, type StartOptions } from '../../server/boot.ts';
-import { TEST_JWT_SECRET } from '../support/server.ts';
-import { freshPostgresDatabase } from '../support/postgres.ts';
+import { startServer, type RunningServer } from '../../server/boot.ts';
+import { testConfig, type TestServerOptions } from '../support/server.ts';
+import { freshTestDatabase } from '../support/postgres.ts';
 
 export type WebhookEndpoint = components['schemas']['WebhookEndpoint'];
 export type WebhookEndpointWithSecret = components['schemas']['WebhookEndpointWithSecret'];
@@ -162,36 +159,24 @@ export async function advanceClock(client: TillpointClient, seconds: number): Pr
 // Servers on a shared database
 // ---------------------------------------------------------------------------------------------
 
-/** Where servers that share data are started: a PGlite data directory or a PostgreSQL database. */
+/** A database that servers share, to restart or run side by side. */
 export interface SharedStore {
-  options: Pick<StartOptions, 'dataDir' | 'databaseUrl'>;
-  /** PostgreSQL: several servers may use it at once; PGlite: one process at a time. */
-  concurrent: boolean;
+  options: { databaseUrl: string };
+  /** Several servers may use it at once (always, on PostgreSQL). */
+  concurrent: true;
   drop(): Promise<void>;
 }
 
-/** A fresh shared store: a database on `TEST_DATABASE_URL`'s server, else a PGlite directory in a temp dir. */
+/** A fresh shared store: a database on the run's PostgreSQL server. */
 export async function sharedStore(): Promise<SharedStore> {
-  const adminUrl = process.env.TEST_DATABASE_URL;
-  if (adminUrl) {
-    const db = await freshPostgresDatabase(adminUrl, 'tp_wh');
-    return { options: { databaseUrl: db.url }, concurrent: true, drop: db.drop };
-  }
-  const dir = mkdtempSync(join(tmpdir(), 'tillpoint-webhooks-'));
-  return { options: { dataDir: join(dir, 'pglite') }, concurrent: false, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+  const db = await freshTestDatabase('tp_wh');
+  return { options: { databaseUrl: db.url }, concurrent: true, drop: db.drop };
 }
 
 /** A server on a shared store, with the test defaults (no rate limits, no background jobs). */
-export function startOn(store: SharedStore, options: StartOptions = {}): Promise<RunningServer> {
-  return startServer({
-    rateLimitAuthenticated: 1_000_000,
-    rateLimitPublic: 1_000_000,
-    jwtSecret: TEST_JWT_SECRET,
-    sweepIntervalMs: 0,
-    webhookWorkerIntervalMs: 0,
-    ...store.options,
-    ...options,
-  });
+export function startOn(store: SharedStore, options: TestServerOptions = {}): Promise<RunningServer> {
+  const { now, log, ...overrides } = options;
+  return startServer(testConfig({ ...overrides, ...store.options }), { now, log });
 }
 
 /** A new sandbox merchant on `server` and a client with its key (no retries). */

@@ -1,0 +1,64 @@
+/**
+ * In-process cache of verified credentials, so that a request does not pay a database look-up
+ * (and, for access tokens, a signature check) for a credential verified moments ago.
+ *
+ * Bounds (documented in the README): an entry is trusted for at most `ttlMs` of real time
+ * (`CREDENTIAL_CACHE_MS`, default 5 s) and never past the credential's own expiry on the server
+ * clock. Rotating a key in this process drops its entries at once; another process or instance
+ * stops accepting a rotated-out key within `ttlMs`. At most `maxEntries` credentials are kept
+ * (oldest dropped first). Keys are SHA-256 digests: no raw credential is kept.
+ */
+import { createHash } from 'node:crypto';
+import type { AuthContext } from './authenticate.ts';
+
+/** The cache of one process. */
+export interface CredentialCache {
+  /** The caller a credential was verified as, if cached, still fresh and unexpired at `now`. */
+  get(credential: string, now: Date): AuthContext | undefined;
+  /** Remembers a verified credential valid until `validUntil` (server clock; null = no expiry). */
+  set(credential: string, auth: AuthContext, validUntil: Date | null): void;
+  /** Forgets every credential of this API key (rotation, revocation). */
+  invalidateKey(apiKeyId: string): void;
+}
+
+interface Entry {
+  auth: AuthContext;
+  /** Server-clock expiry of the credential, ms since epoch. */
+  validUntil: number;
+  /** Real time after which the entry must be verified again, ms since epoch. */
+  staleAt: number;
+}
+
+/**
+ * A cache trusting entries for `ttlMs` milliseconds of real time; `ttlMs` 0 caches nothing.
+ * @param realNow the real clock (tests pass their own).
+ */
+export function createCredentialCache(ttlMs: number, maxEntries = 10_000, realNow: () => number = Date.now): CredentialCache {
+  const entries = new Map<string, Entry>();
+  const digest = (credential: string) => createHash('sha256').update(credential).digest('base64url');
+  return {
+    get(credential, now) {
+      if (ttlMs <= 0) return undefined;
+      const key = digest(credential);
+      const entry = entries.get(key);
+      if (!entry) return undefined;
+      if (entry.staleAt <= realNow() || entry.validUntil <= now.getTime()) {
+        entries.delete(key);
+        return undefined;
+      }
+      return entry.auth;
+    },
+    set(credential, auth, validUntil) {
+      if (ttlMs <= 0) return;
+      if (entries.size >= maxEntries) entries.delete(entries.keys().next().value!);
+      entries.set(digest(credential), {
+        auth,
+        validUntil: validUntil?.getTime() ?? Number.POSITIVE_INFINITY,
+        staleAt: realNow() + ttlMs,
+      });
+    },
+    invalidateKey(apiKeyId) {
+      for (const [key, entry] of entries) if (entry.auth.apiKeyId === apiKeyId) entries.delete(key);
+    },
+  };
+}

@@ -276,11 +276,15 @@ describe('createCheckoutSession', () => {
     expect(over.error?.retryAfter).toBe(retryAfter);
     expect(over.response.headers.get('x-ratelimit-limit')).toBe('3');
 
-    // Another credential has its own budget: an access token of the same merchant sees 3 sessions.
+    // The budget is the API key's: an access token issued for it shares it, so minting tokens
+    // (or respelling one) buys no extra requests. Another merchant has its own budget.
     const { accessToken } = unwrap(await limited.anonymous().POST('/v1/auth/token', { body: { apiKey: merchant.apiKey, apiSecret: merchant.apiSecret } }));
-    const list = await limited.raw('/v1/checkout/sessions', { headers: { authorization: `Bearer ${accessToken}` } });
-    expect(list.status).toBe(200);
-    expect((await list.json()).data).toHaveLength(3);
+    const viaToken = await limited.raw('/v1/checkout/sessions', { headers: { authorization: `Bearer ${accessToken}` } });
+    expect(viaToken.status).toBe(429);
+    const other = await limited.newMerchant();
+    const list = await other.client.GET('/v1/checkout/sessions', {});
+    expect(list.response.status).toBe(200);
+    expect(list.data?.data).toHaveLength(0);
   });
 });
 

@@ -72,9 +72,9 @@ export interface paths {
          *     outcome by retrieving the session (or its payment) from your server rather than trusting the
          *     redirect alone.
          *
-         *     On the sandbox hosted page, card `4242424242424242` succeeds, `4000000000000002` and
-         *     `4000000000009995` are declined (the customer may try again while the session is open), and
-         *     `4000002760003184` shows a simulated 3-D Secure challenge.
+         *     The sandbox hosted page lists the test cards of *Sandbox test data* (overview) with their
+         *     outcomes; after a decline the customer may try again while the session is open, and the
+         *     3-D Secure test card shows a simulated challenge.
          *
          *     Send an `Idempotency-Key` to make retries safe: a retry with the same key and body returns
          *     the same session instead of creating a second one.
@@ -159,11 +159,8 @@ export interface paths {
          *     (`card_declined`, `insufficient_funds` or `payment_failed`); the problem's `paymentId` names
          *     it.
          *
-         *     Sandbox test data: card `4242424242424242` succeeds, `4000000000000002` is declined,
-         *     `4000000000009995` has insufficient funds and `4000002760003184` requires 3-D Secure (any
-         *     future expiry, any CVC). Mobile money `+256700000001` (MTN, Airtel) or `+254700000001`
-         *     (M-Pesa) succeeds, `…0002` fails and `…0003` stays `pending` for about 10 seconds, then
-         *     succeeds.
+         *     In the sandbox, only the test cards and mobile-money numbers listed under *Sandbox test data*
+         *     in the overview are accepted; each one has a fixed outcome.
          *
          *     Always send an `Idempotency-Key`: a retry with the same key and body replays the first
          *     response and never charges twice.

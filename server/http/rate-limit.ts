@@ -10,7 +10,8 @@ import { ipKeyGenerator, rateLimit, type RateLimitRequestHandler } from 'express
 import { credentialOf } from '../auth/authenticate.ts';
 import type { AppConfig } from '../deps.ts';
 import { problemBody } from '../errors/problem.ts';
-import type { SpecOperation } from './spec.ts';
+import { sendProblem } from '../errors/send.ts';
+import { findOperation } from './spec.ts';
 
 const WINDOW_MS = 60_000;
 
@@ -24,7 +25,6 @@ function limiter(limit: number, key: (req: Request) => string): RateLimitRequest
     handler: (req, res) => {
       const resetTime = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
       const retryAfter = Math.max(1, Math.ceil(((resetTime?.getTime() ?? Date.now() + WINDOW_MS) - Date.now()) / 1000));
-      res.setHeader('Retry-After', String(retryAfter));
       const body = problemBody(
         'rate_limited',
         `Rate limit of ${limit} requests per minute exceeded; retry in ${retryAfter} seconds.`,
@@ -33,7 +33,7 @@ function limiter(limit: number, key: (req: Request) => string): RateLimitRequest
         undefined,
         { retryAfter },
       );
-      res.status(429).type('application/problem+json').send(JSON.stringify(body));
+      sendProblem(res, body);
     },
   });
 }
@@ -44,15 +44,14 @@ const byIp = (req: Request) => `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`;
  * One middleware applying the right limiter to each request: routes of the contract whose
  * security is `[]` and everything outside the contract (docs, hosted pages) are public.
  */
-export function rateLimits(config: AppConfig, operations: SpecOperation[]) {
+export function rateLimits(config: AppConfig) {
   const publicLimiter = limiter(config.rateLimitPublic, byIp);
   const authLimiter = limiter(config.rateLimitAuthenticated, (req) => {
     const credential = credentialOf(req);
     return credential ? `cred:${createHash('sha256').update(credential).digest('base64url')}` : byIp(req);
   });
   return (req: Request, res: Response, next: NextFunction) => {
-    const method = req.method.toLowerCase();
-    const op = operations.find((o) => o.method === method && o.pattern.test(req.path));
-    return (op && !op.isPublic ? authLimiter : publicLimiter)(req, res, next);
+    const op = findOperation(req.method, req.path);
+    return (op && !op.public ? authLimiter : publicLimiter)(req, res, next);
   };
 }

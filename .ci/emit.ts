@@ -147,12 +147,30 @@ interface Instrument {
   [k: string]: unknown;
 }
 
+interface TestInstruments {
+  outcomes: Record<string, string>;
+  delayedSettlementSeconds: number;
+  cards: Record<string, Instrument>;
+  phoneNumbers: Record<string, Instrument>;
+}
+
+/** Reads `x-test-instruments`, with `{delayedSettlementSeconds}` in descriptions filled in. */
+function testInstruments(doc: BundledSpec): TestInstruments {
+  const ext = doc['x-test-instruments'] as TestInstruments | undefined;
+  if (!ext) throw new Error('The contract has no x-test-instruments extension');
+  if (!Number.isInteger(ext.delayedSettlementSeconds) || ext.delayedSettlementSeconds <= 0) {
+    throw new Error('x-test-instruments.delayedSettlementSeconds must be a positive integer');
+  }
+  const fill = (table: Record<string, Instrument>) =>
+    Object.fromEntries(
+      Object.entries(table).map(([k, v]) => [k, { ...v, description: v.description.replaceAll('{delayedSettlementSeconds}', String(ext.delayedSettlementSeconds)) }]),
+    );
+  return { ...ext, cards: fill(ext.cards), phoneNumbers: fill(ext.phoneNumbers) };
+}
+
 /** `generated/test-instruments.ts`: the sandbox's test cards and phone numbers, from `x-test-instruments`. */
 export function emitTestInstruments(doc: BundledSpec): string {
-  const ext = doc['x-test-instruments'] as
-    | { outcomes: Record<string, string>; delayedSettlementSeconds: number; cards: Record<string, Instrument>; phoneNumbers: Record<string, Instrument> }
-    | undefined;
-  if (!ext) throw new Error('The contract has no x-test-instruments extension');
+  const ext = testInstruments(doc);
   const outcomes = Object.keys(ext.outcomes);
   const check = (kind: string, table: Record<string, Instrument>) => {
     for (const [key, v] of Object.entries(table)) {
@@ -183,7 +201,7 @@ ${entries(ext.phoneNumbers)}
 } as const satisfies Record<string, TestOutcome>;
 
 /** Seconds a \`delayed\` mobile-money payment stays \`pending\` before it settles. */
-export const DELAYED_SETTLEMENT_SECONDS = ${Number(ext.delayedSettlementSeconds)};
+export const DELAYED_SETTLEMENT_SECONDS = ${ext.delayedSettlementSeconds};
 `;
 }
 
@@ -192,8 +210,7 @@ export const TEST_INSTRUMENTS_MARKER = /^( *)<!-- x-test-instruments:.*-->$/m;
 
 /** The Markdown table of the sandbox's test instruments, one row per card or phone number. */
 export function testInstrumentsTable(doc: BundledSpec): string[] {
-  const ext = doc['x-test-instruments'] as { cards: Record<string, Instrument>; phoneNumbers: Record<string, Instrument> } | undefined;
-  if (!ext) throw new Error('The contract has no x-test-instruments extension');
+  const ext = testInstruments(doc);
   return [
     '| instrument | outcome |',
     '|---|---|',

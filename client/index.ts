@@ -10,6 +10,8 @@ export type { Problem, ProblemFieldError, SuccessData, TillpointErrorCode } from
 export { createAuthMiddleware, createIdempotencyMiddleware, TOKEN_REFRESH_MARGIN_MS } from './middleware.ts';
 export type { AuthMiddlewareOptions, IdempotencyMiddlewareOptions } from './middleware.ts';
 export { withRetries, DEFAULT_RETRY } from './retry.ts';
+export { OPERATIONS, operationFor, operationForUrl } from './operations.ts';
+export type { ClientOperation, OperationFacts, OperationId } from './operations.ts';
 export type { FetchLike, RetryOptions } from './retry.ts';
 export { verifyWebhook, WebhookVerificationError, WEBHOOK_TOLERANCE_SECONDS } from './webhooks.ts';
 export type { TillpointEvent, TillpointEventType, WebhookHeaders, WebhookPayload, WebhookVerificationReason } from './webhooks.ts';
@@ -55,8 +57,10 @@ export interface TillpointClientOptions {
  * Creates a Tillpoint API client: openapi-fetch typed with the spec's `paths`, with the auth and
  * idempotency middleware registered and the retrying `fetch` installed.
  *
- * Every `POST` gets an `Idempotency-Key` (UUID v4) unless you pass one, and keeps it across
- * retries, so a retried payment is never charged twice.
+ * Every request to an operation that declares `Idempotency-Key` in the contract gets one (UUID v4)
+ * unless you pass one, and keeps it across retries, so a retried payment is never charged twice.
+ * A `POST` to an operation without that header (`rotateApiKey`, `createSandboxMerchant`…) is never
+ * retried: after a lost response it may have happened, and sending it again would repeat it.
  *
  * @example
  * ```ts

@@ -2,6 +2,7 @@ import createClient from 'openapi-fetch';
 import type { Middleware } from 'openapi-fetch';
 import type { paths } from '../generated/schema.d.ts';
 import { unwrap } from './errors.ts';
+import { operationFor } from './operations.ts';
 import type { FetchLike } from './retry.ts';
 
 /** A new access token is fetched this many milliseconds before the current one expires. */
@@ -100,17 +101,20 @@ export interface IdempotencyMiddlewareOptions {
 }
 
 /**
- * openapi-fetch middleware that gives every `POST` without an `Idempotency-Key` header a fresh one
- * (the spec's `IdempotencyKey` parameter, 1–255 visible ASCII characters). It runs once per call of
- * the client, before `withRetries` (retry.ts), so every retry of that call sends the same key and the
- * server replays the first response instead of charging twice. A key the caller set is kept.
- * Other methods are left unchanged.
+ * openapi-fetch middleware that gives a request an `Idempotency-Key` (UUID v4 by default) exactly
+ * when the contract declares that header for its operation (the generated operation index, looked
+ * up by method and openapi-fetch's `schemaPath`): `createPayment`, `createRefund`,
+ * `createCheckoutSession`… but not `rotateApiKey` or `createSandboxMerchant`, whose responses hold
+ * a secret and are therefore not stored for replay. It runs once per call of the client, before
+ * `withRetries` (retry.ts), so every retry of that call sends the same key and the server replays
+ * the first response instead of charging twice. A key the caller set is kept; other requests are
+ * left unchanged.
  */
 export function createIdempotencyMiddleware(options: IdempotencyMiddlewareOptions = {}): Middleware {
   const generateKey = options.generateKey ?? (() => crypto.randomUUID());
   return {
-    onRequest({ request }) {
-      if (request.method === 'POST' && !request.headers.has('idempotency-key')) {
+    onRequest({ request, schemaPath }) {
+      if (operationFor(request.method, schemaPath)?.idempotent && !request.headers.has('idempotency-key')) {
         request.headers.set('Idempotency-Key', generateKey());
       }
     },

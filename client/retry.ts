@@ -1,3 +1,5 @@
+import { operationForUrl } from './operations.ts';
+
 /**
  * The `fetch` signature the client works with: one `Request` in, one `Response` out. The optional
  * second argument is passed through untouched (openapi-fetch uses it for undici extensions).
@@ -18,7 +20,10 @@ export interface RetryOptions {
   random?: () => number;
   /**
    * Whether a request may be sent more than once. Default: any method other than `POST`, or a
-   * `POST` that carries an `Idempotency-Key` header (the server then replays instead of repeating).
+   * `POST` to an operation the contract declares idempotent (it takes an `Idempotency-Key`, per
+   * the generated operation index) that carries that header: the server then replays instead of
+   * repeating. A `POST` to any other operation (`rotateApiKey`, `createSandboxMerchant`,
+   * `expireCheckoutSession`…) is sent once, key or not.
    */
   isSafeToRetry?: (request: Request) => boolean;
 }
@@ -99,7 +104,8 @@ export function withRetries(fetch: FetchLike, options: RetryOptions = {}): Fetch
 }
 
 function defaultIsSafeToRetry(request: Request): boolean {
-  return request.method !== 'POST' || request.headers.has('idempotency-key');
+  if (request.method !== 'POST') return true;
+  return request.headers.has('idempotency-key') && operationForUrl(request.method, request.url)?.idempotent === true;
 }
 
 async function isRetryable(response: Response): Promise<boolean> {

@@ -72,9 +72,9 @@ export interface paths {
          *     outcome by retrieving the session (or its payment) from your server rather than trusting the
          *     redirect alone.
          *
-         *     On the sandbox hosted page, card `4242424242424242` succeeds, `4000000000000002` and
-         *     `4000000000009995` are declined (the customer may try again while the session is open), and
-         *     `4000002760003184` shows a simulated 3-D Secure challenge.
+         *     The sandbox hosted page lists the test cards of *Sandbox test data* (overview) with their
+         *     outcomes; after a decline the customer may try again while the session is open, and the
+         *     3-D Secure test card shows a simulated challenge.
          *
          *     Send an `Idempotency-Key` to make retries safe: a retry with the same key and body returns
          *     the same session instead of creating a second one.
@@ -159,11 +159,8 @@ export interface paths {
          *     (`card_declined`, `insufficient_funds` or `payment_failed`); the problem's `paymentId` names
          *     it.
          *
-         *     Sandbox test data: card `4242424242424242` succeeds, `4000000000000002` is declined,
-         *     `4000000000009995` has insufficient funds and `4000002760003184` requires 3-D Secure (any
-         *     future expiry, any CVC). Mobile money `+256700000001` (MTN, Airtel) or `+254700000001`
-         *     (M-Pesa) succeeds, `…0002` fails and `…0003` stays `pending` for about 10 seconds, then
-         *     succeeds.
+         *     In the sandbox, only the test cards and mobile-money numbers listed under *Sandbox test data*
+         *     in the overview are accepted; each one has a fixed outcome.
          *
          *     Always send an `Idempotency-Key`: a retry with the same key and body replays the first
          *     response and never charges twice.
@@ -1844,8 +1841,7 @@ export interface components {
                 "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
                 "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                 "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
-                /** @description The authentication scheme expected. */
-                "WWW-Authenticate"?: string;
+                "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                 [name: string]: unknown;
             };
             content: {
@@ -1889,7 +1885,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description No such object exists for the authenticated merchant. */
+        /** @description No such object exists for the authenticated merchant (it never existed, or it belongs to another merchant), or no such route. Operations say which object next to their `$ref`. */
         NotFound: {
             headers: {
                 "X-Request-Id": components["headers"]["RequestId"];
@@ -1899,17 +1895,6 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "type": "https://docs.tillpoint.dev/problems/not_found",
-                 *       "title": "Not found",
-                 *       "status": 404,
-                 *       "detail": "No payment pay_3kTq9ZmX2bW7nR4vL8cY1dPa exists for this merchant.",
-                 *       "instance": "/v1/payments/pay_3kTq9ZmX2bW7nR4vL8cY1dPa",
-                 *       "code": "not_found",
-                 *       "requestId": "req_6Pe3Rb9Lx1Zc5Nv8"
-                 *     }
-                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -1923,54 +1908,6 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["Problem"];
-            };
-        };
-        /** @description No webhook endpoint with this id exists for the authenticated merchant (or it was deleted). */
-        WebhookEndpointNotFound: {
-            headers: {
-                "X-Request-Id": components["headers"]["RequestId"];
-                "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
-                "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
-                "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "type": "https://docs.tillpoint.dev/problems/not_found",
-                 *       "title": "Not found",
-                 *       "status": 404,
-                 *       "detail": "No webhook endpoint we_7Kp3Xz9Qm2Wv5Lc8Rt1Nb4Hd exists for this merchant.",
-                 *       "instance": "/v1/webhook-endpoints/we_7Kp3Xz9Qm2Wv5Lc8Rt1Nb4Hd",
-                 *       "code": "not_found",
-                 *       "requestId": "req_3Hv6Nq9Tx2Kc5Wm8"
-                 *     }
-                 */
-                "application/problem+json": components["schemas"]["Problem"];
-            };
-        };
-        /** @description No event with this id exists for the authenticated merchant. */
-        EventNotFound: {
-            headers: {
-                "X-Request-Id": components["headers"]["RequestId"];
-                "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
-                "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
-                "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "type": "https://docs.tillpoint.dev/problems/not_found",
-                 *       "title": "Not found",
-                 *       "status": 404,
-                 *       "detail": "No event evt_2Xc8Vn4Kq7Ld1Rm9Tz3Hb6Pw exists for this merchant.",
-                 *       "instance": "/v1/events/evt_2Xc8Vn4Kq7Ld1Rm9Tz3Hb6Pw",
-                 *       "code": "not_found",
-                 *       "requestId": "req_9Wd2Lx5Qb8Mn1Tv4"
-                 *     }
-                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -2082,6 +2019,8 @@ export interface components {
         RateLimitRemaining: number;
         /** @description Unix time, in seconds, at which the current rate-limit window resets. */
         RateLimitReset: number;
+        /** @description The authentication challenge of a `401` (RFC 9110 §11.6.1): the `Bearer` scheme, realm `tillpoint`. */
+        WWWAuthenticate: string;
         /** @description Seconds to wait before retrying the request. */
         RetryAfter: number;
         /** @description Present and `true` when this response is a replay of the response stored for an earlier request with the same `Idempotency-Key` and the same body. Nothing was created or moved again. */
@@ -2136,8 +2075,7 @@ export interface operations {
             /** @description The API key and API secret do not match an active key. */
             401: {
                 headers: {
-                    /** @description The authentication scheme expected. */
-                    "WWW-Authenticate"?: string;
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     "X-Request-Id": components["headers"]["RequestId"];
                     "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
@@ -2380,6 +2318,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            /** @description No checkout session with this id exists for the authenticated merchant. */
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -2445,6 +2384,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            /** @description No checkout session with this id exists for the authenticated merchant. */
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             429: components["responses"]["TooManyRequests"];
@@ -2645,6 +2585,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            /** @description No payment with this id exists for the authenticated merchant. */
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -2691,6 +2632,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            /** @description No payment with this id exists for the authenticated merchant. */
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -2741,6 +2683,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            /** @description No payment with this id exists for the authenticated merchant. */
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -2952,7 +2895,8 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            404: components["responses"]["WebhookEndpointNotFound"];
+            /** @description No webhook endpoint with this id exists for the authenticated merchant (or it was deleted). */
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
@@ -2993,7 +2937,8 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            404: components["responses"]["WebhookEndpointNotFound"];
+            /** @description No webhook endpoint with this id exists for the authenticated merchant (or it was deleted). */
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
@@ -3032,7 +2977,8 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            404: components["responses"]["WebhookEndpointNotFound"];
+            /** @description No webhook endpoint with this id exists for the authenticated merchant (or it was deleted). */
+            404: components["responses"]["NotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -3079,7 +3025,8 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            404: components["responses"]["WebhookEndpointNotFound"];
+            /** @description No webhook endpoint with this id exists for the authenticated merchant (or it was deleted). */
+            404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
@@ -3193,7 +3140,8 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            404: components["responses"]["WebhookEndpointNotFound"];
+            /** @description No webhook endpoint with this id exists for the authenticated merchant (or it was deleted). */
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
@@ -3351,7 +3299,8 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            404: components["responses"]["EventNotFound"];
+            /** @description No event with this id exists for the authenticated merchant. */
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
@@ -3416,18 +3365,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             /** @description No event with this id, or no webhook endpoint `endpointId`, exists for the authenticated merchant. */
-            404: {
-                headers: {
-                    "X-Request-Id": components["headers"]["RequestId"];
-                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
-                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
-                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            404: components["responses"]["NotFound"];
             /** @description The endpoint is disabled or not subscribed to the event's type, no enabled endpoint is subscribed to it, or a request with the same `Idempotency-Key` is still in progress. */
             409: {
                 headers: {
@@ -3489,6 +3427,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            /** @description The server is in live mode, where sandbox routes do not exist. */
             404: components["responses"]["NotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -3531,29 +3470,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             /** @description The server is in live mode, where sandbox routes do not exist. */
-            404: {
-                headers: {
-                    "X-Request-Id": components["headers"]["RequestId"];
-                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
-                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
-                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://docs.tillpoint.dev/problems/not_found",
-                     *       "title": "Not found",
-                     *       "status": 404,
-                     *       "detail": "No route POST /v1/sandbox/clock/advance.",
-                     *       "instance": "/v1/sandbox/clock/advance",
-                     *       "code": "not_found",
-                     *       "requestId": "req_8Nq3Tc6Wx1Lb4Hz9"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];

@@ -13,14 +13,15 @@ import { checkoutSessionsHandlers } from './checkout-sessions/handlers.ts';
 import { checkoutPages } from './checkout-sessions/pages.ts';
 import type { AppDeps } from './deps.ts';
 import type { Tx } from './db/index.ts';
-import { ProblemError } from './errors/problem.ts';
+import { ProblemError, type Problem } from './errors/problem.ts';
 import { problemMiddleware } from './errors/middleware.ts';
+import { setProblemHeaders } from './errors/send.ts';
 import { runIdempotent, type StoredResponse } from './idempotency/index.ts';
 import type { HandlerContext, OperationHandlers, OperationId } from './http/operations.ts';
 import { rateLimits } from './http/rate-limit.ts';
 import { requestId } from './http/request-id.ts';
 import { storableText } from './http/text.ts';
-import { BUNDLED_SPEC_PATH, loadOperations, type SpecOperation } from './http/spec.ts';
+import { BUNDLED_SPEC_PATH, operations, type SpecOperation } from './http/spec.ts';
 import { paymentsHandlers } from './payments/handlers.ts';
 import { authenticationPages } from './payments/pages.ts';
 import { sandboxHandlers } from './sandbox/handlers.ts';
@@ -40,7 +41,6 @@ export const handlers: OperationHandlers = {
 
 /** Builds the application around its dependencies (database, clock, config, logger). */
 export function createApp(deps: AppDeps): express.Express {
-  const operations = loadOperations();
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', deps.config.trustProxy);
@@ -55,7 +55,7 @@ export function createApp(deps: AppDeps): express.Express {
     });
     next();
   });
-  app.use(rateLimits(deps, operations));
+  app.use(rateLimits(deps));
 
   const docsHtml = readFileSync(DOCS_PATH, 'utf8');
   app.get('/docs', (_req, res) => void res.type('html').send(docsHtml));
@@ -131,7 +131,6 @@ async function serve(deps: AppDeps, op: SpecOperation, req: Request, res: Respon
     : { ...(await run()), replayed: false };
 
   if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
-  if (result.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="tillpoint"');
-  if (result.status >= 400) res.type('application/problem+json');
+  if (result.status >= 400) setProblemHeaders(res, result.body as Problem);
   res.status(result.status).json(result.body);
 }

@@ -22,11 +22,6 @@ import type { AppDeps } from './deps.ts';
 
 type DemoCredentials = Pick<CreatedMerchant, 'merchantId' | 'name' | 'apiKey' | 'apiSecret' | 'clientId'>;
 
-/** Message from the primary telling a worker which database to use. */
-interface WorkerSetup {
-  databaseUrl: string;
-}
-
 /**
  * Returns the demo merchant's credentials: those fixed by `DEMO_*` variables, else the ones saved
  * on an earlier run (`DEMO_CREDENTIALS_FILE`, readable by the owner only), else new ones.
@@ -109,9 +104,9 @@ async function primary(config: Config, log: Logger, database: Database): Promise
   let stopping = false;
   const workers = new Set<Worker>();
   const fork = () => {
-    const worker = cluster.fork();
+    // A worker connects to the primary's database as to any PostgreSQL server.
+    const worker = cluster.fork({ DATABASE_URL: database.url });
     workers.add(worker);
-    worker.on('online', () => worker.send({ databaseUrl: database.url } satisfies WorkerSetup));
     worker.on('exit', (code, signal) => {
       workers.delete(worker);
       if (stopping) return;
@@ -156,10 +151,7 @@ async function primary(config: Config, log: Logger, database: Database): Promise
   process.stdout.write(banner(config, database, base, demo) + '\n');
 }
 
-async function worker(log: Logger): Promise<void> {
-  const setup = await new Promise<WorkerSetup>((done) => process.once('message', (message) => done(message as WorkerSetup)));
-  // The primary owns the database: a worker connects to it as to any PostgreSQL server.
-  const config = loadConfig(process.env, { databaseUrl: setup.databaseUrl });
+async function worker(config: Config, log: Logger): Promise<void> {
   const running = await startServer(config, { log });
   onShutdown(log, () => running.close());
 }
@@ -167,7 +159,7 @@ async function worker(log: Logger): Promise<void> {
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = pino({ level: config.logLevel });
-  if (cluster.isWorker) return worker(log);
+  if (cluster.isWorker) return worker(config, log);
   const database = await openDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,

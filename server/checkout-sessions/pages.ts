@@ -13,7 +13,7 @@ import { ProblemError } from '../errors/problem.ts';
 import { html, sendPage } from '../http/html.ts';
 import { formatAmount } from '../money/currency.ts';
 import { authenticationUrl } from '../payments/resource.ts';
-import { TEST_CARDS, type TestOutcome } from '../payments/test-instruments.ts';
+import { TEST_CARDS, TEST_OUTCOME_LABELS } from '../payments/test-instruments.ts';
 import type { SessionRow } from './repository.ts';
 import { successRedirect } from './resource.ts';
 import { getSession, payWithCard } from './service.ts';
@@ -25,16 +25,6 @@ const MESSAGES: Record<string, string> = {
 };
 
 const SESSION_ID = /^cs_[0-9A-Za-z]{24}$/;
-
-/** How the sandbox banner describes each test card's outcome. */
-const OUTCOME_LABELS: Record<TestOutcome, string> = {
-  succeed: 'succeeds',
-  decline: 'is declined',
-  insufficient_funds: 'is declined for insufficient funds',
-  three_d_secure: 'asks for 3-D Secure',
-  fail: 'fails',
-  delayed: 'settles after a delay',
-};
 
 /** Router of the hosted checkout page and its form posts. */
 export function checkoutPages(deps: AppDeps): express.Router {
@@ -132,7 +122,7 @@ async function renderForm(deps: AppDeps, res: Response, session: SessionRow, err
   const items = session.lineItems.map(
     (item) => html`<tr><td>${item.name} × ${item.quantity}</td><td>${formatAmount(item.unitAmount * item.quantity, session.currency)}</td></tr>`,
   );
-  const testCards = Object.entries(TEST_CARDS).map(([number, outcome]) => html`<li><code>${number}</code> ${OUTCOME_LABELS[outcome]}</li>`);
+  const testCards = Object.entries(TEST_CARDS).map(([number, outcome]) => html`<li><code>${number}</code> ${TEST_OUTCOME_LABELS[outcome]}</li>`);
   sendPage(
     res,
     status,

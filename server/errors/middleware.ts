@@ -7,7 +7,8 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { findUnstorableText } from '../http/text.ts';
-import { ProblemError, problemBody, type FieldError, type Problem, type ProblemCode } from './problem.ts';
+import { ProblemError, problemBody, statusOf, type FieldError, type Problem, type ProblemCode } from './problem.ts';
+import { sendProblem } from './send.ts';
 
 interface ValidatorError {
   status?: number;
@@ -39,7 +40,12 @@ export function fieldErrorFromPath(path: string, detail: string): FieldError {
   return { pointer: '', detail };
 }
 
-const STATUS_CODES: Record<number, ProblemCode> = {
+/**
+ * The problem code of each status express-openapi-validator (or body-parser) can raise. Checked
+ * against the generated table when this module loads: each code must carry that status, except a
+ * 413 (body too large), which the contract answers as a 400 `invalid_request`.
+ */
+const VALIDATOR_CODES: Readonly<Record<number, ProblemCode>> = {
   400: 'invalid_request',
   401: 'unauthenticated',
   403: 'insufficient_scope',
@@ -48,6 +54,10 @@ const STATUS_CODES: Record<number, ProblemCode> = {
   413: 'invalid_request',
   415: 'unsupported_media_type',
 };
+for (const [status, code] of Object.entries(VALIDATOR_CODES)) {
+  const expected = status === '413' ? 400 : Number(status);
+  if (statusOf(code) !== expected) throw new Error(`VALIDATOR_CODES: ${code} has status ${statusOf(code)} in the contract, not ${expected}`);
+}
 
 /**
  * PostgreSQL SQLSTATEs of text it cannot store: U+0000 in `text` (22021) or in `jsonb` (22P05).
@@ -81,7 +91,7 @@ function toProblem(err: unknown, req: Request, requestId: string, log: Logger): 
     return problemBody('invalid_request', 'The request body is larger than 100 kB.', instance, requestId, [{ pointer: '', detail: 'body too large' }]);
   }
   const status = e.status ?? e.statusCode ?? 500;
-  const code = STATUS_CODES[status];
+  const code = VALIDATOR_CODES[status];
   if (code === 'invalid_request') {
     const errors = (e.errors ?? []).map((x) => fieldErrorFromPath(x.path ?? '', x.message ?? 'is invalid'));
     const detail = errors.length === 1 ? `Invalid input: ${describe(errors[0]!)}.` : `The request has ${errors.length} invalid inputs.`;
@@ -107,12 +117,9 @@ export function problemMiddleware(log: Logger) {
   return (err: unknown, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(err);
     const problem = toProblem(err, req, String(res.locals.requestId), log);
-    if (problem.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="tillpoint"');
     // RFC 9110 §15.5.6: a 405 lists the methods the resource supports.
     const allow = problem.status === 405 ? allowedMethods(err) : undefined;
-    if (allow) res.setHeader('Allow', allow);
-    // Sent without res.json: error bodies produced here bypass response validation on purpose,
-    // so a validation failure cannot recurse into this handler.
-    res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
+    // sendProblem bypasses response validation, so a validation failure cannot recurse here.
+    sendProblem(res, problem, allow ? { Allow: allow } : {});
   };
 }

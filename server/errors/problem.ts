@@ -3,6 +3,7 @@
  * Handlers and services throw {@link ProblemError}; the error middleware in `./middleware.ts`
  * turns it, and every other error, into a response.
  */
+import { PROBLEM_CODES } from '../../generated/problem-codes.ts';
 import type { components } from '../../generated/schema.d.ts';
 
 /** The problem body as documented in the contract (`Problem` schema). */
@@ -12,26 +13,13 @@ export type ProblemCode = components['schemas']['ProblemCode'];
 /** One invalid input: `pointer` into the body, `parameter` or `header` (`ProblemFieldError`). */
 export type FieldError = components['schemas']['ProblemFieldError'];
 
-const TITLES: Record<ProblemCode, [status: number, title: string]> = {
-  invalid_request: [400, 'Invalid request'],
-  malformed_json: [400, 'Malformed JSON'],
-  unauthenticated: [401, 'Unauthenticated'],
-  invalid_credentials: [401, 'Invalid credentials'],
-  card_declined: [402, 'Card declined'],
-  insufficient_funds: [402, 'Insufficient funds'],
-  payment_failed: [402, 'Payment failed'],
-  insufficient_scope: [403, 'Insufficient scope'],
-  not_found: [404, 'Not found'],
-  method_not_allowed: [405, 'Method not allowed'],
-  idempotency_request_in_progress: [409, 'Request in progress'],
-  invalid_state: [409, 'Invalid state'],
-  unsupported_media_type: [415, 'Unsupported media type'],
-  idempotency_key_reused: [422, 'Idempotency key reused'],
-  amount_too_small: [422, 'Amount too small'],
-  refund_exceeds_payment: [422, 'Refund exceeds payment'],
-  rate_limited: [429, 'Too many requests'],
-  internal_error: [500, 'Internal error'],
-};
+/** Status and title of every code, generated from the contract's `ProblemCode` schema. */
+const TITLES: Readonly<Record<ProblemCode, { readonly status: number; readonly title: string }>> = PROBLEM_CODES;
+
+/** The HTTP status the contract gives a problem `code` (e.g. `not_found` → 404). */
+export function statusOf(code: ProblemCode): number {
+  return TITLES[code].status;
+}
 
 /** Base of the `type` URIs; `<base><code>` documents each problem type. */
 export const PROBLEM_TYPE_BASE = 'https://docs.tillpoint.dev/problems/';
@@ -50,7 +38,7 @@ export class ProblemError extends Error {
   ) {
     super(detail);
     this.name = 'ProblemError';
-    this.status = TITLES[code][0];
+    this.status = TITLES[code].status;
   }
 
   /** Serialises this error for the request `instance` and `requestId`. */
@@ -68,7 +56,7 @@ export function problemBody(
   errors?: FieldError[],
   extras: ProblemExtras = {},
 ): Problem {
-  const [status, title] = TITLES[code];
+  const { status, title } = TITLES[code];
   return {
     type: `${PROBLEM_TYPE_BASE}${code}`,
     title,

@@ -16,7 +16,8 @@ import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import { authenticateRequest } from '../auth/authenticate.ts';
 import type { AppDeps } from '../deps.ts';
 import { problemBody } from '../errors/problem.ts';
-import type { SpecOperation } from './spec.ts';
+import { sendProblem } from '../errors/send.ts';
+import { findOperation } from './spec.ts';
 
 /** Length of a rate-limit window, in seconds. */
 const WINDOW_SECONDS = 60;
@@ -49,7 +50,7 @@ function setHeaders(res: Response, limit: number, result: RateLimiterRes): numbe
  * secured route the credential is verified first (`req.auth`), so the bucket is the verified
  * API key's, never a string an attacker can vary.
  */
-export function rateLimits(deps: AppDeps, operations: SpecOperation[]) {
+export function rateLimits(deps: AppDeps) {
   const pool = (deps.db as unknown as { $client: Pool }).$client;
   const authLimit = deps.config.rateLimitAuthenticated;
   const publicLimit = deps.config.rateLimitPublic;
@@ -57,9 +58,8 @@ export function rateLimits(deps: AppDeps, operations: SpecOperation[]) {
   const byIp = limiter(pool, 'ip', publicLimit);
   return async (req: Request, res: Response, next: NextFunction) => {
     try {
-      const method = req.method.toLowerCase();
-      const op = operations.find((o) => o.method === method && o.pattern.test(req.path));
-      if (op && !op.isPublic) await authenticateRequest(deps, req);
+      const op = findOperation(req.method, req.path);
+      if (op && !op.public) await authenticateRequest(deps, req);
       const [use, limit, key] = req.auth
         ? [byKey, authLimit, req.auth.apiKeyId]
         : [byIp, publicLimit, ipKeyGenerator(req.ip ?? 'unknown')];
@@ -70,7 +70,6 @@ export function rateLimits(deps: AppDeps, operations: SpecOperation[]) {
       } catch (rejected) {
         if (!(rejected instanceof RateLimiterRes)) throw rejected;
         const retryAfter = setHeaders(res, limit, rejected);
-        res.setHeader('Retry-After', String(retryAfter));
         const body = problemBody(
           'rate_limited',
           `Rate limit of ${limit} requests per minute exceeded; retry in ${retryAfter} seconds.`,
@@ -79,7 +78,7 @@ export function rateLimits(deps: AppDeps, operations: SpecOperation[]) {
           undefined,
           { retryAfter },
         );
-        res.status(429).type('application/problem+json').send(JSON.stringify(body));
+        sendProblem(res, body);
         return;
       }
       setHeaders(res, limit, result);

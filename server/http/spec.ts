@@ -1,65 +1,88 @@
 /**
- * The bundled contract (`generated/openapi.yaml`) as the server sees it: the operations it must
- * serve, with their HTTP method, path, security and whether they take an Idempotency-Key.
+ * The contract's operations as the server routes them: a route table built once from the
+ * generated operation index (`generated/operations.ts`), so nothing parses YAML at run time and no
+ * request scans a list of regular expressions.
  */
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parse } from 'yaml';
-import type { OperationId } from './operations.ts';
+import { OPERATIONS, type OperationFacts, type OperationId } from '../../generated/operations.ts';
+import type { OperationId as HandlerOperationId } from './operations.ts';
 
 /** Absolute path of the bundled spec given to the validator and served at `/openapi.yaml`. */
 export const BUNDLED_SPEC_PATH = resolve(import.meta.dirname, '../../generated/openapi.yaml');
 
-/** One operation of the contract, as routing needs it. */
-export interface SpecOperation {
+/** One operation of the contract, as routing needs it: its generated facts plus its id. */
+export interface SpecOperation extends OperationFacts {
   operationId: OperationId;
-  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
-  /** OpenAPI path template, e.g. `/v1/payments/{paymentId}`. */
-  path: string;
   /** Express route path, e.g. `/v1/payments/:paymentId`. */
   expressPath: string;
-  /** Matches a concrete request path. */
-  pattern: RegExp;
-  /** `security: []`: callable without credentials (rate-limited per IP). */
-  isPublic: boolean;
-  /** Declares the `Idempotency-Key` header parameter. */
-  idempotent: boolean;
 }
 
-const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
+/** Every operation of the contract, in the contract's order (built once at import). */
+export const operations: readonly SpecOperation[] = Object.entries(OPERATIONS).map(([operationId, facts]) => ({
+  ...facts,
+  operationId: operationId as OperationId,
+  expressPath: facts.path.replace(/\{([^}]+)\}/g, ':$1'),
+}));
 
-interface RawOperation {
-  operationId: string;
-  security?: unknown[];
-  parameters?: { name?: string; in?: string; $ref?: string }[];
+/** A node of the per-method segment tree of templated paths. */
+interface Node {
+  /** Children by literal segment. */
+  literal: Map<string, Node>;
+  /** Child for a `{param}` segment, if any template has one here. */
+  param?: Node;
+  /** The operation whose template ends here. */
+  op?: SpecOperation;
 }
 
-/** Reads the operations of the bundled spec. */
-export function loadOperations(specPath = BUNDLED_SPEC_PATH): SpecOperation[] {
-  const doc = parse(readFileSync(specPath, 'utf8')) as {
-    paths: Record<string, Record<string, RawOperation>>;
-    components?: { parameters?: Record<string, { name: string; in: string }> };
-  };
-  const resolveParam = (p: { name?: string; in?: string; $ref?: string }) =>
-    p.$ref ? doc.components?.parameters?.[p.$ref.split('/').pop()!] : p;
-  const out: SpecOperation[] = [];
-  for (const [path, item] of Object.entries(doc.paths)) {
-    for (const method of METHODS) {
-      const op = item[method];
-      if (!op) continue;
-      out.push({
-        operationId: op.operationId as OperationId,
-        method,
-        path,
-        expressPath: path.replace(/\{([^}]+)\}/g, ':$1'),
-        pattern: new RegExp(`^${path.replace(/\{[^}]+\}/g, '[^/]+')}/?$`),
-        isPublic: Array.isArray(op.security) && op.security.length === 0,
-        idempotent: (op.parameters ?? []).some((p) => {
-          const r = resolveParam(p);
-          return r?.in === 'header' && r.name?.toLowerCase() === 'idempotency-key';
-        }),
-      });
+const newNode = (): Node => ({ literal: new Map() });
+
+/** Per method: templates without parameters by exact path, and a segment tree for the others. */
+const table = new Map<string, { exact: Map<string, SpecOperation>; tree: Node }>();
+for (const op of operations) {
+  let entry = table.get(op.method);
+  if (!entry) table.set(op.method, (entry = { exact: new Map(), tree: newNode() }));
+  if (!op.path.includes('{')) {
+    entry.exact.set(op.path, op);
+    continue;
+  }
+  let node = entry.tree;
+  for (const segment of op.path.split('/').slice(1)) {
+    if (/^\{[^}]+\}$/.test(segment)) node = node.param ??= newNode();
+    else {
+      let next = node.literal.get(segment);
+      if (!next) node.literal.set(segment, (next = newNode()));
+      node = next;
     }
   }
-  return out;
+  node.op = op;
 }
+
+/** Walks the tree; a literal segment wins over a parameter, with backtracking. */
+function match(node: Node, segments: string[], i: number): SpecOperation | undefined {
+  if (i === segments.length) return node.op;
+  const segment = segments[i]!;
+  const literal = node.literal.get(segment);
+  const found = literal && match(literal, segments, i + 1);
+  if (found) return found;
+  // A path parameter is one non-empty segment (splitting on '/' already excludes '/').
+  return segment !== '' && node.param ? match(node.param, segments, i + 1) : undefined;
+}
+
+/**
+ * The operation serving a request, or `undefined` when the contract has none.
+ * @param method HTTP method, any case (`GET`, `post`).
+ * @param path request path without query string, e.g. `/v1/payments/pay_123`; one trailing `/`
+ *   is ignored, as Express does.
+ * Cost: one Map lookup for static paths, one per segment for templated ones.
+ */
+export function findOperation(method: string, path: string): SpecOperation | undefined {
+  const entry = table.get(method.toLowerCase());
+  if (!entry) return undefined;
+  const p = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+  return entry.exact.get(p) ?? (p.startsWith('/') ? match(entry.tree, p.split('/').slice(1), 0) : undefined);
+}
+
+/** The generated index and the handler map (typed from schema.d.ts) name the same operations. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const sameOperationIds: Same<OperationId, HandlerOperationId> = true;
+void sameOperationIds;

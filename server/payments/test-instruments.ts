@@ -1,31 +1,23 @@
 /**
- * Sandbox test instruments (documented in the contract's overview). The sandbox accepts only
- * these: any other card number or phone number is rejected, so no real payment data is handled.
+ * Sandbox test instruments. The sandbox accepts only these: any other card number or phone number
+ * is rejected, so no real payment data is handled. The tables are generated from the contract's
+ * `x-test-instruments` (`openapi/test-instruments.yaml`), the one place they are described.
  */
+import {
+  DELAYED_SETTLEMENT_SECONDS,
+  TEST_CARDS as CARDS,
+  TEST_OUTCOME_LABELS,
+  TEST_PHONE_NUMBERS as PHONE_NUMBERS,
+  type TestOutcome,
+} from '../../generated/test-instruments.ts';
 
-/** What a test instrument does when charged. */
-export type TestOutcome = 'succeed' | 'decline' | 'insufficient_funds' | 'three_d_secure' | 'fail' | 'delayed';
+export { DELAYED_SETTLEMENT_SECONDS, TEST_OUTCOME_LABELS, type TestOutcome };
 
-/** Test card numbers and their outcome. */
-export const TEST_CARDS: Readonly<Record<string, TestOutcome>> = {
-  '4242424242424242': 'succeed',
-  '4000000000000002': 'decline',
-  '4000000000009995': 'insufficient_funds',
-  '4000002760003184': 'three_d_secure',
-};
+/** Test card numbers and their outcome (lookup by any string: absent means "not a test card"). */
+export const TEST_CARDS: Readonly<Record<string, TestOutcome>> = CARDS;
 
-/** Mobile-money test numbers (E.164) and their outcome. */
-export const TEST_PHONE_NUMBERS: Readonly<Record<string, TestOutcome>> = {
-  '+256700000001': 'succeed',
-  '+254700000001': 'succeed',
-  '+256700000002': 'fail',
-  '+254700000002': 'fail',
-  '+256700000003': 'delayed',
-  '+254700000003': 'delayed',
-};
-
-/** Seconds a `delayed` mobile-money payment stays pending before it settles. */
-export const DELAYED_SETTLEMENT_SECONDS = 10;
+/** Mobile-money test numbers (E.164) and their outcome (absent means "not a test number"). */
+export const TEST_PHONE_NUMBERS: Readonly<Record<string, TestOutcome>> = PHONE_NUMBERS;
 
 /** Luhn checksum of a card number (ISO/IEC 7812-1). */
 export function passesLuhn(number: string): boolean {

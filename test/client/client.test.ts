@@ -240,6 +240,21 @@ describe('Idempotency-Key', () => {
     for (const s of api.sent) expect(JSON.parse(s.body)).toEqual(sessionBody);
   });
 
+  it('is sent only to operations that declare it in the contract (not rotateApiKey, createSandboxMerchant)', async () => {
+    const api = fakeFetch(() => problem(503, 'internal_error'));
+    const { tillpoint } = client(api.fetch);
+    await tillpoint.POST('/v1/api-keys/rotate', { body: {} });
+    await tillpoint.POST('/v1/sandbox/merchants', { body: { name: 'Acme' } });
+    await tillpoint.POST('/v1/payments/{paymentId}/refunds', { params: { path: { paymentId: 'pay_1' } }, body: {} });
+    const byPath = api.sent.map((s) => [s.path, s.headers.get('idempotency-key') !== null]);
+    // The two operations without the header are sent once despite the 503; the refund is retried.
+    expect(byPath).toEqual([
+      ['/v1/api-keys/rotate', false],
+      ['/v1/sandbox/merchants', false],
+      ...Array.from({ length: 4 }, () => ['/v1/payments/pay_1/refunds', true]),
+    ]);
+  });
+
   it('keeps a key given by the caller, across retries too', async () => {
     const api = fakeFetch(inOrder(() => problem(503, 'internal_error'), session));
     const { tillpoint } = client(api.fetch);
@@ -354,6 +369,22 @@ describe('retries', () => {
     const response = await fetch(new Request('http://api.test/v1/payments', { method: 'POST', body: '{}' }));
     expect(response.status).toBe(503);
     expect(api.sent).toHaveLength(1);
+  });
+
+  it('never retries a POST to an operation without Idempotency-Key, even when one is sent', async () => {
+    const api = fakeFetch(() => problem(503, 'internal_error'));
+    const fetch = withRetries(api.fetch, { sleep: async () => {} });
+    const request = new Request('http://api.test/v1/api-keys/rotate', { method: 'POST', body: '{}', headers: { 'idempotency-key': 'k1' } });
+    expect((await fetch(request)).status).toBe(503);
+    expect(api.sent).toHaveLength(1);
+  });
+
+  it('retries a POST with a key to an idempotent operation, under a base URL with a path prefix', async () => {
+    const api = fakeFetch(inOrder(() => problem(503, 'internal_error'), session));
+    const fetch = withRetries(api.fetch, { sleep: async () => {} });
+    const request = new Request('http://api.test/gateway/v1/checkout/sessions', { method: 'POST', body: '{}', headers: { 'idempotency-key': 'k2' } });
+    expect((await fetch(request)).status).toBe(201);
+    expect(api.sent).toHaveLength(2);
   });
 
   it('retries a failed token exchange (it has no side effect)', async () => {

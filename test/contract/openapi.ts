@@ -191,6 +191,18 @@ const SCHEMAS = '#/components/schemas/';
 /** OpenAPI 3.1 keywords that are not JSON Schema vocabulary but may appear in schemas. */
 const OPENAPI_KEYWORDS = ['example', 'discriminator', 'xml', 'externalDocs'];
 
+/** The `x-…` specification extensions used inside schemas (OpenAPI 3.1 allows them; they do not validate). */
+function extensionKeywords(node: unknown, found = new Set<string>()): string[] {
+  if (Array.isArray(node)) for (const v of node) extensionKeywords(v, found);
+  else if (node && typeof node === 'object') {
+    for (const [k, v] of Object.entries(node)) {
+      if (k.startsWith('x-')) found.add(k);
+      else extensionKeywords(v, found);
+    }
+  }
+  return [...found];
+}
+
 /** A validator of values against schemas of one contract. */
 export interface SchemaValidator {
   /** Validates `value` against `schema` (which may `$ref` the bundle); `[]` when valid. */
@@ -223,7 +235,7 @@ function rewriteRefs(node: unknown): unknown {
  */
 export function schemaValidator(doc: OpenApiDocument): SchemaValidator {
   const ajv = new Ajv2020({ strict: true, strictTypes: false, strictRequired: false, allErrors: true, allowUnionTypes: true });
-  ajv.addVocabulary(OPENAPI_KEYWORDS);
+  ajv.addVocabulary([...OPENAPI_KEYWORDS, ...extensionKeywords(doc.components?.schemas ?? {})]);
   addFormats(ajv, { mode: 'full' });
   ajv.addSchema({ $id: SPEC_ID, $defs: rewriteRefs(doc.components?.schemas ?? {}) } as object);
   const cache = new Map<string, ValidateFunction>();

@@ -32,7 +32,9 @@
  *   --quick            BENCH_QUICK=1       smoke run: 2 s per measurement, 1 s warm-up
  *
  * Also read: TEST_DATABASE_URL (the postgres target's server), PG_BIN (PostgreSQL binaries for
- * the throwaway cluster). Run it on an idle machine: compare ratios, not absolute figures.
+ * the throwaway cluster). The server variables (DATABASE_URL, DATA_DIR, PORT, WEB_CONCURRENCY,
+ * RATE_LIMIT_*, DEMO_*, DATABASE_POOL_SIZE, …) of this shell are NOT passed on: each target sets
+ * its own. Run it on an idle machine: compare ratios, not absolute figures.
  */
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';

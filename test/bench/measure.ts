@@ -169,6 +169,8 @@ export interface MemoryPeak {
   totalPssMb: number;
   /** Most database processes seen in one sample. */
   databaseProcesses: number;
+  /** Most node processes in the server tree in one sample (primary + workers). */
+  nodeProcesses: number;
 }
 
 interface Split {
@@ -205,13 +207,14 @@ const sumKb = (ps: ProcessInfo[]) => ps.reduce((s, p) => s + p.rssKb, 0);
  * @returns `stop()`, which resolves to the peaks.
  */
 export function sampleMemory(scope: MemoryScope, intervalMs = 250): { stop(): Promise<MemoryPeak> } {
-  const peak: MemoryPeak = { serverMb: 0, databaseMb: NaN, totalMb: 0, totalPssMb: NaN, databaseProcesses: 0 };
+  const peak: MemoryPeak = { serverMb: 0, databaseMb: NaN, totalMb: 0, totalPssMb: NaN, databaseProcesses: 0, nodeProcesses: 0 };
   const max = (a: number, b: number) => (Number.isNaN(a) ? b : Math.max(a, b));
   const once = async () => {
     const { server, database } = splitProcesses(scope, await processTableAsync());
     if (!server.length) return;
     const serverMb = sumKb(server) / 1024;
     peak.serverMb = Math.max(peak.serverMb, serverMb);
+    peak.nodeProcesses = Math.max(peak.nodeProcesses, server.filter((p) => p.comm === 'node').length);
     if (database.length) {
       peak.databaseMb = max(peak.databaseMb, sumKb(database) / 1024);
       peak.databaseProcesses = Math.max(peak.databaseProcesses, database.length);
@@ -288,7 +291,8 @@ export async function measureTarget(target: Target, settings: LoadSettings, log:
     results[op.key] = { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, total: r.requests.total, bad, statuses, memory };
     log(
       `  ${op.short.padEnd(22)} ${fmt(r.requests.average, 1).padStart(8)} req/s  p50 ${fmt(r.latency.p50, 1).padStart(6)} ms  p99 ${fmt(r.latency.p99, 1).padStart(6)} ms  ` +
-        `RSS server ${fmt(memory.serverMb, 0)} MB, database ${fmt(memory.databaseMb, 0)} MB  non-2xx/errors ${bad}${bad ? `  ⚠ ${statuses}` : ''}`,
+        `RSS server ${fmt(memory.serverMb, 0)} MB (${memory.nodeProcesses} node), database ${fmt(memory.databaseMb, 0)} MB (${memory.databaseProcesses} proc)  ` +
+        `non-2xx/errors ${bad}${bad ? `  ⚠ ${statuses}` : ''}`,
     );
   }
   return results;

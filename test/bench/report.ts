@@ -85,6 +85,7 @@ export function formatReport(run: RunResults): string[] {
     'Memory: peak during the measured run, sampled every 250 ms. srv = RSS of the server process tree (primary and workers),',
     'db = RSS of the PostgreSQL processes (embedded: those below the server; DATABASE_URL: the postmaster and its children),',
     'sum = their peak at one instant; RSS counts shared memory (shared_buffers) once per process, PSS splits it (closer to the truth).',
+    'non-2xx includes connection errors and timeouts. ×bare / ×Prism: req/s relative to that target for the same operation.',
   );
 
   // ── issue 8 targets
@@ -157,6 +158,16 @@ export function formatReport(run: RunResults): string[] {
     if (!o) continue;
     if (o.kind !== 'measured') warnings.push(`${TARGET_LABELS[key]}: ${o.kind} — ${o.note.split('\n')[0]}`);
     else for (const op of OPERATIONS) if (o.results[op.key]?.bad) warnings.push(`${TARGET_LABELS[key]} / ${op.short}: non-2xx or failed responses (${o.results[op.key]!.statuses}); that figure measures errors`);
+  }
+  // Signs that the server under test is not the one the targets describe.
+  const peaks = (key: TargetKey) => OPERATIONS.map((op) => m(key, op.key)?.memory).filter((x) => x !== undefined);
+  for (const key of ['embedded', 'embedded-2w', 'embedded-nolimit'] as const) {
+    const p = peaks(key);
+    if (p.length && p.every((x) => x.databaseProcesses === 0)) warnings.push(`${TARGET_LABELS[key]}: no PostgreSQL process below the server (an in-process database?): db MB not measured`);
+  }
+  const w2 = peaks('embedded-2w');
+  if (w2.length && Math.max(...w2.map((x) => x.nodeProcesses)) < 3) {
+    warnings.push(`${TARGET_LABELS['embedded-2w']}: at most ${Math.max(...w2.map((x) => x.nodeProcesses))} node process(es) seen, not primary + 2 workers: WEB_CONCURRENCY seems ignored`);
   }
   out.push('');
   if (warnings.length) {

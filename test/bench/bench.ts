@@ -24,17 +24,21 @@
  * figures (exit 1 only when a target failed to start or the run broke).
  *
  * Options (flag or environment variable):
- *   --duration=<s>     BENCH_DURATION      seconds per measurement (default 10; --quick: 2)
- *   --connections=<n>  BENCH_CONNECTIONS   concurrent connections (default 50)
- *   --warmup=<s>       BENCH_WARMUP        unmeasured seconds per operation and target (default 2; --quick: 1)
- *   --targets=<list>   BENCH_TARGETS       comma-separated subset of
- *                                          startup,embedded,embedded-2w,embedded-nolimit,postgres,bare,prism
- *   --quick            BENCH_QUICK=1       smoke run: 2 s per measurement, 1 s warm-up
+ *   --duration=<s>      BENCH_DURATION      seconds per measurement (default 10; --quick: 2)
+ *   --connections=<n>   BENCH_CONNECTIONS   concurrent connections (default 50)
+ *   --warmup=<s>        BENCH_WARMUP        unmeasured seconds per operation and target (default 2; --quick: 1)
+ *   --targets=<list>    BENCH_TARGETS       comma-separated subset of
+ *                                           startup,embedded,embedded-2w,embedded-nolimit,postgres,bare,prism
+ *   --ready-timeout=<s> BENCH_READY_TIMEOUT seconds a reference server may take to answer 200
+ *                                           (default 120; --quick: 60)
+ *   --quick             BENCH_QUICK=1       smoke run: 2 s per measurement, 1 s warm-up
  *
  * Also read: TEST_DATABASE_URL (the postgres target's server), PG_BIN (PostgreSQL binaries for
- * the throwaway cluster). The server variables (DATABASE_URL, DATA_DIR, PORT, WEB_CONCURRENCY,
- * RATE_LIMIT_*, DEMO_*, DATABASE_POOL_SIZE, …) of this shell are NOT passed on: each target sets
- * its own. Run it on an idle machine: compare ratios, not absolute figures.
+ * the throwaway cluster), BENCH_LOG_LEVEL (LOG_LEVEL of the servers, default silent: set it to
+ * debug a server that does not start; its last output is printed on failure). The server
+ * variables of this shell (DATABASE_URL, DATA_DIR, PORT, WEB_CONCURRENCY, RATE_LIMIT_*, DEMO_*,
+ * DATABASE_POOL_SIZE, …) are NOT passed on: each target sets its own.
+ * Run it on an idle machine: compare ratios, not absolute figures.
  */
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -62,6 +66,7 @@ interface Settings {
   duration: number;
   connections: number;
   warmup: number;
+  readyTimeout: number;
   selected: Selectable[];
 }
 
@@ -75,7 +80,7 @@ function parseSettings(argv: string[]): Settings {
       process.stdout.write(`${readFileSync(THIS_FILE, 'utf8').split('*/')[0]!.replace(/^\/\*\*?\n|^ \* ?/gm, '').trimEnd()}\n`);
       process.exit(0);
     }
-    const m = /^--(duration|connections|warmup|targets|quick)(?:=(.*))?$/.exec(arg);
+    const m = /^--(duration|connections|warmup|ready-timeout|targets|quick)(?:=(.*))?$/.exec(arg);
     if (!m) throw new UsageError(`Unknown argument ${arg} (try --help)`);
     flags.set(m[1]!, m[2] ?? 'true');
   }
@@ -95,6 +100,7 @@ function parseSettings(argv: string[]): Settings {
     duration: num('duration', 'BENCH_DURATION', quick ? 2 : 10),
     connections: Math.round(num('connections', 'BENCH_CONNECTIONS', 50)),
     warmup: num('warmup', 'BENCH_WARMUP', quick ? 1 : 2),
+    readyTimeout: num('ready-timeout', 'BENCH_READY_TIMEOUT', quick ? 60 : 120),
     selected: ALL.filter((t) => wanted.includes(t)),
   };
 }
@@ -107,11 +113,11 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const firstLine = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /** npm start readiness: a fresh DATA_DIR, then a second start on the same one. */
-async function measureReadiness(): Promise<Readiness> {
+async function measureReadiness(readyTimeout: number): Promise<Readiness> {
   log();
   log('▶ npm start readiness (embedded DB, 1 worker)');
   const workspace = newWorkspace();
-  const options: ReferenceOptions = { workspace, workers: 1, rateLimitAuthenticated: UNTHROTTLED, createPayment: false };
+  const options: ReferenceOptions = { workspace, workers: 1, rateLimitAuthenticated: UNTHROTTLED, createPayment: false, readyTimeout };
   try {
     const first = await startReference(options);
     await first.stop();
@@ -136,7 +142,7 @@ async function main(): Promise<void> {
   log(`${settings.duration} s per measurement, ${settings.connections} connections, warm-up ${settings.warmup} s per operation; targets: ${settings.selected.join(', ')}`);
   log('load generator (autocannon) in this process; each target in its own child process on 127.0.0.1');
 
-  const readiness = settings.selected.includes('startup') ? await measureReadiness() : undefined;
+  const readiness = settings.selected.includes('startup') ? await measureReadiness(settings.readyTimeout) : undefined;
 
   const outcomes = new Map<TargetKey, TargetOutcome>();
   let canned: CannedBodies | undefined;
@@ -177,7 +183,7 @@ async function main(): Promise<void> {
     const workspace = newWorkspace();
     await run(
       key,
-      () => startReference({ workspace, workers, rateLimitAuthenticated }),
+      () => startReference({ workspace, workers, rateLimitAuthenticated, readyTimeout: settings.readyTimeout }),
       () => what,
     );
     workspace.remove(); // the server is stopped: its data directory goes now, not at the end
@@ -202,7 +208,14 @@ async function main(): Promise<void> {
             const source = await postgresSource();
             if ('skipped' in source) return source;
             pgNote = source.note;
-            return startReference({ workspace: newWorkspace(), workers: 1, rateLimitAuthenticated: UNTHROTTLED, databaseUrl: source.url, databasePid: source.postmasterPid });
+            return startReference({
+              workspace: newWorkspace(),
+              workers: 1,
+              rateLimitAuthenticated: UNTHROTTLED,
+              databaseUrl: source.url,
+              databasePid: source.postmasterPid,
+              readyTimeout: settings.readyTimeout,
+            });
           },
           () => pgNote,
         );

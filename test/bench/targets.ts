@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { freshPostgresDatabase } from '../support/postgres.ts';
 import { PAYMENT_BODY, type CannedBodies, type Target } from './measure.ts';
-import { freePort, isAlive, onCleanup, outputTail, sleep, stopTree, track, trackPid, untrackPid, waitExit } from './processes.ts';
+import { descendantsIn, freePort, isAlive, processTable, onCleanup, outputTail, sleep, stopTree, track, trackPid, untrackPid, waitExit } from './processes.ts';
 
 const execFileP = promisify(execFile);
 export const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -82,6 +82,8 @@ export interface ReferenceOptions {
   databasePid?: number;
   /** Create the payment that GET payment reads (default true). */
   createPayment?: boolean;
+  /** Give up when not ready after this many seconds (default 120). */
+  readyTimeout?: number;
 }
 
 /** Thrown when the server answers but can never become ready (e.g. 429 on every request). */
@@ -91,8 +93,10 @@ class NotReady extends Error {}
  * Starts the reference server as `npm start` does, on a free port, and waits until
  * `GET /v1/balance` with the demo key answers 200 (the readiness time is measured from spawn).
  * Then creates one payment for GET payment.
+ * Servers run with `LOG_LEVEL=silent` unless `BENCH_LOG_LEVEL` says otherwise (to debug a server
+ * that does not start: its last output is in the error).
  * @throws Error when the server exits, answers 429 (its limiter throttles the probe), or is not
- *   ready within 180 s; its output is in the message.
+ *   ready within `readyTimeout` seconds; its output is in the message.
  */
 export async function startReference(opts: ReferenceOptions): Promise<RunningTarget> {
   const tsx = import.meta.resolve('tsx');
@@ -108,7 +112,7 @@ export async function startReference(opts: ReferenceOptions): Promise<RunningTar
       RATE_LIMIT_AUTHENTICATED: String(opts.rateLimitAuthenticated),
       RATE_LIMIT_PUBLIC: String(UNTHROTTLED),
       TILLPOINT_MODE: 'sandbox',
-      LOG_LEVEL: 'silent',
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL || 'silent',
       DEMO_API_KEY: DEMO.apiKey,
       DEMO_API_SECRET: DEMO.apiSecret,
       DEMO_CREDENTIALS_FILE: join(opts.workspace.dir, 'demo-credentials.json'),
@@ -122,7 +126,7 @@ export async function startReference(opts: ReferenceOptions): Promise<RunningTar
     const headers = { 'x-api-key': DEMO.apiKey };
     const stop = () => stopTree(child);
     try {
-      await waitReady(child, url, headers, output);
+      await waitReady(child, url, headers, output, opts.readyTimeout ?? 120);
     } catch (err) {
       await stop();
       if (!(err instanceof NotReady) && /EADDRINUSE/.test(output()) && attempt < 3) continue; // the port was taken meanwhile
@@ -150,6 +154,13 @@ export async function startReference(opts: ReferenceOptions): Promise<RunningTar
   }
 }
 
+/** e.g. `2 node, 9 postgres`: what runs below a process. */
+function treeSummary(pid: number): string {
+  const counts = new Map<string, number>();
+  for (const p of descendantsIn(processTable(), pid)) counts.set(p.comm, (counts.get(p.comm) ?? 0) + 1);
+  return [...counts].map(([comm, n]) => `${n} ${comm}`).join(', ') || 'nothing';
+}
+
 /** The server's banner line (`Tillpoint reference server (sandbox) on …`), printed once it serves. */
 function bannerLine(child: ChildProcess): Promise<string> {
   return new Promise((ok) => {
@@ -166,12 +177,14 @@ function bannerLine(child: ChildProcess): Promise<string> {
   });
 }
 
-async function waitReady(child: ChildProcess, url: string, headers: Record<string, string>, output: () => string): Promise<void> {
-  const deadline = Date.now() + 180_000;
+async function waitReady(child: ChildProcess, url: string, headers: Record<string, string>, output: () => string, timeout: number): Promise<void> {
+  const deadline = Date.now() + timeout * 1000;
   let last = 'no answer';
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`server exited (${child.signalCode ?? child.exitCode}) before it was ready\n${output()}`);
-    if (Date.now() > deadline) throw new Error(`server not ready within 180 s (last: ${last})\n${output()}`);
+    if (Date.now() > deadline) {
+      throw new Error(`server not ready within ${timeout} s (last: ${last}; running below it: ${treeSummary(child.pid!)}; BENCH_LOG_LEVEL=info shows its log)\n${output()}`);
+    }
     try {
       const res = await fetch(`${url}/v1/balance`, { headers, signal: AbortSignal.timeout(2000) });
       const text = await res.text();

@@ -21,7 +21,7 @@ import type { HandlerContext, OperationHandlers, OperationId } from './http/oper
 import { rateLimits } from './http/rate-limit.ts';
 import { requestId } from './http/request-id.ts';
 import { storableText } from './http/text.ts';
-import { BUNDLED_SPEC_PATH, operations, type SpecOperation } from './http/spec.ts';
+import { BUNDLED_SPEC_PATH, findOperation, type SpecOperation } from './http/spec.ts';
 import { paymentsHandlers } from './payments/handlers.ts';
 import { authenticationPages } from './payments/pages.ts';
 import { sandboxHandlers } from './sandbox/handlers.ts';
@@ -83,13 +83,12 @@ export function createApp(deps: AppDeps): express.Express {
   // Text PostgreSQL cannot store (U+0000, lone surrogates) is refused with a 400 naming the field.
   app.use(storableText);
 
-  const router = express.Router();
-  for (const op of operations) {
-    router[op.method](op.expressPath, (req, res, next) => {
-      serve(deps, op, req, res).catch(next);
-    });
-  }
-  app.use(router);
+  // One look-up in the route table built from the operation index (no per-route regex scan).
+  app.use((req, res, next) => {
+    const op = findOperation(req.method, req.path);
+    if (!op) return next();
+    serve(deps, op, req, res).catch(next);
+  });
   app.use(problemMiddleware(deps.log));
   return app;
 }
@@ -100,12 +99,16 @@ async function serve(deps: AppDeps, op: SpecOperation, req: Request, res: Respon
   const ctx = {
     operationId: op.operationId,
     body: req.body,
-    params: req.params,
+    // Path parameters as the validator matched and checked them against the contract.
+    params: (req as Request & { openapi?: { pathParams?: Record<string, string> } }).openapi?.pathParams ?? {},
     query: req.query,
     auth: req.auth ?? null,
     deps,
     requestId: rid,
-    log: deps.log.child({ requestId: rid }),
+    // Made on first use: most handlers never log.
+    get log() {
+      return deps.log.child({ requestId: rid });
+    },
   } as HandlerContext<OperationId>;
 
   /** Runs the handler; with a transaction, every query of the operation goes through it. */

@@ -1,6 +1,7 @@
 /** SQL for merchants and API keys. Plain rows in, plain rows out. */
-import { and, eq, gt, isNull, or, type SQL } from 'drizzle-orm';
+import { and, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import type { Executor } from '../db/index.ts';
+import { runPrepared } from '../db/prepared.ts';
 import { apiKeys, merchants } from '../db/schema.ts';
 
 export type MerchantRow = typeof merchants.$inferSelect;
@@ -18,25 +19,31 @@ export async function insertApiKey(db: Executor, row: typeof apiKeys.$inferInser
   return created!;
 }
 
-/** The key matching `condition` and its merchant, if the key is still valid at `now`. */
-async function findActiveKey(db: Executor, condition: SQL, now: Date): Promise<{ key: ApiKeyRow; merchant: MerchantRow } | undefined> {
-  const [row] = await db
+type ActiveKey = { key: ApiKeyRow; merchant: MerchantRow };
+
+/** Keys still valid at the placeholder `now`, joined with their merchant. */
+const activeKeys = (db: Executor) =>
+  db
     .select({ key: apiKeys, merchant: merchants })
     .from(apiKeys)
-    .innerJoin(merchants, eq(apiKeys.merchantId, merchants.id))
-    .where(and(condition, or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now))))
-    .limit(1);
+    .innerJoin(merchants, eq(apiKeys.merchantId, merchants.id));
+const notExpired = or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, sql.placeholder('now')));
+
+/** The key with this hash and its merchant, if the key is still valid at `now`. */
+export async function findActiveKeyByHash(db: Executor, keyHash: string, now: Date): Promise<ActiveKey | undefined> {
+  const build = (d: Executor) => activeKeys(d).where(and(eq(apiKeys.keyHash, sql.placeholder('keyHash')), notExpired)).limit(1);
+  const [row] = await runPrepared(db, 'api_keys_by_hash', build, { keyHash, now });
   return row;
 }
 
-/** The key with this hash and its merchant, if the key is still valid at `now`. */
-export function findActiveKeyByHash(db: Executor, keyHash: string, now: Date) {
-  return findActiveKey(db, eq(apiKeys.keyHash, keyHash), now);
-}
-
 /** The key with this id and its merchant, if still valid at `now` (used for access tokens). */
-export function findActiveKeyById(db: Executor, keyId: string, merchantId: string, now: Date) {
-  return findActiveKey(db, and(eq(apiKeys.id, keyId), eq(apiKeys.merchantId, merchantId))!, now);
+export async function findActiveKeyById(db: Executor, keyId: string, merchantId: string, now: Date): Promise<ActiveKey | undefined> {
+  const build = (d: Executor) =>
+    activeKeys(d)
+      .where(and(eq(apiKeys.id, sql.placeholder('keyId')), eq(apiKeys.merchantId, sql.placeholder('merchantId')), notExpired))
+      .limit(1);
+  const [row] = await runPrepared(db, 'api_keys_by_id', build, { keyId, merchantId, now });
+  return row;
 }
 
 /**

@@ -1,6 +1,7 @@
 /** SQL for checkout sessions. Plain rows in, plain rows out. */
-import { and, eq, lte, type SQL } from 'drizzle-orm';
+import { and, eq, lte, sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../db/index.ts';
+import { runPrepared } from '../db/prepared.ts';
 import { checkoutSessions } from '../db/schema.ts';
 import { fetchSize, listConditions, listOrder, type ListQuery } from '../http/pagination.ts';
 
@@ -13,11 +14,22 @@ export async function insertSession(db: Executor, row: typeof checkoutSessions.$
 
 /** A session of this merchant, or by id alone when `merchantId` is null (hosted page). */
 export async function findSession(db: Executor, merchantId: string | null, sessionId: string, forUpdate = false): Promise<SessionRow | undefined> {
+  if (!forUpdate && merchantId) {
+    const [row] = await runPrepared(db, 'checkout_sessions_find', byIdOfMerchant, { sessionId, merchantId });
+    return row;
+  }
   const where = merchantId ? and(eq(checkoutSessions.id, sessionId), eq(checkoutSessions.merchantId, merchantId)) : eq(checkoutSessions.id, sessionId);
   const query = db.select().from(checkoutSessions).where(where).limit(1);
   const [row] = forUpdate ? await query.for('update') : await query;
   return row;
 }
+
+const byIdOfMerchant = (db: Executor) =>
+  db
+    .select()
+    .from(checkoutSessions)
+    .where(and(eq(checkoutSessions.id, sql.placeholder('sessionId')), eq(checkoutSessions.merchantId, sql.placeholder('merchantId'))))
+    .limit(1);
 
 export async function updateSession(db: Executor, sessionId: string, changes: Partial<SessionRow>): Promise<SessionRow> {
   const [row] = await db.update(checkoutSessions).set(changes).where(eq(checkoutSessions.id, sessionId)).returning();

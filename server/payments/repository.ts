@@ -1,6 +1,7 @@
 /** SQL for payments and refunds. Plain rows in, plain rows out. */
-import { and, eq, lte, type SQL } from 'drizzle-orm';
+import { and, eq, lte, sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../db/index.ts';
+import { runPrepared } from '../db/prepared.ts';
 import { payments, refunds } from '../db/schema.ts';
 import { fetchSize, listConditions, listOrder, type ListQuery } from '../http/pagination.ts';
 
@@ -15,10 +16,20 @@ export async function insertPayment(db: Executor, row: NewPaymentRow): Promise<P
 
 /** A payment of this merchant; `forUpdate` locks the row until the transaction ends. */
 export async function findPayment(db: Executor, merchantId: string, paymentId: string, forUpdate = false): Promise<PaymentRow | undefined> {
-  const query = db.select().from(payments).where(and(eq(payments.id, paymentId), eq(payments.merchantId, merchantId))).limit(1);
-  const [row] = forUpdate ? await query.for('update') : await query;
+  if (forUpdate) {
+    const [row] = await db.select().from(payments).where(and(eq(payments.id, paymentId), eq(payments.merchantId, merchantId))).limit(1).for('update');
+    return row;
+  }
+  const [row] = await runPrepared(db, 'payments_find', byIdOfMerchant, { paymentId, merchantId });
   return row;
 }
+
+const byIdOfMerchant = (db: Executor) =>
+  db
+    .select()
+    .from(payments)
+    .where(and(eq(payments.id, sql.placeholder('paymentId')), eq(payments.merchantId, sql.placeholder('merchantId'))))
+    .limit(1);
 
 /** A payment by id whatever its merchant (hosted pages, which hold the id as a capability). */
 export async function findPaymentById(db: Executor, paymentId: string, forUpdate = false): Promise<PaymentRow | undefined> {

@@ -1,7 +1,8 @@
 /** SQL for merchants and API keys. Plain rows in, plain rows out. */
 import { and, eq, gt, isNull, or, type SQL } from 'drizzle-orm';
 import type { Executor } from '../db/index.ts';
-import { apiKeys, merchants } from '../db/schema.ts';
+import { apiKeys } from './schema.ts';
+import { merchants } from '../merchants/schema.ts';
 
 export type MerchantRow = typeof merchants.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;

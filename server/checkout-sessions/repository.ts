@@ -1,7 +1,7 @@
 /** SQL for checkout sessions. Plain rows in, plain rows out. */
 import { and, eq, lte, type SQL } from 'drizzle-orm';
 import type { Executor } from '../db/index.ts';
-import { checkoutSessions } from '../db/schema.ts';
+import { checkoutSessions } from './schema.ts';
 import { fetchSize, listConditions, listOrder, type ListQuery } from '../http/pagination.ts';
 
 export type SessionRow = typeof checkoutSessions.$inferSelect;

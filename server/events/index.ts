@@ -7,7 +7,7 @@
  */
 import type { components } from '../../generated/schema.d.ts';
 import type { Tx } from '../db/index.ts';
-import { events } from '../db/schema.ts';
+import { events } from '../outbox/schema.ts';
 import { newId } from '../ids.ts';
 import { enabledEndpoints, insertDeliveries, subscribes } from '../webhooks/repository.ts';
 

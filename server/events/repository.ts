@@ -1,7 +1,7 @@
 /** SQL for the event log. Plain rows in, plain rows out. */
 import { and, eq, type SQL } from 'drizzle-orm';
 import type { Executor } from '../db/index.ts';
-import { events } from '../db/schema.ts';
+import { events } from '../outbox/schema.ts';
 import { fetchSize, listConditions, listOrder, type ListQuery } from '../http/pagination.ts';
 
 export type EventRow = typeof events.$inferSelect;

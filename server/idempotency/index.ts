@@ -18,7 +18,7 @@ import { createHmac } from 'node:crypto';
 import { and, eq, lt, or } from 'drizzle-orm';
 import stringify from 'safe-stable-stringify';
 import type { Db, Executor, Tx } from '../db/index.ts';
-import { idempotencyKeys } from '../db/schema.ts';
+import { idempotencyKeys } from './schema.ts';
 import { ProblemError } from '../errors/problem.ts';
 
 /**

@@ -1,7 +1,7 @@
 /** SQL for payments and refunds. Plain rows in, plain rows out. */
 import { and, eq, lte, type SQL } from 'drizzle-orm';
 import type { Executor } from '../db/index.ts';
-import { payments, refunds } from '../db/schema.ts';
+import { payments, refunds } from './schema.ts';
 import { fetchSize, listConditions, listOrder, type ListQuery } from '../http/pagination.ts';
 
 export type PaymentRow = typeof payments.$inferSelect;

@@ -8,7 +8,7 @@
  */
 import { eq, sql } from 'drizzle-orm';
 import type { Executor } from '../db/index.ts';
-import { settings } from '../db/schema.ts';
+import { settings } from '../settings/schema.ts';
 
 /** `settings` key of the offset, in whole seconds (a decimal string). */
 export const CLOCK_OFFSET_KEY = 'sandbox_clock_offset_seconds';

@@ -1,20 +1,19 @@
 /**
  * Starting and stopping a server: database → migrations → signing secret → clock → app → listen
- * → background sweeper and webhook delivery worker. Shared by `npm start` (main.ts), the tests
- * and the benchmark.
+ * → the families' jobs (server/jobs.ts). Shared by `npm start` (main.ts), the tests and the
+ * benchmark.
  */
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { eq } from 'drizzle-orm';
 import pino, { type Logger } from 'pino';
-import { createApp } from './app.ts';
+import { createApp, createDeps } from './app.ts';
 import { openDatabase, type Database, type DatabaseOptions, type Db } from './db/index.ts';
 import { settings } from './db/schema.ts';
 import type { AppConfig, AppDeps, WebhookSettings } from './deps.ts';
-import { createServerClock, refreshClockOffset } from './sandbox/clock.ts';
-import { runSweeps } from './sandbox/service.ts';
-import { startWebhookWorker } from './webhooks/worker.ts';
+import { createServerClock, refreshClockOffset } from './clock/index.ts';
+import { WEBHOOK_DELIVERY_JOB } from './webhooks/index.ts';
 
 /** Options of {@link startServer}; everything has a default suitable for tests. */
 export interface StartOptions extends DatabaseOptions {
@@ -34,15 +33,18 @@ export interface StartOptions extends DatabaseOptions {
    */
   now?: () => Date;
   /**
-   * Milliseconds between background sweeps (settlements, expiries, and the refresh of the
-   * sandbox clock offset from the database); 0 disables. Default 1000.
+   * Milliseconds between runs of every job but the webhook deliveries (settlements, expiries,
+   * idempotency purge, the refresh of the sandbox clock offset from the database); 0 disables
+   * their schedule (a sandbox clock advance still runs them). Default 1000.
    */
   sweepIntervalMs?: number;
   /**
-   * Milliseconds between polls of the webhook delivery worker; 0 disables it (tests then drive
+   * Milliseconds between polls of the webhook delivery job; 0 disables it (tests then drive
    * deliveries with `deliverDueWebhooks(deps)`). Default 1000.
    */
   webhookWorkerIntervalMs?: number;
+  /** Milliseconds between runs per job name (`payments.settlements`…), over the two above; 0 disables. */
+  jobIntervalsMs?: Record<string, number>;
   /** Milliseconds an endpoint has to answer a webhook delivery attempt. Default 10 000. */
   webhookTimeoutMs?: number;
   /** Lease of a claimed delivery in milliseconds (see {@link WebhookSettings}). Default timeout + 30 000. */
@@ -95,7 +97,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const clock = createServerClock(base);
   const sandbox = config.mode === 'sandbox';
   if (sandbox) await refreshClockOffset(database.db, clock);
-  const deps: AppDeps = { db: database.db, config, log, now: sandbox ? clock.now : base, clock };
+  const { deps, jobs } = createDeps({ db: database.db, config, log, now: sandbox ? clock.now : base, clock });
   const app = createApp(deps);
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve(s));
@@ -105,24 +107,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const url = `http://${options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1'}:${port}`;
   config.publicBaseUrl = options.publicBaseUrl ?? url.replace('127.0.0.1', 'localhost');
 
-  const workerInterval = options.webhookWorkerIntervalMs ?? 1000;
-  const worker = workerInterval > 0 ? startWebhookWorker(deps, workerInterval) : undefined;
-  if (worker) deps.wakeWebhookWorker = worker.wake;
-
-  let sweeping: Promise<unknown> | undefined;
-  const interval = options.sweepIntervalMs ?? 1000;
-  const timer =
-    interval > 0
-      ? setInterval(() => {
-          if (sweeping) return;
-          // Another instance may have advanced the shared sandbox clock.
-          sweeping = (sandbox ? refreshClockOffset(deps.db, clock) : Promise.resolve())
-            .then(() => runSweeps(deps))
-            .catch((err) => log.error({ err }, 'background sweep failed'))
-            .finally(() => (sweeping = undefined));
-        }, interval)
-      : undefined;
-  timer?.unref();
+  const sweepInterval = options.sweepIntervalMs ?? 1000;
+  const deliveryInterval = options.webhookWorkerIntervalMs ?? 1000;
+  const intervalsMs: Record<string, number> = {};
+  for (const name of jobs.jobs.keys()) intervalsMs[name] = name === WEBHOOK_DELIVERY_JOB ? deliveryInterval : sweepInterval;
+  jobs.start({ intervalsMs: { ...intervalsMs, ...options.jobIntervalsMs } });
 
   return {
     url,
@@ -130,8 +119,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     database,
     server,
     close: async () => {
-      if (timer) clearInterval(timer);
-      await Promise.all([worker?.stop(), sweeping]);
+      await jobs.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await database.close();

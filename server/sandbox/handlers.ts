@@ -2,7 +2,7 @@
  * Handlers of the sandbox family: test helpers that exist only on sandbox servers (a live server
  * answers 404 on `/v1/sandbox/*` before routing; see app.ts).
  */
-import { createMerchant } from '../auth/service.ts';
+import { createMerchant } from '../auth/index.ts';
 import type { OperationHandlers } from '../http/operations.ts';
 import { advanceClock } from './service.ts';
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { unwrap, type TillpointClient } from '../../client/index.ts';
 import { settings } from '../../server/db/schema.ts';
-import { CLOCK_OFFSET_KEY } from '../../server/sandbox/clock.ts';
+import { CLOCK_OFFSET_KEY } from '../../server/clock/index.ts';
 import { asResult, claimKeyInFlight, expectInvalidBody, expectProblem, newKey } from '../payments/helpers.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { advanceClock, clientFor, merchantOn, sharedStore, startOn } from './helpers.ts';

@@ -2,7 +2,7 @@
  * The server clock: a base clock (the system clock, or a test's clock) plus the sandbox test
  * clock offset, which `advanceSandboxClock` moves forward. The offset is kept in the `settings`
  * table so that every instance on the database shares it and it survives restarts; each
- * instance refreshes its copy from the database (sweeper tick, webhook worker round).
+ * instance refreshes its copy from the database (a jobs tick, a webhook delivery round).
  *
  * A live server ignores the offset: its clock is always the base clock.
  */

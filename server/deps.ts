@@ -85,7 +85,6 @@ export interface JobRunner {
  * needs a port declares it here by module augmentation (`declare module '../deps.ts'`) in its
  * own folder; the family that implements it lists it under `provides` in its module.
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by module augmentation
 export interface Ports {}
 
 /** Shared dependencies of services and handlers. */

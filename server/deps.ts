@@ -74,8 +74,10 @@ export interface JobRunner {
   /**
    * Runs every job now, as after a move of the sandbox clock: jobs that run on demand are
    * awaited; jobs that only wake (webhook deliveries) are nudged if they are scheduled.
+   * @param db Where the awaited runs query (the caller's transaction); default the pool.
+   * @throws what a job throws.
    */
-  runAll(): Promise<void>;
+  runAll(db?: Executor): Promise<void>;
   /** Starts a round of the named job now (or right after the current one) if it is scheduled. */
   wake(name: string): void;
 }

@@ -99,11 +99,16 @@ export function createJobRunner(deps: () => AppDeps, jobs: readonly Job[], mode:
         timers.push(timer);
       }
     },
-    async runAll() {
-      const runs: Promise<void>[] = [];
+    async runAll(db) {
+      const runs: Promise<unknown>[] = [];
+      const current = deps();
+      // On the caller's executor (its transaction, when the request is idempotent), beside any
+      // scheduled run: jobs are safe to run concurrently, and waiting for a scheduled run on the
+      // pool from inside a transaction could wait forever on a single-connection database.
+      const on = db ? { ...current, db: db as AppDeps['db'] } : current;
       for (const job of byName.values()) {
         const how = job.onRunAll ?? 'run';
-        if (how === 'run') runs.push(trigger(job));
+        if (how === 'run') runs.push(job.run(on, shutdown.signal));
         else if (how === 'wake' && scheduled.has(job.name)) void trigger(job);
       }
       await Promise.all(runs);

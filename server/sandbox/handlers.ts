@@ -12,8 +12,8 @@ export const sandboxHandlers: Pick<OperationHandlers, 'createSandboxMerchant' | 
     return { status: 201, body: { ...merchant, createdAt: merchant.createdAt.toISOString() } };
   },
 
-  async advanceSandboxClock({ body, deps }) {
-    const clock = await advanceClock(deps, body.seconds);
+  async advanceSandboxClock({ body, db, deps }) {
+    const clock = await advanceClock(db, deps, body.seconds);
     return { status: 200, body: { now: clock.now.toISOString(), offsetSeconds: clock.offsetSeconds } };
   },
 };

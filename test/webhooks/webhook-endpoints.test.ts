@@ -9,9 +9,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTillpointClient, unwrap, type TillpointClient } from '../../client/index.ts';
 import { createMerchant } from '../../server/auth/service.ts';
-import { asResult, claimKeyInFlight, clientWithUnknownKey, expectInvalidBody, expectInvalidParameter, expectProblem, newKey } from '../payments/helpers.ts';
+import { asResult, expectInvalidBody, expectInvalidParameter, expectProblem } from '../support/problems.ts';
+import { claimKeyInFlight, newKey } from '../support/idempotency.ts';
+import { clientWithUnknownKey } from '../support/clients.ts';
 import { cardPayment, startTestServer, type TestServer } from '../support/server.ts';
-import { advanceClock, createEndpoint, deliveriesOf } from './helpers.ts';
+import { advanceClock, createEndpoint, deliveriesOf } from './fixtures.ts';
 
 let s: TestServer;
 let live: TestServer;

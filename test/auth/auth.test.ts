@@ -5,21 +5,15 @@
  */
 import { decodeJwt } from 'jose';
 import createClient from 'openapi-fetch';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createTillpointClient, unwrap, type paths } from '../../client/index.ts';
 import { idempotencyKeys } from '../../server/db/schema.ts';
-import { startTestServer, type TestServer } from '../support/server.ts';
 import { expectProblem } from '../support/problems.ts';
+import { useTestServer } from '../support/use-test-server.ts';
 
-/** Milliseconds the server clock runs ahead of real time; only ever increased. */
-let clockOffsetMs = 0;
-const advanceClock = (seconds: number) => void (clockOffsetMs += seconds * 1000);
-
-let s: TestServer;
-beforeAll(async () => {
-  s = await startTestServer({ now: () => new Date(Date.now() + clockOffsetMs) });
-});
-afterAll(async () => s?.close());
+/** The server runs on the system clock plus what the tests advance. */
+const { server: s, clock } = useTestServer({ clock: 'system' });
+const advanceClock = clock.advanceSeconds;
 
 /** A client sending `x-api-key` (no retries). */
 const withApiKey = (apiKey: string) => createTillpointClient({ baseUrl: s.url, apiKey, retry: false });

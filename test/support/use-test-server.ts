@@ -1,7 +1,7 @@
 /**
  * One line per test file for its servers: `useTestServer({ clock, rateLimit })` starts, in
- * `beforeAll`, the main test server on a controllable clock and, when asked, a second server
- * with a low per-credential rate limit for the 429 cases; `afterAll` closes them. Built on
+ * `beforeAll`, the main test server on a controllable clock and, when asked, a server with a
+ * low per-credential rate limit for the 429 cases and a live-mode server; `afterAll` closes them. Built on
  * {@link startTestServer}.
  */
 import { afterAll, beforeAll } from 'vitest';
@@ -32,6 +32,8 @@ export interface UseTestServerOptions {
   clock?: number | 'system';
   /** Starts a second server (`limited`) allowing this many requests per minute per credential. */
   rateLimit?: number;
+  /** Also starts a live-mode server (`live`): https-only URLs, no sandbox routes, no sandbox jobs. */
+  live?: boolean;
   /** More options for the main server (mode, webhook settings…). */
   server?: StartOptions;
 }
@@ -42,6 +44,8 @@ export interface TestServers {
   readonly server: TestServer;
   /** The rate-limited server; throws when `rateLimit` was not given. */
   readonly limited: TestServer;
+  /** The live-mode server; throws when `live` was not given. */
+  readonly live: TestServer;
   clock: TestClock;
 }
 
@@ -50,7 +54,7 @@ function late(name: string, get: () => TestServer | undefined): TestServer {
   return new Proxy({} as TestServer, {
     get(_target, property) {
       const server = get();
-      if (!server) throw new Error(`The ${name} server is not running: use it inside a test or hook (and pass rateLimit for limited)`);
+      if (!server) throw new Error(`The ${name} server is not running: use it inside a test or hook (and pass rateLimit for limited, live for live)`);
       const value = Reflect.get(server, property, server) as unknown;
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(server) : value;
     },
@@ -73,14 +77,16 @@ export function useTestServer(options: UseTestServerOptions = {}): TestServers {
   };
   let main: TestServer | undefined;
   let limited: TestServer | undefined;
+  let live: TestServer | undefined;
   beforeAll(async () => {
-    [main, limited] = await Promise.all([
+    [main, limited, live] = await Promise.all([
       startTestServer({ ...options.server, now: clock.now }),
       options.rateLimit !== undefined ? startTestServer({ rateLimitAuthenticated: options.rateLimit }) : undefined,
+      options.live ? startTestServer({ mode: 'live' }) : undefined,
     ]);
   });
   afterAll(async () => {
-    await Promise.all([main?.close(), limited?.close()]);
+    await Promise.all([main?.close(), limited?.close(), live?.close()]);
   });
-  return { server: late('main', () => main), limited: late('rate-limited', () => limited), clock };
+  return { server: late('main', () => main), limited: late('rate-limited', () => limited), live: late('live', () => live), clock };
 }

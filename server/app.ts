@@ -1,43 +1,67 @@
 /**
- * createApp(deps): the Express 5 application. Order of the pipeline:
- * request id → access log → rate limits → docs and hosted pages → JSON body →
+ * createApp(deps): the Express 5 application, built from the family modules of
+ * `server/families.ts`. Order of the pipeline:
+ * request id → access log → rate limits → docs and the families' hosted pages → JSON body →
  * express-openapi-validator (requests, security, responses) → one handler per operationId →
  * problem details for every error.
  */
 import { readFileSync } from 'node:fs';
 import express, { type Request, type Response } from 'express';
 import * as OpenApiValidator from 'express-openapi-validator';
-import { securityHandlers } from './auth/authenticate.ts';
-import { authHandlers } from './auth/handlers.ts';
-import { checkoutSessionsHandlers } from './checkout-sessions/handlers.ts';
-import { checkoutPages } from './checkout-sessions/pages.ts';
-import type { AppDeps } from './deps.ts';
+import { securityHandlers } from './auth/index.ts';
+import type { AppDeps, BaseDeps } from './deps.ts';
 import type { Tx } from './db/index.ts';
 import { ProblemError, type Problem } from './errors/problem.ts';
 import { problemMiddleware } from './errors/middleware.ts';
 import { setProblemHeaders } from './errors/send.ts';
-import { runIdempotent, type StoredResponse } from './idempotency/index.ts';
+import { idempotencyPurgeJob, runIdempotent, type StoredResponse } from './idempotency/index.ts';
+import { mergeHandlers, type FamilyModule } from './http/family.ts';
+import { createLinks } from './http/links.ts';
 import type { HandlerContext, OperationHandlers, OperationId } from './http/operations.ts';
 import { rateLimits } from './http/rate-limit.ts';
 import { requestId } from './http/request-id.ts';
 import { storableText } from './http/text.ts';
 import { BUNDLED_SPEC_PATH, findOperation, type SpecOperation } from './http/spec.ts';
-import { paymentsHandlers } from './payments/handlers.ts';
-import { authenticationPages } from './payments/pages.ts';
-import { sandboxHandlers } from './sandbox/handlers.ts';
 import { DOCS_PATH } from './docs.ts';
-import { eventsHandlers } from './events/handlers.ts';
-import { webhooksHandlers } from './webhooks/handlers.ts';
+import { families } from './families.ts';
+import { createJobRunner, type ScheduledJobs } from './jobs.ts';
+import { createEventRecorder } from './outbox/index.ts';
 
-/** Every operation of the contract mapped to its handler; a missing one does not compile. */
-export const handlers: OperationHandlers = {
-  ...authHandlers,
-  ...checkoutSessionsHandlers,
-  ...paymentsHandlers,
-  ...sandboxHandlers,
-  ...webhooksHandlers,
-  ...eventsHandlers,
-};
+/**
+ * Every operation of the contract mapped to its handler, merged from the families: a missing
+ * operationId does not compile here, a duplicated one does not compile in `server/families.ts`
+ * (and throws at startup).
+ */
+export const handlers: OperationHandlers = mergeHandlers(families);
+
+/** The families as modules of any operations. */
+const modules: readonly FamilyModule<never>[] = families;
+
+/** Jobs of the shared mechanisms; the families bring theirs. */
+const mechanismJobs = [idempotencyPurgeJob];
+
+/**
+ * Completes the dependencies `startServer` built with what the families bring: links, the event
+ * recorder (their serializers and subscribers), the jobs and the ports they provide.
+ * @returns the dependencies and the jobs, not yet started (`jobs.start()`).
+ * @throws Error on two serializers of one event type or two jobs of one name.
+ */
+export function createDeps(base: BaseDeps): { deps: AppDeps; jobs: ScheduledJobs } {
+  const ports: AppDeps['ports'] = Object.assign({}, ...modules.map((family) => family.provides ?? {}));
+  const jobs = createJobRunner(() => deps, [...mechanismJobs, ...modules.flatMap((family) => family.jobs ?? [])], base.config.mode);
+  const deps: AppDeps = { ...base, links: createLinks(base.config), events: createEventRecorder(modules, () => deps), jobs, ports };
+  return { deps, jobs };
+}
+
+/**
+ * The families' hosted pages in one router. Mounted before `express.json` and the validator:
+ * the pages parse their own form bodies and are not operations of the contract.
+ */
+function familyPages(deps: AppDeps): express.Router {
+  const router = express.Router();
+  for (const family of modules) if (family.pages) router.use(family.pages(deps));
+  return router;
+}
 
 /** Builds the application around its dependencies (database, clock, config, logger). */
 export function createApp(deps: AppDeps): express.Express {
@@ -60,8 +84,9 @@ export function createApp(deps: AppDeps): express.Express {
   const docsHtml = readFileSync(DOCS_PATH, 'utf8');
   app.get('/docs', (_req, res) => void res.type('html').send(docsHtml));
   app.get('/openapi.yaml', (_req, res) => void res.type('application/yaml').sendFile(BUNDLED_SPEC_PATH));
-  app.use(checkoutPages(deps));
-  app.use(authenticationPages(deps));
+  // Families declare pages, never mount them: every page is in this router, above the JSON body
+  // parser and the validator below.
+  app.use(familyPages(deps));
 
   if (deps.config.mode !== 'sandbox') {
     // A live server has no sandbox routes at all: answer 404 before any validation can describe them.
@@ -103,6 +128,8 @@ async function serve(deps: AppDeps, op: SpecOperation, req: Request, res: Respon
     params: (req as Request & { openapi?: { pathParams?: Record<string, string> } }).openapi?.pathParams ?? {},
     query: req.query,
     auth: req.auth ?? null,
+    db: deps.db,
+    inTransaction: false,
     deps,
     requestId: rid,
     // Made on first use: most handlers never log.
@@ -111,10 +138,10 @@ async function serve(deps: AppDeps, op: SpecOperation, req: Request, res: Respon
     },
   } as HandlerContext<OperationId>;
 
-  /** Runs the handler; with a transaction, every query of the operation goes through it. */
+  /** Runs the handler; with a transaction, every query of the operation goes through it (`ctx.db`). */
   const run = async (tx?: Tx): Promise<StoredResponse> => {
     try {
-      return await handler(tx ? { ...ctx, deps: { ...deps, db: tx } } : ctx);
+      return await handler(tx ? { ...ctx, db: tx, inTransaction: true } : ctx);
     } catch (err) {
       // Business errors are responses too: stored for idempotent replay, validated like any other.
       if (err instanceof ProblemError && err.status < 500) return { status: err.status, body: err.toProblem(req.path, rid) };

@@ -1,22 +1,21 @@
 /**
  * Starting and stopping a server: database → migrations → signing key → clock → listen → app →
- * background sweeper and webhook delivery worker. Shared by `npm start` (main.ts), the tests and
- * the benchmark.
+ * the families' jobs (server/jobs.ts). Shared by `npm start` (main.ts), the tests and the
+ * benchmark.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { eq } from 'drizzle-orm';
 import pino, { type Logger } from 'pino';
-import { createApp } from './app.ts';
-import { createCredentialCache } from './auth/cache.ts';
+import { createApp, createDeps } from './app.ts';
+import { createCredentialCache } from './auth/index.ts';
+import { createServerClock, refreshClockOffset } from './clock/index.ts';
 import type { Config } from './config.ts';
 import { openDatabase, type Database, type Db } from './db/index.ts';
 import { settings } from './db/schema.ts';
 import type { AppConfig, AppDeps } from './deps.ts';
-import { createServerClock, refreshClockOffset } from './sandbox/clock.ts';
-import { runSweeps } from './sandbox/service.ts';
-import { startWebhookWorker } from './webhooks/worker.ts';
+import { WEBHOOK_DELIVERY_JOB } from './webhooks/index.ts';
 
 /** What a server needs beside its {@link Config}: logger, base clock, an already open database. */
 export interface Runtime {
@@ -93,7 +92,7 @@ export async function startServer(config: Readonly<Config>, runtime: Runtime = {
   const clock = createServerClock(base);
   const sandbox = config.mode === 'sandbox';
   if (sandbox) await refreshClockOffset(database.db, clock);
-  const deps: AppDeps = {
+  const { deps, jobs } = createDeps({
     db: database.db,
     config: appConfig,
     signingKey: await signingKey(database.db, config.jwtSecret),
@@ -101,26 +100,12 @@ export async function startServer(config: Readonly<Config>, runtime: Runtime = {
     now: sandbox ? clock.now : base,
     clock,
     credentialCache: createCredentialCache(config.credentialCacheMs),
-  };
+  });
   server.on('request', createApp(deps));
 
-  const worker = config.webhookWorkerIntervalMs > 0 ? startWebhookWorker(deps, config.webhookWorkerIntervalMs) : undefined;
-  if (worker) deps.wakeWebhookWorker = worker.wake;
-
-  let sweeping: Promise<unknown> | undefined;
-  const interval = config.sweepIntervalMs;
-  const timer =
-    interval > 0
-      ? setInterval(() => {
-          if (sweeping) return;
-          // Another instance may have advanced the shared sandbox clock.
-          sweeping = (sandbox ? refreshClockOffset(deps.db, clock) : Promise.resolve())
-            .then(() => runSweeps(deps))
-            .catch((err) => log.error({ err }, 'background sweep failed'))
-            .finally(() => (sweeping = undefined));
-        }, interval)
-      : undefined;
-  timer?.unref();
+  const intervalsMs: Record<string, number> = {};
+  for (const name of jobs.jobs.keys()) intervalsMs[name] = name === WEBHOOK_DELIVERY_JOB ? config.webhookWorkerIntervalMs : config.sweepIntervalMs;
+  jobs.start({ intervalsMs: { ...intervalsMs, ...config.jobIntervalsMs } });
 
   return {
     url,
@@ -128,8 +113,7 @@ export async function startServer(config: Readonly<Config>, runtime: Runtime = {
     database,
     server,
     close: async () => {
-      if (timer) clearInterval(timer);
-      await Promise.all([worker?.stop(), sweeping]);
+      await jobs.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await database.close();

@@ -74,6 +74,8 @@ export interface Config {
   sweepIntervalMs: number;
   /** Milliseconds between polls of the webhook delivery worker; 0 disables it. Default 1 000. */
   webhookWorkerIntervalMs: number;
+  /** Milliseconds between runs per job name (`payments.settlements`…), over the two above; 0 disables. */
+  jobIntervalsMs?: Readonly<Record<string, number>>;
   /** Webhook delivery settings. */
   webhooks: WebhookSettings;
   /** The demo merchant of `npm start`. */
@@ -148,6 +150,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     credentialCacheMs: overrides.credentialCacheMs ?? intFromEnv(env, 'CREDENTIAL_CACHE_MS', 5_000),
     sweepIntervalMs: overrides.sweepIntervalMs ?? 1_000,
     webhookWorkerIntervalMs: overrides.webhookWorkerIntervalMs ?? 1_000,
+    jobIntervalsMs: overrides.jobIntervalsMs,
     webhooks: Object.freeze(webhooks),
     demo: Object.freeze({
       name: overrides.demo?.name ?? (env.DEMO_MERCHANT_NAME || 'Demo Coffee Roasters'),

@@ -12,9 +12,8 @@ import cluster, { type Worker } from 'node:cluster';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
-import { verifyCredential } from './auth/authenticate.ts';
-import { findMerchant } from './auth/repository.ts';
-import { createMerchant, type CreatedMerchant } from './auth/service.ts';
+import { createMerchant, findMerchant, verifyCredential, type CreatedMerchant } from './auth/index.ts';
+import { createDeps } from './app.ts';
 import { startServer } from './boot.ts';
 import { loadConfig, type Config } from './config.ts';
 import { openDatabase, type Database } from './db/index.ts';
@@ -134,13 +133,14 @@ async function primary(config: Config, log: Logger, database: Database): Promise
   });
 
   // The demo merchant is created once, here, before any worker serves.
-  const deps: AppDeps = {
+  // Its jobs are never started here: the workers run them.
+  const { deps } = createDeps({
     db: database.db,
     config: Object.freeze({ ...config, publicBaseUrl: config.publicBaseUrl ?? '' }),
     signingKey: new Uint8Array(32),
     log,
     now: () => new Date(),
-  };
+  });
   const demo = await demoMerchant(deps, config.demo);
   const listening = Array.from({ length: config.webConcurrency }, () => {
     const worker = fork();

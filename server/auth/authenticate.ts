@@ -9,15 +9,9 @@ import type { AppDeps } from '../deps.ts';
 import { digestsEqual, hashSecret, looksLikeApiKey } from './credentials.ts';
 import { verifyAccessToken } from './jwt.ts';
 import { findActiveKeyByHash, findActiveKeyById } from './repository.ts';
+import type { AuthContext } from './context.ts';
 
-/** Who is calling: the merchant and the credential used. */
-export interface AuthContext {
-  merchantId: string;
-  merchantName: string;
-  /** The API key the credential is (or was issued for); rotation retires this key. */
-  apiKeyId: string;
-  via: 'api_key' | 'access_token';
-}
+export type { AuthContext };
 
 declare module 'express-serve-static-core' {
   interface Request {

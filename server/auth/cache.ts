@@ -9,7 +9,7 @@
  * (oldest dropped first). Keys are SHA-256 digests: no raw credential is kept.
  */
 import { createHash } from 'node:crypto';
-import type { AuthContext } from './authenticate.ts';
+import type { AuthContext } from './context.ts';
 
 /** The cache of one process. */
 export interface CredentialCache {

@@ -2,7 +2,8 @@
 import { and, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import type { Executor } from '../db/index.ts';
 import { runPrepared } from '../db/prepared.ts';
-import { apiKeys, merchants } from '../db/schema.ts';
+import { apiKeys } from './schema.ts';
+import { merchants } from '../merchants/schema.ts';
 
 export type MerchantRow = typeof merchants.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;

@@ -1,4 +1,4 @@
-/** Handlers of the checkout-sessions family: request → service → response. */
+/** Handlers of the checkout-sessions family: request → use case → response (wire shapes made here). */
 import type { OperationHandlers } from '../http/operations.ts';
 import { requireAuth } from '../http/operations.ts';
 import { toPage } from '../http/pagination.ts';
@@ -9,22 +9,22 @@ type SessionOps = 'createCheckoutSession' | 'listCheckoutSessions' | 'getCheckou
 
 export const checkoutSessionsHandlers: Pick<OperationHandlers, SessionOps> = {
   async createCheckoutSession(ctx) {
-    const session = await sessions.createSession(ctx.deps, requireAuth(ctx).merchantId, ctx.body);
-    return { status: 201, body: toCheckoutSession(session, ctx.deps.config.publicBaseUrl) };
+    const session = await sessions.createSession(ctx.db, ctx.deps, requireAuth(ctx).merchantId, ctx.body);
+    return { status: 201, body: toCheckoutSession(session, ctx.deps.links) };
   },
 
   async listCheckoutSessions(ctx) {
-    const rows = await sessions.listSessions(ctx.deps, requireAuth(ctx).merchantId, ctx.query);
-    return { status: 200, body: toPage(rows, ctx.query, (row) => toCheckoutSession(row, ctx.deps.config.publicBaseUrl)) };
+    const rows = await sessions.listSessions(ctx.db, ctx.deps, requireAuth(ctx).merchantId, ctx.query);
+    return { status: 200, body: toPage(rows, ctx.query, (row) => toCheckoutSession(row, ctx.deps.links)) };
   },
 
   async getCheckoutSession(ctx) {
-    const session = await sessions.getSession(ctx.deps, requireAuth(ctx).merchantId, ctx.params.sessionId);
-    return { status: 200, body: toCheckoutSession(session, ctx.deps.config.publicBaseUrl) };
+    const session = await sessions.getSession(ctx.db, ctx.deps, requireAuth(ctx).merchantId, ctx.params.sessionId);
+    return { status: 200, body: toCheckoutSession(session, ctx.deps.links) };
   },
 
   async expireCheckoutSession(ctx) {
-    const session = await sessions.expireSession(ctx.deps, requireAuth(ctx).merchantId, ctx.params.sessionId);
-    return { status: 200, body: toCheckoutSession(session, ctx.deps.config.publicBaseUrl) };
+    const session = await sessions.expireSession(ctx.db, ctx.deps, requireAuth(ctx).merchantId, ctx.params.sessionId);
+    return { status: 200, body: toCheckoutSession(session, ctx.deps.links) };
   },
 };

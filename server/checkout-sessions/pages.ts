@@ -7,13 +7,12 @@
  */
 import { fullFormats } from 'ajv-formats/dist/formats.js';
 import express, { type Request, type Response } from 'express';
-import { findMerchant } from '../auth/repository.ts';
+import { findMerchant } from '../auth/index.ts';
 import type { AppDeps } from '../deps.ts';
 import { ProblemError } from '../errors/problem.ts';
 import { html, sendPage } from '../http/html.ts';
 import { formatAmount } from '../money/currency.ts';
-import { authenticationUrl } from '../payments/resource.ts';
-import { TEST_CARDS, TEST_OUTCOME_LABELS } from '../payments/test-instruments.ts';
+import { TEST_CARDS, TEST_OUTCOME_LABELS, authenticationPath } from '../payments/index.ts';
 import type { SessionRow } from './repository.ts';
 import { successRedirect } from './resource.ts';
 import { getSession, payWithCard } from './service.ts';
@@ -51,8 +50,8 @@ export function checkoutPages(deps: AppDeps): express.Router {
       const email = body.email?.trim() || undefined;
       if (email !== undefined && !isEmail(email)) return renderForm(deps, res, session, 'Enter a valid email address.', 400);
       try {
-        const result = await payWithCard(deps, session.id, card, email);
-        if (result.payment.status === 'requires_action') return res.redirect(303, authenticationUrl('', result.payment.id));
+        const result = await payWithCard(deps.db, deps, session.id, card, email);
+        if (result.payment.status === 'requires_action') return res.redirect(303, authenticationPath(result.payment.id));
         if (result.failure) return renderForm(deps, res, result.session, MESSAGES[result.failure] ?? 'The payment failed.', 402);
         return res.redirect(303, successRedirect(result.session));
       } catch (err) {
@@ -75,7 +74,7 @@ export function checkoutPages(deps: AppDeps): express.Router {
 /** Loads the session (404 page if unknown) and routes closed sessions to their redirect. */
 async function withSession(deps: AppDeps, req: Request, res: Response, open: (session: SessionRow) => Promise<unknown>): Promise<void> {
   const id = String(req.params.sessionId);
-  const session = SESSION_ID.test(id) ? await getSession(deps, null, id).catch(() => undefined) : undefined;
+  const session = SESSION_ID.test(id) ? await getSession(deps.db, deps, null, id).catch(() => undefined) : undefined;
   if (!session) return sendPage(res, 404, 'Checkout not found', html`<h1>Checkout not found</h1><p>This payment link is not valid.</p>`);
   if (session.status === 'expired') return res.redirect(303, session.cancelUrl);
   if (session.status === 'complete') return res.redirect(303, successRedirect(session));

@@ -1,16 +1,12 @@
-/** Maps stored rows to the contract's `CheckoutSession` shape. */
+/** Maps stored rows to the contract's `CheckoutSession` shape (the edge: handlers and event serializers). */
 import type { components } from '../../generated/schema.d.ts';
+import type { Links } from '../deps.ts';
 import type { SessionRow } from './repository.ts';
 
 export type CheckoutSession = components['schemas']['CheckoutSession'];
 
-/** URL of the hosted checkout page of a session. */
-export function checkoutUrl(baseUrl: string, sessionId: string): string {
-  return `${baseUrl}/checkout/${sessionId}`;
-}
-
-/** The API representation of a session row. */
-export function toCheckoutSession(row: SessionRow, baseUrl: string): CheckoutSession {
+/** The API representation of a session row; `links` gives its hosted page (`url`). */
+export function toCheckoutSession(row: SessionRow, links: Links): CheckoutSession {
   return {
     id: row.id,
     status: row.status,
@@ -21,7 +17,7 @@ export function toCheckoutSession(row: SessionRow, baseUrl: string): CheckoutSes
     customerEmail: row.customerEmail,
     successUrl: row.successUrl,
     cancelUrl: row.cancelUrl,
-    url: checkoutUrl(baseUrl, row.id),
+    url: links.checkout(row.id),
     expiresAt: row.expiresAt.toISOString(),
     createdAt: row.createdAt.toISOString(),
     completedAt: row.completedAt?.toISOString() ?? null,

@@ -7,16 +7,15 @@
  * expireCheckoutSession; the hosted page `GET /checkout/{sessionId}`.
  */
 import type { components } from '../../generated/schema.d.ts';
+import type { Executor } from '../db/index.ts';
 import type { AppDeps } from '../deps.ts';
 import { ProblemError, invalidField, notFound } from '../errors/problem.ts';
-import { recordEvent } from '../events/index.ts';
 import { newId } from '../ids.ts';
 import { assertChargeable } from '../money/validate.ts';
 import { assertRedirectUrl } from '../http/urls.ts';
-import { chargeInTx, type ChargeResult } from '../payments/service.ts';
+import { charge, type ChargeResult } from '../payments/index.ts';
 import * as repo from './repository.ts';
 import type { SessionRow } from './repository.ts';
-import { toCheckoutSession } from './resource.ts';
 
 type CreateCheckoutSessionRequest = components['schemas']['CreateCheckoutSessionRequest'];
 type CardPaymentMethodRequest = components['schemas']['CardPaymentMethodRequest'];
@@ -29,7 +28,7 @@ const MAX_AMOUNT = 999_999_999_999;
  * @throws ProblemError 400 `invalid_request` (amount and lineItems both or neither, bad URL,
  *   unknown currency, total too large), 422 `amount_too_small`.
  */
-export async function createSession(deps: AppDeps, merchantId: string, input: CreateCheckoutSessionRequest): Promise<SessionRow> {
+export async function createSession(db: Executor, deps: AppDeps, merchantId: string, input: CreateCheckoutSessionRequest): Promise<SessionRow> {
   const lineItems = input.lineItems ?? [];
   if ((input.amount === undefined) === (input.lineItems === undefined)) {
     throw invalidField(input.amount === undefined ? '/amount' : '/lineItems', 'give either amount or lineItems, not both and not neither');
@@ -44,7 +43,7 @@ export async function createSession(deps: AppDeps, merchantId: string, input: Cr
   assertRedirectUrl('/successUrl', input.successUrl, live);
   assertRedirectUrl('/cancelUrl', input.cancelUrl, live);
   const now = deps.now();
-  return deps.db.transaction(async (tx) => {
+  return db.transaction(async (tx) => {
     const session = await repo.insertSession(tx, {
       id: newId('cs'),
       merchantId,
@@ -60,27 +59,27 @@ export async function createSession(deps: AppDeps, merchantId: string, input: Cr
       createdAt: now,
       metadata: input.metadata ?? {},
     });
-    await recordEvent(tx, merchantId, 'checkout.session.created', toCheckoutSession(session, deps.config.publicBaseUrl), now);
+    await deps.events.record(tx, merchantId, 'checkout.session.created', session, now);
     return session;
   });
 }
 
 /** Expires one session in its own transaction if it is still open; records the event. */
-async function expire(deps: AppDeps, sessionId: string): Promise<SessionRow | undefined> {
+async function expire(db: Executor, deps: AppDeps, sessionId: string): Promise<SessionRow | undefined> {
   const now = deps.now();
-  return deps.db.transaction(async (tx) => {
+  return db.transaction(async (tx) => {
     const session = await repo.findSession(tx, null, sessionId, true);
     if (!session || session.status !== 'open') return session;
     const expired = await repo.updateSession(tx, sessionId, { status: 'expired' });
-    await recordEvent(tx, expired.merchantId, 'checkout.session.expired', toCheckoutSession(expired, deps.config.publicBaseUrl), now);
+    await deps.events.record(tx, expired.merchantId, 'checkout.session.expired', expired, now);
     return expired;
   });
 }
 
 /** Expires every open session past its `expiresAt` (of one merchant, or all). @returns how many. */
-export async function expireDueSessions(deps: AppDeps, merchantId?: string): Promise<number> {
-  const due = await repo.findDueExpirations(deps.db, deps.now(), merchantId);
-  for (const id of due) await expire(deps, id);
+export async function expireDueSessions(db: Executor, deps: AppDeps, merchantId?: string): Promise<number> {
+  const due = await repo.findDueExpirations(db, deps.now(), merchantId);
+  for (const id of due) await expire(db, deps, id);
   return due.length;
 }
 
@@ -88,28 +87,28 @@ export async function expireDueSessions(deps: AppDeps, merchantId?: string): Pro
  * getCheckoutSession (merchantId given) or the hosted page (merchantId null).
  * @throws ProblemError 404 `not_found`.
  */
-export async function getSession(deps: AppDeps, merchantId: string | null, sessionId: string): Promise<SessionRow> {
-  let session = await repo.findSession(deps.db, merchantId, sessionId);
+export async function getSession(db: Executor, deps: AppDeps, merchantId: string | null, sessionId: string): Promise<SessionRow> {
+  let session = await repo.findSession(db, merchantId, sessionId);
   if (!session) throw notFound('checkout session', sessionId);
-  if (session.status === 'open' && session.expiresAt <= deps.now()) session = (await expire(deps, sessionId)) ?? session;
+  if (session.status === 'open' && session.expiresAt <= deps.now()) session = (await expire(db, deps, sessionId)) ?? session;
   return session;
 }
 
 /** listCheckoutSessions: newest first, filtered. */
-export async function listSessions(deps: AppDeps, merchantId: string, filters: repo.SessionFilters): Promise<SessionRow[]> {
-  await expireDueSessions(deps, merchantId);
-  return repo.listSessions(deps.db, merchantId, filters);
+export async function listSessions(db: Executor, deps: AppDeps, merchantId: string, filters: repo.SessionFilters): Promise<SessionRow[]> {
+  await expireDueSessions(db, deps, merchantId);
+  return repo.listSessions(db, merchantId, filters);
 }
 
 /**
  * expireCheckoutSession: an open session becomes `expired`; an expired one is returned as is.
  * @throws ProblemError 404 unknown, 409 `invalid_state` when the session is complete.
  */
-export async function expireSession(deps: AppDeps, merchantId: string, sessionId: string): Promise<SessionRow> {
+export async function expireSession(db: Executor, deps: AppDeps, merchantId: string, sessionId: string): Promise<SessionRow> {
   const completeError = () => new ProblemError('invalid_state', 'The checkout session is complete and can no longer be expired.');
-  const session = await getSession(deps, merchantId, sessionId);
+  const session = await getSession(db, deps, merchantId, sessionId);
   if (session.status === 'complete') throw completeError();
-  const after = (await expire(deps, sessionId)) ?? session;
+  const after = (await expire(db, deps, sessionId)) ?? session;
   // Paid on the hosted page between the read above and the locked update: still complete.
   if (after.status === 'complete') throw completeError();
   return after;
@@ -122,19 +121,20 @@ export async function expireSession(deps: AppDeps, merchantId: string, sessionId
  * @throws ProblemError 409 `invalid_state` when the session is no longer open; 400 on an invalid card.
  */
 export async function payWithCard(
+  db: Executor,
   deps: AppDeps,
   sessionId: string,
   card: CardPaymentMethodRequest['card'],
   customerEmail: string | undefined,
 ): Promise<ChargeResult & { session: SessionRow }> {
   const now = deps.now();
-  return deps.db.transaction(async (tx) => {
+  return db.transaction(async (tx) => {
     const session = await repo.findSession(tx, null, sessionId, true);
     if (!session) throw notFound('checkout session', sessionId);
     if (session.status !== 'open' || session.expiresAt <= now) {
       throw new ProblemError('invalid_state', 'This checkout session is no longer open.');
     }
-    const result = await chargeInTx(
+    const result = await charge(
       tx,
       deps,
       session.merchantId,

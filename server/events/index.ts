@@ -1,41 +1,9 @@
 /**
- * Events: every state change records one `evt_…` row in the same transaction as the change. The
- * table is the outbox from which webhook deliveries are made: in that same transaction,
- * {@link recordEvent} also queues one delivery per enabled webhook endpoint of the merchant whose
- * filter selects the event's type (fan-out), so an event is delivered if and only if the change
- * that caused it committed.
+ * The events family: the event log API (list, read, redeliver). Events themselves are recorded
+ * through the outbox (`deps.events`, server/outbox), serialized by the family owning each type.
  */
-import type { components } from '../../generated/schema.d.ts';
-import type { Tx } from '../db/index.ts';
-import { events } from '../db/schema.ts';
-import { newId } from '../ids.ts';
-import { enabledEndpoints, insertDeliveries, subscribes } from '../webhooks/repository.ts';
+import { defineFamily } from '../http/family.ts';
+import { eventsHandlers } from './handlers.ts';
 
-/** An event type of the contract (`EventType`): the events emitted today. */
-export type EventType = components['schemas']['EventType'];
-
-/**
- * Records an event carrying a snapshot of the object (as the API returns it) and queues its
- * webhook deliveries, due at `at`, inside the caller's transaction.
- * @param at When the change happened (server clock); the event's `createdAt`.
- * @returns the event id (`evt_…`).
- */
-export async function recordEvent(tx: Tx, merchantId: string, type: EventType, object: object, at: Date): Promise<string> {
-  const id = newId('evt');
-  await tx.insert(events).values({ id, merchantId, type, data: { object: object as Record<string, unknown> }, createdAt: at });
-  const endpoints = (await enabledEndpoints(tx, merchantId)).filter((e) => subscribes(e.events, type));
-  await insertDeliveries(
-    tx,
-    endpoints.map((endpoint) => ({
-      id: newId('del'),
-      merchantId,
-      endpointId: endpoint.id,
-      eventId: id,
-      eventType: type,
-      status: 'pending' as const,
-      nextAttemptAt: at,
-      createdAt: at,
-    })),
-  );
-  return id;
-}
+/** The events family module. */
+export const events = defineFamily({ tag: 'events', handlers: eventsHandlers });

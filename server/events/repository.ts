@@ -1,10 +1,10 @@
 /** SQL for the event log. Plain rows in, plain rows out. */
 import { and, eq, type SQL } from 'drizzle-orm';
 import type { Executor } from '../db/index.ts';
-import { events } from '../db/schema.ts';
+import { events, type EventRow } from '../outbox/index.ts';
 import { fetchSize, listConditions, listOrder, type ListQuery } from '../http/pagination.ts';
 
-export type EventRow = typeof events.$inferSelect;
+export type { EventRow };
 
 /** An event of this merchant. */
 export async function findEvent(db: Executor, merchantId: string, eventId: string): Promise<EventRow | undefined> {

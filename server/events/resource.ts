@@ -1,6 +1,6 @@
 /** Maps stored event rows to the contract's `Event` shape: also the body of webhook deliveries. */
 import type { components } from '../../generated/schema.d.ts';
-import type { EventRow } from './repository.ts';
+import type { EventRow } from '../outbox/index.ts';
 
 export type Event = components['schemas']['Event'];
 

@@ -1,69 +1,37 @@
 /**
- * The event log: list and read events, and queue a new delivery of one (redelivery).
+ * The event log: list and read events, and queue a new delivery of one (redelivery, through
+ * the webhooks family).
  *
  * Sources: listEvents, getEvent, redeliverEvent.
  */
+import type { Executor } from '../db/index.ts';
 import type { AppDeps } from '../deps.ts';
-import { ProblemError, notFound } from '../errors/problem.ts';
-import { newId } from '../ids.ts';
-import * as webhooksRepo from '../webhooks/repository.ts';
-import type { DeliveryRow } from '../webhooks/repository.ts';
+import { notFound } from '../errors/problem.ts';
+import type { EventRow } from '../outbox/index.ts';
+import { redeliver } from '../webhooks/index.ts';
 import * as repo from './repository.ts';
-import type { EventRow } from './repository.ts';
 
 /** getEvent. @throws ProblemError 404 `not_found` (unknown or another merchant's). */
-export async function getEvent(deps: AppDeps, merchantId: string, eventId: string): Promise<EventRow> {
-  const event = await repo.findEvent(deps.db, merchantId, eventId);
+export async function getEvent(db: Executor, merchantId: string, eventId: string): Promise<EventRow> {
+  const event = await repo.findEvent(db, merchantId, eventId);
   if (!event) throw notFound('event', eventId);
   return event;
 }
 
 /** listEvents: newest first, filtered by type and created range, one page plus one row. */
-export function listEvents(deps: AppDeps, merchantId: string, filters: repo.EventFilters): Promise<EventRow[]> {
-  return repo.listEvents(deps.db, merchantId, filters);
+export function listEvents(db: Executor, merchantId: string, filters: repo.EventFilters): Promise<EventRow[]> {
+  return repo.listEvents(db, merchantId, filters);
 }
 
 /**
  * redeliverEvent: queues one new delivery of the event, due now, to `endpointId` or to every
- * enabled endpoint subscribed to its type. The body and `webhook-id` are the event's, as on the
- * first delivery.
- * @throws ProblemError 404 unknown event or endpoint; 409 `invalid_state` when the endpoint is
- *   disabled or not subscribed, or no enabled endpoint is subscribed.
+ * enabled endpoint subscribed to its type, in one transaction.
+ * @throws ProblemError 404 unknown event or endpoint; 409 `invalid_state` (see `redeliver` of webhooks).
  */
-export async function redeliverEvent(deps: AppDeps, merchantId: string, eventId: string, endpointId?: string): Promise<DeliveryRow[]> {
-  const now = deps.now();
-  return deps.db.transaction(async (tx) => {
+export async function redeliverEvent(db: Executor, deps: AppDeps, merchantId: string, eventId: string, endpointId?: string) {
+  return db.transaction(async (tx) => {
     const event = await repo.findEvent(tx, merchantId, eventId);
     if (!event) throw notFound('event', eventId);
-    let targets: string[];
-    if (endpointId) {
-      const endpoint = await webhooksRepo.findEndpoint(tx, merchantId, endpointId);
-      if (!endpoint) throw notFound('webhook endpoint', endpointId);
-      if (endpoint.disabledReason !== null) {
-        throw new ProblemError('invalid_state', `The webhook endpoint ${endpointId} is disabled; enable it first.`);
-      }
-      if (!webhooksRepo.subscribes(endpoint.events, event.type)) {
-        throw new ProblemError('invalid_state', `The webhook endpoint ${endpointId} is not subscribed to ${event.type} events.`);
-      }
-      targets = [endpoint.id];
-    } else {
-      targets = (await webhooksRepo.enabledEndpoints(tx, merchantId)).filter((e) => webhooksRepo.subscribes(e.events, event.type)).map((e) => e.id);
-      if (targets.length === 0) {
-        throw new ProblemError('invalid_state', `No enabled webhook endpoint is subscribed to ${event.type} events.`);
-      }
-    }
-    return webhooksRepo.insertDeliveries(
-      tx,
-      targets.map((target) => ({
-        id: newId('del'),
-        merchantId,
-        endpointId: target,
-        eventId: event.id,
-        eventType: event.type,
-        status: 'pending' as const,
-        nextAttemptAt: now,
-        createdAt: now,
-      })),
-    );
+    return redeliver(tx, deps, merchantId, event, endpointId);
   });
 }

@@ -6,6 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { operations, webhooks } from '../../generated/schema.d.ts';
+import type { Executor } from '../db/index.ts';
 import type { AppDeps } from '../deps.ts';
 import type { AuthContext } from '../auth/authenticate.ts';
 
@@ -44,12 +45,19 @@ export interface HandlerContext<K extends OperationId> {
   query: Params<K, 'query'>;
   /** The authenticated merchant; `null` only on public operations (`security: []`). */
   auth: AuthContext | null;
+  /**
+   * Where the operation's queries run, handed to the use cases: the transaction that also stores
+   * the idempotent response when the client sent an `Idempotency-Key`, else the pool (`deps.db`).
+   */
+  db: Executor;
+  /** Whether `db` is that transaction. */
+  inTransaction: boolean;
   deps: AppDeps;
   requestId: string;
   log: Logger;
 }
 
-/** A handler: request → service → response. Errors are thrown as `ProblemError`. */
+/** A handler: request → use case → response. Errors are thrown as `ProblemError`. */
 export type Handler<K extends OperationId> = (ctx: HandlerContext<K>) => Promise<HandlerResult<K>>;
 
 /** One handler per operation of the contract. */

@@ -13,7 +13,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { ipKeyGenerator } from 'express-rate-limit';
 import type { Pool } from 'pg';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
-import { authenticateRequest } from '../auth/authenticate.ts';
+import { authenticateRequest } from '../auth/index.ts';
 import type { AppDeps } from '../deps.ts';
 import { problemBody } from '../errors/problem.ts';
 import { sendProblem } from '../errors/send.ts';

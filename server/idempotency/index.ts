@@ -18,8 +18,9 @@ import { createHmac } from 'node:crypto';
 import { and, eq, lt, or } from 'drizzle-orm';
 import stringify from 'safe-stable-stringify';
 import type { Db, Executor, Tx } from '../db/index.ts';
-import { idempotencyKeys } from '../db/schema.ts';
+import { idempotencyKeys } from './schema.ts';
 import { ProblemError } from '../errors/problem.ts';
+import type { Job } from '../jobs.ts';
 
 /**
  * How long a claim may stay `in_progress` before a retry may take it over, in milliseconds
@@ -133,7 +134,7 @@ export async function runIdempotent(
 
 /**
  * Deletes stored responses older than {@link IDEMPOTENCY_TTL_MS}, so nothing a response carried
- * outlives its replay window. Called by the background sweep.
+ * outlives its replay window. Run by {@link idempotencyPurgeJob}.
  * @returns how many keys were forgotten.
  */
 export async function purgeExpiredIdempotencyKeys(db: Executor, now: Date): Promise<number> {
@@ -143,3 +144,10 @@ export async function purgeExpiredIdempotencyKeys(db: Executor, now: Date): Prom
     .returning({ key: idempotencyKeys.key });
   return purged.length;
 }
+
+/** The job that forgets idempotency keys past their 24 hours (a shared mechanism, in every mode). */
+export const idempotencyPurgeJob: Job = {
+  name: 'idempotency.purge',
+  intervalMs: 1000,
+  run: (deps) => purgeExpiredIdempotencyKeys(deps.db, deps.now()),
+};

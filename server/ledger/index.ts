@@ -12,7 +12,7 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Executor, Tx } from '../db/index.ts';
 import { toNumber } from '../db/index.ts';
-import { ledgerEntries, ledgerTransactions } from '../db/schema.ts';
+import { ledgerEntries, ledgerTransactions } from './schema.ts';
 import { newId } from '../ids.ts';
 
 /** One line of a posting: a signed amount (minor units) on an account. */

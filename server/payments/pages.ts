@@ -5,14 +5,12 @@
  * form on failure); an API payment goes to its `returnUrl` with `paymentId` appended.
  */
 import express, { type Response } from 'express';
-import { findMerchant } from '../auth/repository.ts';
-import { findSession } from '../checkout-sessions/repository.ts';
-import { successRedirect } from '../checkout-sessions/resource.ts';
+import { findMerchant } from '../auth/index.ts';
 import type { AppDeps } from '../deps.ts';
 import { html, sendPage } from '../http/html.ts';
 import { formatAmount } from '../money/currency.ts';
+import { completeAuthentication } from './authentication.ts';
 import { findPaymentById, type PaymentRow } from './repository.ts';
-import { completeAuthentication } from './service.ts';
 
 const PAYMENT_ID = /^pay_[0-9A-Za-z]{24}$/;
 
@@ -47,7 +45,7 @@ export function authenticationPages(deps: AppDeps): express.Router {
     if (!PAYMENT_ID.test(id) || !(await findPaymentById(deps.db, id))) return sendPage(res, 404, 'Not found', html`<h1>Authentication not found</h1>`);
     // Without a form body (another content type) Express leaves `req.body` undefined.
     const approved = (req.body as { decision?: string } | undefined)?.decision === 'approve';
-    const payment = await completeAuthentication(deps, id, approved);
+    const payment = await completeAuthentication(deps.db, deps, id, approved);
     return redirectAfter(deps, res, payment);
   });
 
@@ -55,10 +53,8 @@ export function authenticationPages(deps: AppDeps): express.Router {
 }
 
 async function redirectAfter(deps: AppDeps, res: Response, payment: PaymentRow): Promise<void> {
-  if (payment.checkoutSessionId) {
-    const session = await findSession(deps.db, null, payment.checkoutSessionId);
-    if (session && payment.status === 'succeeded' && session.paymentId === payment.id) return res.redirect(303, successRedirect(session));
-    return res.redirect(303, `/checkout/${payment.checkoutSessionId}?error=${payment.failureCode ?? 'authentication_failed'}`);
+  if (payment.checkoutSessionId && deps.ports.checkout) {
+    return res.redirect(303, await deps.ports.checkout.returnAfterAuthentication(deps.db, payment));
   }
   if (payment.returnUrl) {
     const url = new URL(payment.returnUrl);

@@ -2,7 +2,7 @@
 import { and, eq, lte, sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../db/index.ts';
 import { runPrepared } from '../db/prepared.ts';
-import { payments, refunds } from '../db/schema.ts';
+import { payments, refunds } from './schema.ts';
 import { fetchSize, listConditions, listOrder, type ListQuery } from '../http/pagination.ts';
 
 export type PaymentRow = typeof payments.$inferSelect;

@@ -1,18 +1,19 @@
-/** Maps stored rows to the contract's `Payment` and `Refund` shapes. */
+/** Maps stored rows to the contract's `Payment` and `Refund` shapes (the edge: handlers and event serializers). */
 import type { components } from '../../generated/schema.d.ts';
+import type { Links } from '../deps.ts';
 import type { PaymentRow, RefundRow } from './repository.ts';
 
 export type Payment = components['schemas']['Payment'];
 export type Refund = components['schemas']['Refund'];
 type MethodDetails = components['schemas']['PaymentMethodDetails'];
 
-/** URL of the hosted 3-D Secure challenge page of a payment. */
-export function authenticationUrl(baseUrl: string, paymentId: string): string {
-  return `${baseUrl}/authenticate/${paymentId}`;
+/** Path of the hosted 3-D Secure challenge page of a payment (relative redirects of the hosted pages). */
+export function authenticationPath(paymentId: string): string {
+  return `/authenticate/${paymentId}`;
 }
 
-/** The API representation of a payment row. */
-export function toPayment(row: PaymentRow, baseUrl: string): Payment {
+/** The API representation of a payment row; `links` gives the 3-D Secure page of `nextAction`. */
+export function toPayment(row: PaymentRow, links: Links): Payment {
   return {
     id: row.id,
     status: row.status,
@@ -28,7 +29,7 @@ export function toPayment(row: PaymentRow, baseUrl: string): Payment {
     failureMessage: row.failureMessage,
     nextAction:
       row.status === 'requires_action'
-        ? { type: 'three_d_secure_redirect', redirectUrl: authenticationUrl(baseUrl, row.id) }
+        ? { type: 'three_d_secure_redirect', redirectUrl: links.authentication(row.id) }
         : null,
     metadata: row.metadata,
     createdAt: row.createdAt.toISOString(),

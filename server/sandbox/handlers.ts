@@ -2,7 +2,7 @@
  * Handlers of the sandbox family: test helpers that exist only on sandbox servers (a live server
  * answers 404 on `/v1/sandbox/*` before routing; see app.ts).
  */
-import { createMerchant } from '../auth/service.ts';
+import { createMerchant } from '../auth/index.ts';
 import type { OperationHandlers } from '../http/operations.ts';
 import { advanceClock } from './service.ts';
 
@@ -12,8 +12,8 @@ export const sandboxHandlers: Pick<OperationHandlers, 'createSandboxMerchant' | 
     return { status: 201, body: { ...merchant, createdAt: merchant.createdAt.toISOString() } };
   },
 
-  async advanceSandboxClock({ body, deps }) {
-    const clock = await advanceClock(deps, body.seconds);
+  async advanceSandboxClock({ body, db, deps }) {
+    const clock = await advanceClock(db, deps, body.seconds);
     return { status: 200, body: { now: clock.now.toISOString(), offsetSeconds: clock.offsetSeconds } };
   },
 };

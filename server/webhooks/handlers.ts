@@ -16,39 +16,39 @@ type WebhookOps =
 
 export const webhooksHandlers: Pick<OperationHandlers, WebhookOps> = {
   async createWebhookEndpoint(ctx) {
-    const endpoint = await webhooks.createEndpoint(ctx.deps, requireAuth(ctx).merchantId, ctx.body);
+    const endpoint = await webhooks.createEndpoint(ctx.db, ctx.deps, requireAuth(ctx).merchantId, ctx.body);
     return { status: 201, body: toWebhookEndpointWithSecret(endpoint, ctx.deps.now()) };
   },
 
   async listWebhookEndpoints(ctx) {
-    const rows = await webhooks.listEndpoints(ctx.deps, requireAuth(ctx).merchantId, ctx.query);
+    const rows = await webhooks.listEndpoints(ctx.db, ctx.deps, requireAuth(ctx).merchantId, ctx.query);
     const now = ctx.deps.now();
     return { status: 200, body: toPage(rows, ctx.query, (row) => toWebhookEndpoint(row, now)) };
   },
 
   async getWebhookEndpoint(ctx) {
-    const endpoint = await webhooks.getEndpoint(ctx.deps, requireAuth(ctx).merchantId, ctx.params.endpointId);
+    const endpoint = await webhooks.getEndpoint(ctx.db, ctx.deps, requireAuth(ctx).merchantId, ctx.params.endpointId);
     return { status: 200, body: toWebhookEndpoint(endpoint, ctx.deps.now()) };
   },
 
   async updateWebhookEndpoint(ctx) {
-    const endpoint = await webhooks.updateEndpoint(ctx.deps, requireAuth(ctx).merchantId, ctx.params.endpointId, ctx.body);
+    const endpoint = await webhooks.updateEndpoint(ctx.db, ctx.deps, requireAuth(ctx).merchantId, ctx.params.endpointId, ctx.body);
     return { status: 200, body: toWebhookEndpoint(endpoint, ctx.deps.now()) };
   },
 
   async deleteWebhookEndpoint(ctx) {
-    await webhooks.deleteEndpoint(ctx.deps, requireAuth(ctx).merchantId, ctx.params.endpointId);
+    await webhooks.deleteEndpoint(ctx.db, ctx.deps, requireAuth(ctx).merchantId, ctx.params.endpointId);
     return { status: 200, body: { id: ctx.params.endpointId, deleted: true } };
   },
 
   async rotateWebhookEndpointSecret(ctx) {
     const overlap = ctx.body?.overlapSeconds ?? webhooks.DEFAULT_OVERLAP_SECONDS;
-    const endpoint = await webhooks.rotateSecret(ctx.deps, requireAuth(ctx).merchantId, ctx.params.endpointId, overlap);
+    const endpoint = await webhooks.rotateSecret(ctx.db, ctx.deps, requireAuth(ctx).merchantId, ctx.params.endpointId, overlap);
     return { status: 201, body: toWebhookEndpointWithSecret(endpoint, ctx.deps.now()) };
   },
 
   async listWebhookDeliveries(ctx) {
-    const { deliveries, attempts } = await webhooks.listDeliveries(ctx.deps, requireAuth(ctx).merchantId, ctx.params.endpointId, ctx.query);
+    const { deliveries, attempts } = await webhooks.listDeliveries(ctx.db, ctx.deps, requireAuth(ctx).merchantId, ctx.params.endpointId, ctx.query);
     return { status: 200, body: toPage(deliveries, ctx.query, (row) => toWebhookDelivery(row, attempts.get(row.id) ?? [])) };
   },
 };

@@ -1,7 +1,8 @@
 /** SQL for webhook endpoints, deliveries and attempts. Plain rows in, plain rows out. */
 import { and, asc, eq, inArray, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { Db, Executor } from '../db/index.ts';
-import { events, webhookAttempts, webhookDeliveries, webhookEndpoints } from '../db/schema.ts';
+import { events } from '../outbox/schema.ts';
+import { webhookAttempts, webhookDeliveries, webhookEndpoints } from './schema.ts';
 import { fetchSize, listConditions, listOrder, type ListQuery } from '../http/pagination.ts';
 
 export type EndpointRow = typeof webhookEndpoints.$inferSelect;

@@ -1,7 +1,7 @@
 /**
  * Webhook endpoints: register, read, change, disable, delete, rotate the signing secret, and
- * list the deliveries made to an endpoint. Deliveries themselves are queued by `recordEvent`
- * (server/events) and sent by the worker (./worker.ts).
+ * list the deliveries made to an endpoint. Deliveries themselves are queued by the fan-out
+ * (./fan-out.ts) and sent by the delivery job (./worker.ts).
  *
  * Sources: createWebhookEndpoint, listWebhookEndpoints, getWebhookEndpoint,
  * updateWebhookEndpoint, deleteWebhookEndpoint, rotateWebhookEndpointSecret,
@@ -9,6 +9,7 @@
  */
 import { BlockList, isIP } from 'node:net';
 import type { components } from '../../generated/schema.d.ts';
+import type { Executor } from '../db/index.ts';
 import type { AppDeps } from '../deps.ts';
 import { invalidField, notFound } from '../errors/problem.ts';
 import type { ListQuery } from '../http/pagination.ts';
@@ -73,11 +74,11 @@ function checkFilter(events: readonly string[]): void {
  * createWebhookEndpoint: stores an enabled endpoint with a new secret.
  * @throws ProblemError 400 `invalid_request` (URL, filter).
  */
-export async function createEndpoint(deps: AppDeps, merchantId: string, input: CreateRequest): Promise<EndpointRow> {
+export async function createEndpoint(db: Executor, deps: AppDeps, merchantId: string, input: CreateRequest): Promise<EndpointRow> {
   checkUrl(deps, input.url);
   checkFilter(input.events);
   const now = deps.now();
-  return repo.insertEndpoint(deps.db, {
+  return repo.insertEndpoint(db, {
     id: newId('we'),
     merchantId,
     url: input.url,
@@ -91,15 +92,15 @@ export async function createEndpoint(deps: AppDeps, merchantId: string, input: C
 }
 
 /** getWebhookEndpoint. @throws ProblemError 404 `not_found` (unknown, deleted or another merchant's). */
-export async function getEndpoint(deps: AppDeps, merchantId: string, endpointId: string): Promise<EndpointRow> {
-  const endpoint = await repo.findEndpoint(deps.db, merchantId, endpointId);
+export async function getEndpoint(db: Executor, deps: AppDeps, merchantId: string, endpointId: string): Promise<EndpointRow> {
+  const endpoint = await repo.findEndpoint(db, merchantId, endpointId);
   if (!endpoint) throw notFound('webhook endpoint', endpointId);
   return endpoint;
 }
 
 /** listWebhookEndpoints: newest first, one page plus one row to detect more. */
-export function listEndpoints(deps: AppDeps, merchantId: string, query: ListQuery): Promise<EndpointRow[]> {
-  return repo.listEndpoints(deps.db, merchantId, query);
+export function listEndpoints(db: Executor, deps: AppDeps, merchantId: string, query: ListQuery): Promise<EndpointRow[]> {
+  return repo.listEndpoints(db, merchantId, query);
 }
 
 /**
@@ -107,11 +108,11 @@ export function listEndpoints(deps: AppDeps, merchantId: string, query: ListQuer
  * endpoint's pending deliveries `failed`; enabling clears `disabledReason` (also after a 410).
  * @throws ProblemError 400 (URL, filter), 404 unknown endpoint.
  */
-export async function updateEndpoint(deps: AppDeps, merchantId: string, endpointId: string, input: UpdateRequest): Promise<EndpointRow> {
+export async function updateEndpoint(db: Executor, deps: AppDeps, merchantId: string, endpointId: string, input: UpdateRequest): Promise<EndpointRow> {
   if (input.url !== undefined) checkUrl(deps, input.url);
   if (input.events !== undefined) checkFilter(input.events);
   const now = deps.now();
-  return deps.db.transaction(async (tx) => {
+  return db.transaction(async (tx) => {
     const endpoint = await repo.findEndpoint(tx, merchantId, endpointId, true);
     if (!endpoint) throw notFound('webhook endpoint', endpointId);
     const changes: Partial<repo.NewEndpointRow> = { updatedAt: now };
@@ -128,8 +129,8 @@ export async function updateEndpoint(deps: AppDeps, merchantId: string, endpoint
 }
 
 /** deleteWebhookEndpoint: the endpoint, its secret and its deliveries. @throws ProblemError 404. */
-export async function deleteEndpoint(deps: AppDeps, merchantId: string, endpointId: string): Promise<void> {
-  if (!(await repo.deleteEndpoint(deps.db, merchantId, endpointId))) throw notFound('webhook endpoint', endpointId);
+export async function deleteEndpoint(db: Executor, deps: AppDeps, merchantId: string, endpointId: string): Promise<void> {
+  if (!(await repo.deleteEndpoint(db, merchantId, endpointId))) throw notFound('webhook endpoint', endpointId);
 }
 
 /**
@@ -139,9 +140,9 @@ export async function deleteEndpoint(deps: AppDeps, merchantId: string, endpoint
  * @param overlapSeconds 0 to 604 800 (7 days), validated by the contract.
  * @throws ProblemError 404 unknown endpoint.
  */
-export async function rotateSecret(deps: AppDeps, merchantId: string, endpointId: string, overlapSeconds: number): Promise<EndpointRow> {
+export async function rotateSecret(db: Executor, deps: AppDeps, merchantId: string, endpointId: string, overlapSeconds: number): Promise<EndpointRow> {
   const now = deps.now();
-  return deps.db.transaction(async (tx) => {
+  return db.transaction(async (tx) => {
     const endpoint = await repo.findEndpoint(tx, merchantId, endpointId, true);
     if (!endpoint) throw notFound('webhook endpoint', endpointId);
     return repo.updateEndpoint(tx, endpointId, {
@@ -158,14 +159,15 @@ export async function rotateSecret(deps: AppDeps, merchantId: string, endpointId
  * @throws ProblemError 404 unknown endpoint.
  */
 export async function listDeliveries(
+  db: Executor,
   deps: AppDeps,
   merchantId: string,
   endpointId: string,
   filters: repo.DeliveryFilters,
 ): Promise<{ deliveries: DeliveryRow[]; attempts: Map<string, AttemptRow[]> }> {
-  await getEndpoint(deps, merchantId, endpointId);
-  const deliveries = await repo.listDeliveries(deps.db, endpointId, filters);
-  return { deliveries, attempts: groupAttempts(await repo.attemptsOf(deps.db, deliveries.map((d) => d.id))) };
+  await getEndpoint(db, deps, merchantId, endpointId);
+  const deliveries = await repo.listDeliveries(db, endpointId, filters);
+  return { deliveries, attempts: groupAttempts(await repo.attemptsOf(db, deliveries.map((d) => d.id))) };
 }
 
 /** Attempts grouped by delivery id, keeping their order. */

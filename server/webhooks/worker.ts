@@ -18,7 +18,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AppDeps, WebhookSettings } from '../deps.ts';
-import { refreshClockOffset } from '../sandbox/clock.ts';
+import { refreshClockOffset } from '../clock/index.ts';
 import * as repo from './repository.ts';
 import type { ClaimedDelivery } from './repository.ts';
 import { signatureHeaders } from './signing.ts';
@@ -96,8 +96,7 @@ interface AttemptOutcome {
 /**
  * Runs one delivery round: claims the deliveries due now (server clock), sends them with at most
  * `concurrency` in flight and records every attempt. Safe to call concurrently, from one or many
- * instances. Tests that disable the background worker (`webhookWorkerIntervalMs: 0`) call it by
- * hand.
+ * instances. Tests that disable the delivery job (`webhookWorkerIntervalMs: 0`) call it by hand.
  * @returns counts of what happened.
  */
 export async function deliverDueWebhooks(deps: AppDeps, options: DeliverOptions = {}): Promise<DeliveryRound> {
@@ -259,52 +258,15 @@ async function finishWithoutAttempt(deps: AppDeps, delivery: ClaimedDelivery): P
   });
 }
 
-/** A running background worker. */
-export interface WebhookWorker {
-  /** Starts a round now (or right after the current one) instead of at the next tick. */
-  wake(): void;
-  /** Stops the ticks, aborts the attempts in flight, and resolves once they are recorded. */
-  stop(): Promise<void>;
-}
-
 /**
- * Starts the background worker of one server process: a round every `intervalMs`, and rounds
- * back to back while full batches are claimed (a backlog drains at full speed).
- * @param intervalMs Milliseconds between polls, > 0.
+ * One run of the delivery job: rounds back to back while full batches are claimed (a backlog
+ * drains at full speed), until a round claims less than a batch or the server shuts down.
+ * @param signal Aborted at shutdown; the attempts in flight are recorded as failed and retried.
  */
-export function startWebhookWorker(deps: AppDeps, intervalMs: number): WebhookWorker {
-  const shutdown = new AbortController();
+export async function runDeliveryRounds(deps: AppDeps, signal: AbortSignal): Promise<void> {
   const { batchSize } = webhookSettings(deps);
-  let current: Promise<void> | undefined;
-  let again = false;
-
-  const loop = async () => {
-    do {
-      again = false;
-      let round: DeliveryRound;
-      do {
-        round = await deliverDueWebhooks(deps, { signal: shutdown.signal });
-      } while (round.claimed >= batchSize && !shutdown.signal.aborted);
-    } while (again && !shutdown.signal.aborted);
-  };
-  const tick = () => {
-    if (shutdown.signal.aborted) return;
-    if (current) {
-      again = true;
-      return;
-    }
-    current = loop()
-      .catch((err) => deps.log.error({ err }, 'webhook delivery round failed'))
-      .finally(() => (current = undefined));
-  };
-  const timer = setInterval(tick, intervalMs);
-  timer.unref();
-  return {
-    wake: tick,
-    stop: async () => {
-      clearInterval(timer);
-      shutdown.abort();
-      await current;
-    },
-  };
+  let round: DeliveryRound;
+  do {
+    round = await deliverDueWebhooks(deps, { signal });
+  } while (round.claimed >= batchSize && !signal.aborted);
 }

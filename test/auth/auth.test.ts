@@ -5,20 +5,15 @@
  */
 import { decodeJwt } from 'jose';
 import createClient from 'openapi-fetch';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createTillpointClient, unwrap, type paths } from '../../client/index.ts';
 import { idempotencyKeys } from '../../server/db/schema.ts';
-import { startTestServer, type TestServer } from '../support/server.ts';
+import { expectProblem } from '../support/problems.ts';
+import { useTestServer } from '../support/use-test-server.ts';
 
-/** Milliseconds the server clock runs ahead of real time; only ever increased. */
-let clockOffsetMs = 0;
-const advanceClock = (seconds: number) => void (clockOffsetMs += seconds * 1000);
-
-let s: TestServer;
-beforeAll(async () => {
-  s = await startTestServer({ now: () => new Date(Date.now() + clockOffsetMs) });
-});
-afterAll(async () => s?.close());
+/** The server runs on the system clock plus what the tests advance. */
+const { server: s, clock } = useTestServer({ clock: 'system' });
+const advanceClock = clock.advanceSeconds;
 
 /** A client sending `x-api-key` (no retries). */
 const withApiKey = (apiKey: string) => createTillpointClient({ baseUrl: s.url, apiKey, retry: false });
@@ -36,12 +31,6 @@ const sessionBody = { amount: 2500, currency: 'USD', successUrl: 'https://shop.e
 
 async function exchange(apiKey: string, apiSecret: string) {
   return s.anonymous().POST('/v1/auth/token', { body: { apiKey, apiSecret } });
-}
-
-async function expectProblem(response: Response, error: unknown, status: number, code: string) {
-  expect(response.status).toBe(status);
-  expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-  expect(error).toMatchObject({ status, code, requestId: response.headers.get('x-request-id') });
 }
 
 describe('createAccessToken', () => {
@@ -86,7 +75,7 @@ describe('createAccessToken', () => {
       ['not-a-key', a.apiSecret],
     ] as const) {
       const { error, response } = await exchange(apiKey, apiSecret);
-      await expectProblem(response, error, 401, 'invalid_credentials');
+      expectProblem({ response, error }, 401, 'invalid_credentials');
     }
   });
 
@@ -260,7 +249,7 @@ describe('rotateApiKey', () => {
 
   it('rejects a call without credentials with 401', async () => {
     const { error, response } = await s.anonymous().POST('/v1/api-keys/rotate', { body: { gracePeriodSeconds: 0 } });
-    await expectProblem(response, error, 401, 'unauthenticated');
+    expectProblem({ response, error }, 401, 'unauthenticated');
     expect(response.headers.get('www-authenticate')).toMatch(/^Bearer/);
   });
 

@@ -6,7 +6,7 @@
  *   bash .ci/with-postgres.sh npx tsx test/bench/webhooks.ts      # adds the PostgreSQL run
  *
  * For each database: a server (background jobs off), one merchant with one endpoint subscribed
- * to everything, `--events` payment events recorded through `recordEvent` (the outbox fan-out,
+ * to everything, `--events` payment events recorded through `deps.events.record` (the outbox fan-out,
  * 200 per transaction; not measured), then `--workers` concurrent workers run
  * `deliverDueWebhooks` rounds until nothing is due (measured). Every attempt is a real signed
  * HTTP POST to a receiver in a separate process (plain node:http answering 200), and every
@@ -22,9 +22,10 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { startServer, type RunningServer } from '../../server/boot.ts';
+import type { Tx } from '../../server/db/index.ts';
 import { loadConfig } from '../../server/config.ts';
 import { createMerchant } from '../../server/auth/service.ts';
-import { recordEvent } from '../../server/events/index.ts';
+import type { PaymentRow } from '../../server/payments/index.ts';
 import { createEndpoint } from '../../server/webhooks/service.ts';
 import { deliverDueWebhooks } from '../../server/webhooks/worker.ts';
 import { freshPostgresDatabase } from '../support/postgres.ts';
@@ -67,14 +68,14 @@ async function startReceiver(): Promise<{ url: string; count(): Promise<{ reques
 }
 
 /** A realistic payment object, as events carry it. */
-function paymentObject(i: number) {
+function paymentRow(merchantId: string, i: number): PaymentRow {
   const id = `pay_${randomBytes(12).toString('hex').slice(0, 24)}`;
-  const at = new Date().toISOString();
+  const at = new Date();
   return {
-    id, status: 'succeeded', amount: 2500 + i, currency: 'USD', amountRefunded: 0,
-    paymentMethod: { type: 'card', card: { brand: 'visa', last4: '4242', expMonth: 12, expYear: 2030 } },
+    id, merchantId, status: 'succeeded', amount: 2500 + i, currency: 'USD', amountRefunded: 0,
+    methodType: 'card', methodDetails: { card: { brand: 'visa', last4: '4242', expMonth: 12, expYear: 2030 } },
     description: `Order ORD-${i}`, customerEmail: 'amara@example.com', reference: `ORD-${i}`, checkoutSessionId: null,
-    failureCode: null, failureMessage: null, nextAction: null, metadata: { orderId: `ORD-${i}` }, createdAt: at, updatedAt: at,
+    failureCode: null, failureMessage: null, returnUrl: null, settleAt: null, metadata: { orderId: `ORD-${i}` }, createdAt: at, updatedAt: at,
   };
 }
 
@@ -88,12 +89,12 @@ interface Result {
 async function run(target: string, server: RunningServer, receiverUrl: string, count: () => Promise<{ requests: number; distinct: number }>): Promise<Result> {
   const deps = server.deps;
   const merchant = await createMerchant(deps, 'Bench merchant');
-  await createEndpoint(deps, merchant.merchantId, { url: `${receiverUrl}/hooks`, events: ['*'] });
+  await createEndpoint(deps.db, deps, merchant.merchantId, { url: `${receiverUrl}/hooks`, events: ['*'] });
   const before = await count();
   for (let done = 0; done < EVENTS; ) {
     const n = Math.min(200, EVENTS - done);
-    await deps.db.transaction(async (tx) => {
-      for (let i = 0; i < n; i++) await recordEvent(tx, merchant.merchantId, 'payment.succeeded', paymentObject(done + i), deps.now());
+    await deps.db.transaction(async (tx: Tx) => {
+      for (let i = 0; i < n; i++) await deps.events.record(tx, merchant.merchantId, 'payment.succeeded', paymentRow(merchant.merchantId, done + i), deps.now());
     });
     done += n;
   }

@@ -10,26 +10,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTillpointClient, unwrap, type components, type TillpointClient } from '../../client/index.ts';
 import { createMerchant } from '../../server/auth/service.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
+import { useTestServer } from '../support/use-test-server.ts';
 
 type CreateBody = components['schemas']['CreateCheckoutSessionRequest'];
 type Session = components['schemas']['CheckoutSession'];
 
-/** Milliseconds the server clock runs ahead of real time; only ever increased. */
-let clockOffsetMs = 0;
-const advanceClock = (seconds: number) => void (clockOffsetMs += seconds * 1000);
-
-let s: TestServer;
-/** Same app, authenticated rate limit 3 requests per minute per credential. */
-let limited: TestServer;
-beforeAll(async () => {
-  [s, limited] = await Promise.all([
-    startTestServer({ now: () => new Date(Date.now() + clockOffsetMs) }),
-    startTestServer({ rateLimitAuthenticated: 3 }),
-  ]);
-});
-afterAll(async () => {
-  await Promise.all([s?.close(), limited?.close()]);
-});
+/** The main server runs on the system clock plus what the tests advance; `limited` allows 3 requests per minute per credential. */
+const { server: s, limited, clock } = useTestServer({ clock: 'system', rateLimit: 3 });
+const advanceClock = clock.advanceSeconds;
 
 const SUCCESS_URL = 'https://shop.example.com/thanks?session={SESSION_ID}&step=done';
 const CANCEL_URL = 'https://shop.example.com/cart';

@@ -2,33 +2,16 @@
  * Idempotency of the money-moving payments operations (createPayment, createRefund): a retried
  * request replays the first response and never moves money twice, even when the retries race.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TillpointClient } from '../../client/index.ts';
-import { cardPayment, startTestServer, type TestServer } from '../support/server.ts';
-import {
-  CARDS,
-  amountOf,
-  balanceOf,
-  claimKeyInFlight,
-  expectProblem,
-  ledgerTransactionsFor,
-  newKey,
-  paymentRows,
-  refundRows,
-  type CreatePaymentRequest,
-  type Payment,
-} from './helpers.ts';
+import { cardPayment } from '../support/server.ts';
+import { useTestServer } from '../support/use-test-server.ts';
+import { CARDS, amountOf, balanceOf, ledgerTransactionsFor, paymentRows, refundRows, type CreatePaymentRequest, type Payment } from './fixtures.ts';
+import { claimKeyInFlight, newKey } from '../support/idempotency.ts';
+import { expectProblem } from '../support/problems.ts';
 
-let s: TestServer;
-let currentTime = Date.parse('2026-11-21T10:00:00.000Z');
+const { server: s, clock } = useTestServer({ clock: Date.parse('2026-11-21T10:00:00.000Z') });
 const HOUR = 60 * 60 * 1000;
-
-beforeAll(async () => {
-  s = await startTestServer({ now: () => new Date(currentTime) });
-});
-afterAll(async () => {
-  await s?.close();
-});
 
 function createPayment(client: TillpointClient, body: CreatePaymentRequest, key: string) {
   return client.POST('/v1/payments', { body, headers: { 'Idempotency-Key': key } });
@@ -53,7 +36,7 @@ describe('createPayment', () => {
     expect(first.response.status).toBe(201);
     expect(first.response.headers.get('idempotent-replayed')).toBeNull();
 
-    currentTime += 60_000; // a retry a minute later
+    clock.advance(60_000); // a retry a minute later
     const again = await createPayment(client, body, key);
     expect(again.response.status).toBe(201);
     expect(again.response.headers.get('idempotent-replayed')).toBe('true');
@@ -157,9 +140,9 @@ describe('createPayment', () => {
     const body = cardPayment(4100);
     // What a crash leaves: the claim, and nothing else (the payment and the stored response
     // would have committed together).
-    await claimKeyInFlight(s.deps.db, { merchantId: merchant.merchantId, key, operationId: 'createPayment', path: '/v1/payments', body, at: new Date(currentTime) });
+    await claimKeyInFlight(s.deps.db, { merchantId: merchant.merchantId, key, operationId: 'createPayment', path: '/v1/payments', body, at: new Date(clock.ms) });
     expectProblem(await client.POST('/v1/payments', { body, headers: { 'Idempotency-Key': key } }), 409, 'idempotency_request_in_progress');
-    currentTime += 61_000;
+    clock.advance(61_000);
     const retry = await client.POST('/v1/payments', { body, headers: { 'Idempotency-Key': key } });
     expect(retry.response.status).toBe(201);
     const replay = await client.POST('/v1/payments', { body, headers: { 'Idempotency-Key': key } });
@@ -173,10 +156,10 @@ describe('createPayment', () => {
     const { client, merchant } = await s.newMerchant();
     const key = newKey();
     const first = await createPayment(client, cardPayment(2500), key);
-    currentTime += 23 * HOUR;
+    clock.advance(23 * HOUR);
     expect((await createPayment(client, cardPayment(2500), key)).data).toEqual(first.data);
     expectProblem(await createPayment(client, cardPayment(2600), key), 422, 'idempotency_key_reused');
-    currentTime += 1 * HOUR + 1_000; // 24 h and 1 s after the first request
+    clock.advance(1 * HOUR + 1_000); // 24 h and 1 s after the first request
     const fresh = await createPayment(client, cardPayment(2600), key);
     expect(fresh.response.status).toBe(201);
     expect(fresh.response.headers.get('idempotent-replayed')).toBeNull();

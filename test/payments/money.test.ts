@@ -7,24 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TillpointClient } from '../../client/index.ts';
 import { trialBalance } from '../../server/ledger/index.ts';
 import { cardPayment, startTestServer, type TestServer } from '../support/server.ts';
-import {
-  CARDS,
-  PHONES,
-  allPayments,
-  amountOf,
-  balanceOf,
-  expectInvalidBody,
-  expectProblem,
-  merchantLedger,
-  mobileMoneyPayment,
-  nonZero,
-  paymentRows,
-  refundRows,
-  unbalancedCurrencies,
-  unbalancedTransactions,
-  type CreatePaymentRequest,
-  type Payment,
-} from './helpers.ts';
+import { CARDS, PHONES, allPayments, amountOf, balanceOf, merchantLedger, mobileMoneyPayment, nonZero, paymentRows, refundRows, unbalancedCurrencies, unbalancedTransactions, type CreatePaymentRequest, type Payment } from './fixtures.ts';
+import { expectInvalidBody, expectProblem } from '../support/problems.ts';
 
 let s: TestServer;
 beforeAll(async () => {

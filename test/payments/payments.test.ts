@@ -2,56 +2,27 @@
  * The payments family, one `describe` per operationId: the happy paths and every status the
  * contract documents for each operation (500 cannot be provoked from outside and is not tested).
  *
- * The server runs on a controllable clock (`currentTime`), so delayed mobile-money settlement and
+ * The server runs on a controllable clock (`clock`, test/support/use-test-server.ts), so delayed mobile-money settlement and
  * the created-time filters are exact. A second server with a limit of 3 requests per minute per
  * credential shows the rate-limit headers and `429`.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TillpointClient } from '../../client/index.ts';
-import { cardPayment, startTestServer, type TestServer } from '../support/server.ts';
-import {
-  CARDS,
-  PHONES,
-  amountOf,
-  asResult,
-  balanceOf,
-  claimKeyInFlight,
-  clientWithUnknownKey,
-  expectInvalidBody,
-  expectInvalidParameter,
-  expectProblem,
-  mobileMoneyPayment,
-  newKey,
-  paymentRows,
-  refundRows,
-  type CreatePaymentRequest,
-  type Payment,
-  type Provider,
-  type Result,
-} from './helpers.ts';
-
-let s: TestServer;
-let limited: TestServer;
-let currentTime = Date.parse('2026-11-21T10:00:00.000Z');
-const iso = (ms: number) => new Date(ms).toISOString();
-/** Moves the server's clock forward. */
-const advance = (ms: number) => {
-  currentTime += ms;
-};
+import { cardPayment, type TestServer } from '../support/server.ts';
+import { useTestServer } from '../support/use-test-server.ts';
+import { CARDS, PHONES, amountOf, balanceOf, mobileMoneyPayment, paymentRows, refundRows, type CreatePaymentRequest, type Payment, type Provider } from './fixtures.ts';
+import { asResult, expectInvalidBody, expectInvalidParameter, expectProblem, type Result } from '../support/problems.ts';
+import { claimKeyInFlight, newKey } from '../support/idempotency.ts';
+import { clientWithUnknownKey } from '../support/clients.ts';
 
 const RATE_LIMIT = 3;
+const { server: s, limited, clock } = useTestServer({ clock: Date.parse('2026-11-21T10:00:00.000Z'), rateLimit: RATE_LIMIT });
+const iso = (ms: number) => new Date(ms).toISOString();
+/** Moves the server's clock forward. */
+const advance = clock.advance;
 const UNKNOWN_PAYMENT_ID = 'pay_000000000000000000000000';
 const PROVIDERS: Provider[] = ['mtn', 'airtel', 'mpesa'];
 
-beforeAll(async () => {
-  [s, limited] = await Promise.all([
-    startTestServer({ now: () => new Date(currentTime) }),
-    startTestServer({ rateLimitAuthenticated: RATE_LIMIT }),
-  ]);
-});
-afterAll(async () => {
-  await Promise.all([s?.close(), limited?.close()]);
-});
 
 /** Creates a payment and asserts the 201. */
 async function pay(client: TillpointClient, body: CreatePaymentRequest = cardPayment()): Promise<Payment> {
@@ -137,8 +108,8 @@ describe('createPayment', () => {
       failureMessage: null,
       nextAction: null,
       metadata: { orderId: 'ORD-1042' },
-      createdAt: iso(currentTime),
-      updatedAt: iso(currentTime),
+      createdAt: iso(clock.ms),
+      updatedAt: iso(clock.ms),
     });
     expect(await getPayment(client, payment.id)).toEqual(payment);
     expect(await balanceOf(client)).toEqual({ available: [{ amount: 2500, currency: 'USD' }], pending: [] });
@@ -218,7 +189,7 @@ describe('createPayment', () => {
 
     advance(6_000); // 11 s after creation
     const settled = await getPayment(client, payment.id);
-    expect(settled).toMatchObject({ id: payment.id, status: 'succeeded', amount: 50000, updatedAt: iso(currentTime) });
+    expect(settled).toMatchObject({ id: payment.id, status: 'succeeded', amount: 50000, updatedAt: iso(clock.ms) });
     // Nothing is pending any more: the currency leaves the pending list ("a currency with no funds is omitted").
     expect(await balanceOf(client)).toEqual({ available: [{ amount: 50000, currency: phone.currency }], pending: [] });
   });
@@ -292,7 +263,7 @@ describe('createPayment', () => {
     const { client, merchant } = await s.newMerchant();
     const key = newKey();
     const body = cardPayment();
-    await claimKeyInFlight(s.deps.db, { merchantId: merchant.merchantId, key, operationId: 'createPayment', path: '/v1/payments', body, at: new Date(currentTime) });
+    await claimKeyInFlight(s.deps.db, { merchantId: merchant.merchantId, key, operationId: 'createPayment', path: '/v1/payments', body, at: new Date(clock.ms) });
     const r = await client.POST('/v1/payments', { body, headers: { 'Idempotency-Key': key } });
     expectProblem(r, 409, 'idempotency_request_in_progress');
     expect(await paymentRows(s.deps.db, merchant.merchantId)).toHaveLength(0);
@@ -342,7 +313,7 @@ describe('listPayments', () => {
     const created: Array<{ payment: Payment; at: number }> = [];
     const add = async (make: () => Promise<Payment>) => {
       advance(1_000);
-      created.push({ at: currentTime, payment: await make() });
+      created.push({ at: clock.ms, payment: await make() });
     };
     await add(() => pay(client, cardPayment(1000)));
     await add(() => failedPayment(client));
@@ -351,7 +322,7 @@ describe('listPayments', () => {
     await add(() => pay(client, mobileMoneyPayment('mpesa', PHONES.mpesa.succeeds)));
     await add(() => failedPayment(client, cardPayment(2500, 'USD', CARDS.insufficientFunds)));
     advance(1_000);
-    for (const amount of [7001, 7002, 7003]) created.push({ at: currentTime, payment: await pay(client, cardPayment(amount)) });
+    for (const amount of [7001, 7002, 7003]) created.push({ at: clock.ms, payment: await pay(client, cardPayment(amount)) });
     return created;
   }
 
@@ -562,7 +533,7 @@ describe('createRefund', () => {
       status: 'succeeded',
       reason: null,
       metadata: {},
-      createdAt: iso(currentTime),
+      createdAt: iso(clock.ms),
     });
     expect(await getPayment(client, payment.id)).toMatchObject({ status: 'succeeded', amountRefunded: 2500 });
     expect(amountOf((await balanceOf(client)).available, 'USD')).toBe(0);
@@ -648,7 +619,7 @@ describe('createRefund', () => {
     const key = newKey();
     const body = { amount: 500 };
     const path = `/v1/payments/${payment.id}/refunds`;
-    await claimKeyInFlight(s.deps.db, { merchantId: merchant.merchantId, key, operationId: 'createRefund', path, body, at: new Date(currentTime) });
+    await claimKeyInFlight(s.deps.db, { merchantId: merchant.merchantId, key, operationId: 'createRefund', path, body, at: new Date(clock.ms) });
     expectProblem(await refund(client, payment.id, body, { 'Idempotency-Key': key }), 409, 'idempotency_request_in_progress');
     expect(await refundRows(s.deps.db, payment.id)).toHaveLength(0);
   });

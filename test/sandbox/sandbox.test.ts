@@ -2,20 +2,14 @@
  * Sandbox family: createSandboxMerchant gives every developer or test run a fresh, isolated
  * merchant with working credentials; a live server does not have the route.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createTillpointClient, unwrap } from '../../client/index.ts';
 import { idempotencyKeys } from '../../server/db/schema.ts';
-import { cardPayment, startTestServer, type TestServer } from '../support/server.ts';
+import { cardPayment, type TestServer } from '../support/server.ts';
+import { useTestServer } from '../support/use-test-server.ts';
 
-let s: TestServer;
-/** A second server in live mode, where sandbox routes must not exist. */
-let live: TestServer;
-beforeAll(async () => {
-  [s, live] = await Promise.all([startTestServer(), startTestServer({ mode: 'live' })]);
-});
-afterAll(async () => {
-  await Promise.all([s?.close(), live?.close()]);
-});
+/** `live`: a server in live mode, where sandbox routes must not exist. */
+const { server: s, live } = useTestServer({ live: true });
 
 const sessionBody = { amount: 2500, currency: 'USD', successUrl: 'https://shop.example.com/ok', cancelUrl: 'https://shop.example.com/cart' };
 

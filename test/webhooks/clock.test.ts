@@ -8,10 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { unwrap, type TillpointClient } from '../../client/index.ts';
 import { settings } from '../../server/db/schema.ts';
-import { CLOCK_OFFSET_KEY } from '../../server/sandbox/clock.ts';
-import { asResult, claimKeyInFlight, expectInvalidBody, expectProblem, newKey } from '../payments/helpers.ts';
+import { CLOCK_OFFSET_KEY } from '../../server/clock/index.ts';
+import { asResult, expectInvalidBody, expectProblem } from '../support/problems.ts';
+import { claimKeyInFlight, newKey } from '../support/idempotency.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
-import { advanceClock, clientFor, merchantOn, sharedStore, startOn } from './helpers.ts';
+import { advanceClock, clientFor, merchantOn, sharedStore, startOn } from './fixtures.ts';
 
 let s: TestServer;
 let fixed: TestServer;

@@ -22,7 +22,7 @@ import {
   verified,
   type Receiver,
   type Received,
-} from './helpers.ts';
+} from './fixtures.ts';
 
 let s: TestServer;
 let receiver: Receiver;

@@ -25,7 +25,7 @@ import {
   verified,
   type Receiver,
   type SharedStore,
-} from './helpers.ts';
+} from './fixtures.ts';
 
 /** Everything a test started, closed after it whatever happens. */
 const cleanup: Array<() => Promise<unknown>> = [];

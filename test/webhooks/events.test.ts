@@ -2,29 +2,20 @@
  * The events family, one `describe` per operationId: the event log (listEvents, getEvent) and
  * redeliverEvent, with every status each documents (500 cannot be provoked and is not tested).
  *
- * The server runs on a controllable base clock (`currentTime`), so that creation times and the
+ * The server runs on a controllable base clock (`clock`, test/support/use-test-server.ts), so that creation times and the
  * created-range filters are exact.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { unwrap, type TillpointClient } from '../../client/index.ts';
-import { asResult, claimKeyInFlight, expectInvalidBody, expectInvalidParameter, expectProblem, newKey } from '../payments/helpers.ts';
-import { cardPayment, startTestServer, type TestServer } from '../support/server.ts';
-import { createEndpoint, deliveriesOf } from './helpers.ts';
+import { asResult, expectInvalidBody, expectInvalidParameter, expectProblem } from '../support/problems.ts';
+import { claimKeyInFlight, newKey } from '../support/idempotency.ts';
+import { cardPayment } from '../support/server.ts';
+import { useTestServer } from '../support/use-test-server.ts';
+import { createEndpoint, deliveriesOf } from './fixtures.ts';
 
-let s: TestServer;
-let limited: TestServer;
-let currentTime = Date.parse('2026-11-21T10:00:00.000Z');
+const { server: s, limited, clock } = useTestServer({ clock: Date.parse('2026-11-21T10:00:00.000Z'), rateLimit: 1 });
 const iso = (ms: number) => new Date(ms).toISOString();
-const tick = (ms = 1000) => {
-  currentTime += ms;
-};
-
-beforeAll(async () => {
-  [s, limited] = await Promise.all([startTestServer({ now: () => new Date(currentTime) }), startTestServer({ rateLimitAuthenticated: 1 })]);
-});
-afterAll(async () => {
-  await Promise.all([s?.close(), limited?.close()]);
-});
+const tick = (ms = 1000) => clock.advance(ms);
 
 const UNKNOWN_EVENT = 'evt_000000000000000000000000';
 const URL_A = 'https://shop.example.com/webhooks/tillpoint';
@@ -38,7 +29,7 @@ async function events(client: TillpointClient, query: Record<string, unknown> = 
 /** A merchant with a payment (refunded) and a checkout session: four events, one second apart. */
 async function merchantWithHistory() {
   const { client, merchant } = await s.newMerchant();
-  const t0 = currentTime;
+  const t0 = clock.ms;
   const payment = unwrap(await client.POST('/v1/payments', { body: { ...cardPayment(2500), metadata: { orderId: 'ORD-9' } } }));
   tick();
   const session = unwrap(await client.POST('/v1/checkout/sessions', { body: sessionBody }));
@@ -127,7 +118,7 @@ describe('redeliverEvent', () => {
     expect(r.response.status).toBe(202);
     expect(r.data!.data.map((d) => d.endpointId).sort()).toEqual([refunds.id, all.id].sort());
     for (const d of r.data!.data) {
-      expect(d).toMatchObject({ eventId: refunded.id, eventType: 'payment.refunded', status: 'pending', attemptCount: 0, nextAttemptAt: iso(currentTime), attempts: [] });
+      expect(d).toMatchObject({ eventId: refunded.id, eventType: 'payment.refunded', status: 'pending', attemptCount: 0, nextAttemptAt: iso(clock.ms), attempts: [] });
     }
     const one = unwrap(await redeliver(client, refunded.id, { endpointId: all.id }));
     expect(one.data.map((d) => d.endpointId)).toEqual([all.id]);
@@ -166,7 +157,7 @@ describe('redeliverEvent', () => {
     await createEndpoint(client, URL_A, ['*']);
     const [event] = (await events(client)).data;
     const key = newKey();
-    await claimKeyInFlight(s.deps.db, { merchantId: merchant.merchantId, key, operationId: 'redeliverEvent', path: `/v1/events/${event!.id}/redeliver`, body: {}, at: new Date(currentTime) });
+    await claimKeyInFlight(s.deps.db, { merchantId: merchant.merchantId, key, operationId: 'redeliverEvent', path: `/v1/events/${event!.id}/redeliver`, body: {}, at: new Date(clock.ms) });
     expectProblem(await redeliver(client, event!.id, {}, { 'Idempotency-Key': key }), 409, 'idempotency_request_in_progress');
   });
 

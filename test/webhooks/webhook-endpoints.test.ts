@@ -6,22 +6,17 @@
  *
  * No delivery is sent here (the worker is off); deliveries are in delivery.test.ts.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createTillpointClient, unwrap, type TillpointClient } from '../../client/index.ts';
 import { createMerchant } from '../../server/auth/service.ts';
-import { asResult, claimKeyInFlight, clientWithUnknownKey, expectInvalidBody, expectInvalidParameter, expectProblem, newKey } from '../payments/helpers.ts';
-import { cardPayment, startTestServer, type TestServer } from '../support/server.ts';
-import { advanceClock, createEndpoint, deliveriesOf } from './helpers.ts';
+import { asResult, expectInvalidBody, expectInvalidParameter, expectProblem } from '../support/problems.ts';
+import { claimKeyInFlight, newKey } from '../support/idempotency.ts';
+import { clientWithUnknownKey } from '../support/clients.ts';
+import { cardPayment, type TestServer } from '../support/server.ts';
+import { useTestServer } from '../support/use-test-server.ts';
+import { advanceClock, createEndpoint, deliveriesOf } from './fixtures.ts';
 
-let s: TestServer;
-let live: TestServer;
-let limited: TestServer;
-beforeAll(async () => {
-  [s, live, limited] = await Promise.all([startTestServer(), startTestServer({ mode: 'live' }), startTestServer({ rateLimitAuthenticated: 1 })]);
-});
-afterAll(async () => {
-  await Promise.all([s?.close(), live?.close(), limited?.close()]);
-});
+const { server: s, live, limited } = useTestServer({ rateLimit: 1, live: true });
 
 const URL_A = 'https://shop.example.com/webhooks/tillpoint';
 const UNKNOWN_ENDPOINT = 'we_000000000000000000000000';

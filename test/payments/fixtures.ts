@@ -1,22 +1,20 @@
 /**
- * Helpers shared by the payments test files: request bodies for the documented sandbox
- * instruments, problem-details assertions, and read-only views of the ledger and tables.
+ * Fixtures of the payments family's tests: request bodies for the documented sandbox
+ * instruments, balance helpers, and read-only views of the ledger and the payments tables.
+ * Problem assertions, idempotency keys and clients shared by every family are in test/support/.
  */
 import { and, eq, like, sql } from 'drizzle-orm';
 import { expect } from 'vitest';
-import { createTillpointClient, type TillpointClient } from '../../client/index.ts';
+import type { TillpointClient } from '../../client/index.ts';
 import type { components } from '../../generated/schema.d.ts';
 import type { Db } from '../../server/db/index.ts';
 import { toNumber } from '../../server/db/index.ts';
-import { idempotencyKeys, ledgerEntries, ledgerTransactions, payments, refunds } from '../../server/db/schema.ts';
-import { requestFingerprint } from '../../server/idempotency/index.ts';
-import { TEST_JWT_SECRET } from '../support/server.ts';
 import { accounts } from '../../server/ledger/index.ts';
-import type { TestServer } from '../support/server.ts';
+import { ledgerEntries, ledgerTransactions } from '../../server/ledger/schema.ts';
+import { payments, refunds } from '../../server/payments/schema.ts';
 
 export type Payment = components['schemas']['Payment'];
 export type Refund = components['schemas']['Refund'];
-export type Problem = components['schemas']['Problem'];
 export type Balance = components['schemas']['Balance'];
 export type CreatePaymentRequest = components['schemas']['CreatePaymentRequest'];
 export type Provider = 'mtn' | 'airtel' | 'mpesa';
@@ -39,60 +37,6 @@ export const PHONES: Record<Provider, { succeeds: string; fails: string; delayed
 /** A mobile-money payment body. */
 export function mobileMoneyPayment(provider: Provider, phoneNumber: string, amount = 5000, currency = PHONES[provider].currency): CreatePaymentRequest {
   return { amount, currency, paymentMethod: { type: 'mobile_money', provider, phoneNumber } };
-}
-
-/** A fresh, unique idempotency key. */
-export function newKey(label = 'test'): string {
-  return `${label}-${crypto.randomUUID()}`;
-}
-
-/** What a typed-client call or a wrapped raw fetch resolves to. */
-export interface Result {
-  response: Response;
-  data?: unknown;
-  error?: unknown;
-}
-
-/** Wraps a raw fetch response so it can go through {@link expectProblem}. */
-export async function asResult(response: Response): Promise<Result> {
-  const text = await response.text();
-  let body: unknown = text;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // not JSON: keep the text, the assertions below will fail on it
-  }
-  return response.ok ? { response, data: body } : { response, error: body };
-}
-
-/**
- * Asserts an RFC 9457 problem answer with `status` and `code` and returns its body. Checks the
- * media type, the `type` URI, `X-Request-Id` and, except for idempotent replays (whose body is the
- * stored one), that `requestId` equals that header.
- */
-export function expectProblem(r: Result, status: number, code: string, options: { replayed?: boolean } = {}): Problem {
-  expect(r.response.status, `expected ${status} ${code}, got ${r.response.status}: ${JSON.stringify(r.error ?? r.data)}`).toBe(status);
-  expect(r.response.headers.get('content-type') ?? '').toMatch(/^application\/problem\+json/);
-  const problem = r.error as Problem;
-  expect(problem).toMatchObject({ status, code, type: expect.stringMatching(new RegExp(`${code}$`)), title: expect.any(String) });
-  const requestId = r.response.headers.get('x-request-id');
-  expect(requestId).toMatch(/\S/);
-  if (!options.replayed) expect(problem.requestId).toBe(requestId);
-  return problem;
-}
-
-/** Asserts a `400 invalid_request` whose `errors[]` point at `pointer` in the body. */
-export function expectInvalidBody(r: Result, pointer: string, code = 'invalid_request'): Problem {
-  const problem = expectProblem(r, 400, code);
-  expect(problem.errors?.map((e) => e.pointer), JSON.stringify(problem.errors)).toContain(pointer);
-  return problem;
-}
-
-/** Asserts a `400 invalid_request` naming the path or query parameter `parameter`. */
-export function expectInvalidParameter(r: Result, parameter: string): Problem {
-  const problem = expectProblem(r, 400, 'invalid_request');
-  expect(problem.errors?.map((e) => e.parameter), JSON.stringify(problem.errors)).toContain(parameter);
-  return problem;
 }
 
 /** The amount of `currency` in a balance list; an absent currency counts as 0. */
@@ -120,11 +64,6 @@ export async function allPayments(client: TillpointClient): Promise<Payment[]> {
     if (!r.data!.hasMore) return out;
     cursor = r.data!.nextCursor ?? undefined;
   }
-}
-
-/** A client authenticated with a credential that does not exist. */
-export function clientWithUnknownKey(s: TestServer): TillpointClient {
-  return createTillpointClient({ baseUrl: s.url, apiKey: 'sk_test_ThisKeyWasNeverIssuedByTillpoint00', retry: false });
 }
 
 /** Ledger sums per account of one merchant: `{ available: { USD: 2500 }, pending: {...} }`. */
@@ -184,23 +123,4 @@ export function ledgerTransactionsFor(db: Db, merchantId: string, sourceId: stri
     .select()
     .from(ledgerTransactions)
     .where(and(eq(ledgerTransactions.merchantId, merchantId), eq(ledgerTransactions.sourceId, sourceId)));
-}
-
-/**
- * Records that a request with `key` is being processed right now (the state the server is in
- * between claiming a key and storing its response), so that the "request in progress" answer can
- * be observed deterministically instead of by racing two requests.
- */
-export async function claimKeyInFlight(
-  db: Db,
-  claim: { merchantId: string; key: string; operationId: string; path: string; body: unknown; at: Date },
-): Promise<void> {
-  await db.insert(idempotencyKeys).values({
-    scope: claim.merchantId,
-    key: claim.key,
-    operationId: claim.operationId,
-    requestHash: requestFingerprint(claim, new TextEncoder().encode(TEST_JWT_SECRET)),
-    state: 'in_progress',
-    createdAt: claim.at,
-  });
 }

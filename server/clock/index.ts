@@ -2,13 +2,13 @@
  * The server clock: a base clock (the system clock, or a test's clock) plus the sandbox test
  * clock offset, which `advanceSandboxClock` moves forward. The offset is kept in the `settings`
  * table so that every instance on the database shares it and it survives restarts; each
- * instance refreshes its copy from the database (sweeper tick, webhook worker round).
+ * instance refreshes its copy from the database (a jobs tick, a webhook delivery round).
  *
  * A live server ignores the offset: its clock is always the base clock.
  */
 import { eq, sql } from 'drizzle-orm';
 import type { Executor } from '../db/index.ts';
-import { settings } from '../db/schema.ts';
+import { settings } from '../settings/schema.ts';
 
 /** `settings` key of the offset, in whole seconds (a decimal string). */
 export const CLOCK_OFFSET_KEY = 'sandbox_clock_offset_seconds';

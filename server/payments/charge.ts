@@ -1,0 +1,160 @@
+/**
+ * Charging: check the payment method against the sandbox rules, store the payment and, by its
+ * outcome, capture it, hold it pending (delayed mobile money), ask for 3-D Secure or record the
+ * failure. Every money movement posts to the ledger and records its event in the same
+ * transaction as the payment.
+ *
+ * Sources: createPayment; the hosted checkout page (through checkout-sessions).
+ */
+import { parsePhoneNumberFromString } from 'libphonenumber-js';
+import type { components } from '../../generated/schema.d.ts';
+import type { Executor, Tx } from '../db/index.ts';
+import type { AppDeps } from '../deps.ts';
+import { ProblemError, invalidField } from '../errors/problem.ts';
+import { assertRedirectUrl } from '../http/urls.ts';
+import { newId } from '../ids.ts';
+import { accounts, post } from '../ledger/index.ts';
+import { assertChargeable } from '../money/validate.ts';
+import { capture } from './capture.ts';
+import * as repo from './repository.ts';
+import type { PaymentRow } from './repository.ts';
+import { DELAYED_SETTLEMENT_SECONDS, TEST_CARDS, TEST_PHONE_NUMBERS, cardBrand, passesLuhn, type TestOutcome } from './test-instruments.ts';
+
+type CreatePaymentRequest = components['schemas']['CreatePaymentRequest'];
+type FailureCode = NonNullable<components['schemas']['Payment']['failureCode']>;
+
+/** Why a charge failed at once (3-D Secure failures come later: `authentication_failed`). */
+export type ChargeFailure = Exclude<FailureCode, 'authentication_failed'>;
+
+/** A payment request as the use case takes it: the contract's body plus the session it pays. */
+export type ChargeInput = CreatePaymentRequest & { checkoutSessionId?: string };
+
+/** The stored `failureMessage` of each immediate failure. */
+export const FAILURES: Record<ChargeFailure, string> = {
+  card_declined: 'The card issuer declined the payment.',
+  insufficient_funds: 'The card has insufficient funds for this payment.',
+  payment_failed: 'The mobile-money provider reported that the payment failed.',
+};
+
+/** A payment method that passed the sandbox rules. */
+export interface TestInstrument {
+  outcome: TestOutcome;
+  methodType: 'card' | 'mobile_money';
+  /** The details safe to store: never the full card number or the CVC. */
+  details: Record<string, unknown>;
+  /** The ledger clearing account the money comes from. */
+  clearing: string;
+}
+
+/**
+ * Checks a payment method against the sandbox rules and returns its outcome and the details
+ * safe to store.
+ * @throws ProblemError 400 `invalid_request` with a pointer under `pointer` (default `/paymentMethod`).
+ */
+export function resolveTestInstrument(method: CreatePaymentRequest['paymentMethod'], now: Date, pointer = '/paymentMethod'): TestInstrument {
+  if (method.type === 'card') {
+    const { number, expMonth, expYear } = method.card;
+    if (!passesLuhn(number)) throw invalidField(`${pointer}/card/number`, 'is not a valid card number (Luhn check failed)');
+    const outcome = TEST_CARDS[number];
+    if (!outcome) throw invalidField(`${pointer}/card/number`, 'is not a sandbox test card; use one of the documented test card numbers');
+    if (expYear < now.getUTCFullYear() || (expYear === now.getUTCFullYear() && expMonth < now.getUTCMonth() + 1)) {
+      throw invalidField(`${pointer}/card/expYear`, 'the card has expired');
+    }
+    return {
+      outcome,
+      methodType: 'card',
+      details: { card: { brand: cardBrand(number), last4: number.slice(-4), expMonth, expYear } },
+      clearing: accounts.clearing('card'),
+    };
+  }
+  const phone = parsePhoneNumberFromString(method.phoneNumber);
+  if (!phone || !phone.isValid() || phone.number !== method.phoneNumber) {
+    throw invalidField(`${pointer}/phoneNumber`, 'is not a valid E.164 phone number');
+  }
+  const outcome = TEST_PHONE_NUMBERS[method.phoneNumber];
+  if (!outcome) throw invalidField(`${pointer}/phoneNumber`, 'is not a sandbox test phone number; use one of the documented numbers');
+  return {
+    outcome,
+    methodType: 'mobile_money',
+    details: { mobileMoney: { provider: method.provider, phoneNumber: method.phoneNumber } },
+    clearing: accounts.clearing(`mobile_money:${method.provider}`),
+  };
+}
+
+/** Result of a charge: the payment and, when it failed at once, why. */
+export interface ChargeResult {
+  payment: PaymentRow;
+  failure?: ChargeFailure;
+}
+
+/**
+ * Charges inside the caller's transaction: inserts the payment and, by outcome, posts to the
+ * ledger and records its events (`payment.succeeded`, `.pending`, `.requires_action`, `.failed`).
+ * A failed charge is stored and returned with its `failure`, not thrown.
+ * @param input Amount in minor units of `currency`.
+ * @throws ProblemError 400/422 on invalid input (nothing written).
+ */
+export async function charge(tx: Tx, deps: AppDeps, merchantId: string, input: ChargeInput, now: Date): Promise<ChargeResult> {
+  assertChargeable(input.amount, input.currency);
+  if (input.returnUrl !== undefined) assertRedirectUrl('/returnUrl', input.returnUrl, deps.config.mode === 'live');
+  const instrument = resolveTestInstrument(input.paymentMethod, now);
+  const failure =
+    instrument.outcome === 'decline' ? 'card_declined'
+    : instrument.outcome === 'insufficient_funds' ? 'insufficient_funds'
+    : instrument.outcome === 'fail' ? 'payment_failed'
+    : undefined;
+  const status: PaymentRow['status'] =
+    failure ? 'failed'
+    : instrument.outcome === 'three_d_secure' ? 'requires_action'
+    : instrument.outcome === 'delayed' ? 'pending'
+    : 'succeeded';
+
+  let payment = await repo.insertPayment(tx, {
+    id: newId('pay'),
+    merchantId,
+    status,
+    amount: input.amount,
+    currency: input.currency,
+    methodType: instrument.methodType,
+    methodDetails: instrument.details,
+    description: input.description ?? null,
+    customerEmail: input.customerEmail ?? null,
+    reference: input.reference ?? null,
+    checkoutSessionId: input.checkoutSessionId ?? null,
+    failureCode: failure ?? null,
+    failureMessage: failure ? FAILURES[failure] : null,
+    returnUrl: input.returnUrl ?? null,
+    settleAt: status === 'pending' ? new Date(now.getTime() + DELAYED_SETTLEMENT_SECONDS * 1000) : null,
+    metadata: input.metadata ?? {},
+    createdAt: now,
+    updatedAt: now,
+  });
+
+  if (status === 'succeeded') payment = await capture(tx, deps, payment, instrument.clearing, now);
+  if (status === 'pending') {
+    await post(tx, {
+      merchantId, kind: 'payment_pending', sourceId: payment.id, currency: payment.currency, at: now,
+      entries: [
+        { account: instrument.clearing, amount: -payment.amount },
+        { account: accounts.pending(merchantId), amount: payment.amount },
+      ],
+    });
+  }
+  if (status === 'failed' || status === 'requires_action' || status === 'pending') {
+    await deps.events.record(tx, merchantId, `payment.${status}`, payment, now);
+  }
+  return { payment, failure };
+}
+
+/**
+ * createPayment: charges in one transaction; a declined or failed charge is stored, then reported.
+ * @throws ProblemError 402 (`card_declined`, `insufficient_funds`, `payment_failed`) carrying `paymentId`.
+ */
+export async function createPayment(db: Executor, deps: AppDeps, merchantId: string, input: ChargeInput): Promise<PaymentRow> {
+  const now = deps.now();
+  const result = await db.transaction((tx) => charge(tx, deps, merchantId, input, now));
+  if (result.failure) {
+    throw new ProblemError(result.failure, FAILURES[result.failure], undefined, { paymentId: result.payment.id });
+  }
+  return result.payment;
+}

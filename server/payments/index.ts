@@ -1,0 +1,31 @@
+/**
+ * The payments family: server-to-server payments by test card or mobile money, refunds, payer
+ * instructions, the balance, and the hosted 3-D Secure page. Other families reach payments only
+ * through this file.
+ */
+import { defineFamily } from '../http/family.ts';
+import { paymentEventSerializers } from './events.ts';
+import { paymentsHandlers } from './handlers.ts';
+import { authenticationPages } from './pages.ts';
+import { settleDuePayments } from './settlement.ts';
+
+export { charge, type ChargeInput, type ChargeResult, type ChargeFailure } from './charge.ts';
+export type { CheckoutPort } from './ports.ts';
+export type { PaymentRow } from './repository.ts';
+export { authenticationPath } from './resource.ts';
+export { TEST_CARDS, TEST_OUTCOME_LABELS, type TestOutcome } from './test-instruments.ts';
+
+/** The payments family module. */
+export const payments = defineFamily({
+  tag: 'payments',
+  handlers: paymentsHandlers,
+  pages: authenticationPages,
+  eventSerializers: paymentEventSerializers,
+  jobs: [
+    {
+      name: 'payments.settlements',
+      intervalMs: 1000,
+      run: (deps) => settleDuePayments(deps.db, deps),
+    },
+  ],
+});

@@ -1,0 +1,67 @@
+/**
+ * Refunds: all that is still refundable of a succeeded payment, or part of it.
+ *
+ * Source: createRefund.
+ */
+import type { components } from '../../generated/schema.d.ts';
+import type { Executor } from '../db/index.ts';
+import type { AppDeps } from '../deps.ts';
+import { ProblemError, notFound } from '../errors/problem.ts';
+import { newId } from '../ids.ts';
+import { accounts, post } from '../ledger/index.ts';
+import { formatAmount } from '../money/currency.ts';
+import * as repo from './repository.ts';
+import type { PaymentRow, RefundRow } from './repository.ts';
+import { settleDuePayments } from './settlement.ts';
+
+type CreateRefundRequest = components['schemas']['CreateRefundRequest'];
+
+/**
+ * createRefund: refunds `amount` (minor units; default all that remains) in one transaction that
+ * locks the payment, so concurrent refunds can never exceed what was captured. Records
+ * `payment.refunded`.
+ * @throws ProblemError 404 unknown payment, 409 `invalid_state` not succeeded,
+ *   422 `refund_exceeds_payment` more than what remains.
+ */
+export async function createRefund(db: Executor, deps: AppDeps, merchantId: string, paymentId: string, input: CreateRefundRequest): Promise<RefundRow> {
+  const now = deps.now();
+  await settleDuePayments(db, deps, merchantId);
+  return db.transaction(async (tx) => {
+    const payment = await repo.findPayment(tx, merchantId, paymentId, true);
+    if (!payment) throw notFound('payment', paymentId);
+    if (payment.status !== 'succeeded') {
+      throw new ProblemError('invalid_state', `Only succeeded payments can be refunded; this payment is ${payment.status}.`);
+    }
+    const refundable = payment.amount - payment.amountRefunded;
+    const amount = input.amount ?? refundable;
+    if (refundable === 0 || amount > refundable) {
+      throw new ProblemError(
+        'refund_exceeds_payment',
+        `At most ${refundable} (${formatAmount(refundable, payment.currency)}) of this payment can still be refunded.`,
+        [{ pointer: '/amount', detail: `must be at most ${refundable}` }],
+      );
+    }
+    const refundId = newId('re');
+    await post(tx, {
+      merchantId, kind: 'refund', sourceId: refundId, currency: payment.currency, at: now,
+      entries: [
+        { account: accounts.available(merchantId), amount: -amount },
+        { account: accounts.clearing(clearingOf(payment)), amount },
+      ],
+    });
+    const refund = await repo.insertRefund(tx, {
+      id: refundId, merchantId, paymentId, amount, currency: payment.currency, status: 'succeeded',
+      reason: input.reason ?? null, metadata: input.metadata ?? {}, createdAt: now,
+    });
+    const updated = await repo.updatePayment(tx, paymentId, { amountRefunded: payment.amountRefunded + amount, updatedAt: now });
+    await deps.events.record(tx, merchantId, 'payment.refunded', updated, now);
+    return refund;
+  });
+}
+
+/** The clearing account (without prefix) a payment's money came from, where its refunds go back. */
+function clearingOf(payment: PaymentRow): string {
+  if (payment.methodType === 'card') return 'card';
+  const details = payment.methodDetails as { mobileMoney?: { provider?: string } };
+  return `mobile_money:${details.mobileMoney?.provider ?? 'unknown'}`;
+}

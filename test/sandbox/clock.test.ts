@@ -1,7 +1,7 @@
 /**
  * advanceSandboxClock: the server-wide test clock. Advancing it adds to an offset kept in the
  * `settings` table (shared by every instance, kept across restarts, ignored in live mode), runs
- * the time-driven sweeps at once (sessions expire, pending payments settle), and keeps a test's
+ * the jobs at once (sessions expire, pending payments settle), and keeps a test's
  * own base clock working underneath. Every documented status is covered (500 excepted).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import { CLOCK_OFFSET_KEY } from '../../server/clock/index.ts';
 import { asResult, expectInvalidBody, expectProblem } from '../support/problems.ts';
 import { claimKeyInFlight, newKey } from '../support/idempotency.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
-import { advanceClock, clientFor, merchantOn, sharedStore, startOn } from './fixtures.ts';
+import { advanceClock, clientFor, merchantOn, sharedStore, startOn } from '../webhooks/fixtures.ts';
 
 let s: TestServer;
 let fixed: TestServer;
@@ -69,7 +69,7 @@ describe('advanceSandboxClock', () => {
     );
     expect(pending.status).toBe('pending');
     unwrap(await advance(client, 301));
-    // The sweeps ran during the request: the stored rows changed, with their events.
+    // The jobs ran during the request: the stored rows changed, with their events.
     const log = unwrap(await client.GET('/v1/events', { params: { query: { limit: 100 } } })).data;
     expect(log.filter((e) => e.type === 'checkout.session.expired').map((e) => e.data.object.id)).toEqual([short.id]);
     expect(log.filter((e) => e.type === 'payment.succeeded').map((e) => e.data.object.id)).toEqual([pending.id]);
@@ -84,7 +84,7 @@ describe('advanceSandboxClock', () => {
       const { client, apiKey } = await merchantOn(a);
       await advanceClock(client, 5000);
       if (store.concurrent) {
-        // Another instance on the same database picks the offset up at its next sweep.
+        // Another instance on the same database picks the offset up at its next clock-sync job run.
         const b = await startOn(store, { sweepIntervalMs: 50 });
         try {
           const started = Date.now();

@@ -1,6 +1,6 @@
 /**
  * The conformance suite against the reference server, started in-process with rate limits high
- * (on in-memory PGlite, or on a fresh PostgreSQL database with TEST_DATABASE_URL): every check
+ * (on a fresh database of the run's PostgreSQL server): every check
  * passes and the coverage threshold is reached. The fuzz budget is 10,000 requests in CI
  * (`CI` set) and 2,000 otherwise; the seed is fixed (CONFORMANCE_SEED overrides it) so that a
  * failure reproduces with `npm run conformance -- --seed <seed>`.

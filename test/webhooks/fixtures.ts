@@ -1,8 +1,8 @@
 /**
  * Fixtures of the webhooks tests: a real receiver on loopback (node:http) that records every
  * delivery byte for byte and answers as scripted, verification with the independent
- * `standardwebhooks` library, and servers sharing one database (a PGlite data directory, or a
- * fresh database on the PostgreSQL server of `TEST_DATABASE_URL`) to restart or run side by side.
+ * `standardwebhooks` library, and servers sharing one fresh database on the run's PostgreSQL
+ * server to restart or run side by side.
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

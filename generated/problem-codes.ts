@@ -12,6 +12,7 @@ export const PROBLEM_CODES = {
   card_declined: { status: 402, title: "Card declined" },
   insufficient_funds: { status: 402, title: "Insufficient funds" },
   payment_failed: { status: 402, title: "Payment failed" },
+  test_instrument_in_live_mode: { status: 402, title: "Test instrument in live mode" },
   insufficient_scope: { status: 403, title: "Insufficient scope" },
   not_found: { status: 404, title: "Not found" },
   method_not_allowed: { status: 405, title: "Method not allowed" },

@@ -796,6 +796,7 @@ export interface components {
          *     | `card_declined` | 402 | The card issuer declined the payment. |
          *     | `insufficient_funds` | 402 | The payer's card or wallet has insufficient funds. |
          *     | `payment_failed` | 402 | The mobile-money provider reported a failure. |
+         *     | `test_instrument_in_live_mode` | 402 | A sandbox test card or phone number was used on a live server; nothing was charged. |
          *     | `insufficient_scope` | 403 | The credential is valid but lacks the scope the operation needs. |
          *     | `not_found` | 404 | No such object for this merchant, or no such route. |
          *     | `method_not_allowed` | 405 | The route exists but not with this HTTP method. |
@@ -810,7 +811,7 @@ export interface components {
          * @example invalid_request
          * @enum {string}
          */
-        ProblemCode: "invalid_request" | "malformed_json" | "unauthenticated" | "invalid_credentials" | "card_declined" | "insufficient_funds" | "payment_failed" | "insufficient_scope" | "not_found" | "method_not_allowed" | "idempotency_request_in_progress" | "invalid_state" | "unsupported_media_type" | "idempotency_key_reused" | "amount_too_small" | "refund_exceeds_payment" | "rate_limited" | "internal_error";
+        ProblemCode: "invalid_request" | "malformed_json" | "unauthenticated" | "invalid_credentials" | "card_declined" | "insufficient_funds" | "payment_failed" | "test_instrument_in_live_mode" | "insufficient_scope" | "not_found" | "method_not_allowed" | "idempotency_request_in_progress" | "invalid_state" | "unsupported_media_type" | "idempotency_key_reused" | "amount_too_small" | "refund_exceeds_payment" | "rate_limited" | "internal_error";
         /**
          * ProblemFieldError
          * @description One invalid input. Exactly one of `pointer` (a JSON Pointer, RFC 6901, into the request body), `parameter` (a path or query parameter name) or `header` (a request header name) says where.
@@ -1898,7 +1899,11 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The payment was attempted and failed. The failed payment is stored and its id is in `paymentId`. */
+        /**
+         * @description The payment was attempted and failed: the failed payment is stored and its id is in `paymentId`.
+         *     On a live server a sandbox test instrument is declined before any attempt
+         *     (`test_instrument_in_live_mode`, pointer to the card number or phone number): nothing is stored.
+         */
         PaymentRequired: {
             headers: {
                 "X-Request-Id": components["headers"]["RequestId"];

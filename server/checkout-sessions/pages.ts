@@ -57,7 +57,7 @@ export function checkoutPages(deps: AppDeps): express.Router {
       } catch (err) {
         if (err instanceof ProblemError && err.status < 500) {
           if (err.code === 'invalid_state') return res.redirect(303, `/checkout/${session.id}`);
-          return renderForm(deps, res, session, cardErrorMessage(err), 400);
+          return renderForm(deps, res, session, cardErrorMessage(err), err.status === 402 ? 402 : 400);
         }
         throw err;
       }
@@ -121,7 +121,10 @@ async function renderForm(deps: AppDeps, res: Response, session: SessionRow, err
   const items = session.lineItems.map(
     (item) => html`<tr><td>${item.name} × ${item.quantity}</td><td>${formatAmount(item.unitAmount * item.quantity, session.currency)}</td></tr>`,
   );
+  // The sandbox lists its test cards; a live page shows no sandbox help at all.
+  const sandbox = deps.config.mode === 'sandbox';
   const testCards = Object.entries(TEST_CARDS).map(([number, outcome]) => html`<li><code>${number}</code> ${TEST_OUTCOME_LABELS[outcome]}</li>`);
+  const sandboxHelp = sandbox ? html`<div class="sandbox"><strong>Sandbox.</strong> Only test cards work here; use any future expiry and any CVC.<ul>${testCards}</ul></div>` : '';
   sendPage(
     res,
     status,
@@ -133,13 +136,13 @@ ${items.length > 0 ? html`<table>${items}</table>` : ''}
 ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
 <form method="post" action="/checkout/${session.id}/pay" autocomplete="off">
 <label for="email">Email</label><input id="email" name="email" type="email" value="${session.customerEmail ?? ''}">
-<label for="cardNumber">Card number</label><input id="cardNumber" name="cardNumber" inputmode="numeric" placeholder="4242 4242 4242 4242" required>
+<label for="cardNumber">Card number</label><input id="cardNumber" name="cardNumber" inputmode="numeric" placeholder="${sandbox ? '4242 4242 4242 4242' : '1234 1234 1234 1234'}" required>
 <div class="row"><div><label for="expiry">Expiry (MM / YY)</label><input id="expiry" name="expiry" placeholder="12 / 30" required></div>
 <div><label for="cvc">CVC</label><input id="cvc" name="cvc" inputmode="numeric" placeholder="123" required></div></div>
 <label for="holderName">Name on card</label><input id="holderName" name="holderName">
 <button type="submit">Pay ${total}</button>
 </form>
 <a class="cancel" href="/checkout/${session.id}/cancel">Cancel and return to ${merchant?.name ?? 'the merchant'}</a>
-<div class="sandbox"><strong>Sandbox.</strong> Only test cards work here; use any future expiry and any CVC.<ul>${testCards}</ul></div>`,
+${sandboxHelp}`,
   );
 }

@@ -47,15 +47,37 @@ export interface TestInstrument {
 }
 
 /**
+ * In live mode, refuses every instrument: a sandbox test instrument with 402
+ * `test_instrument_in_live_mode` (as a live card network declines test cards), anything else
+ * with 400, since the reference server has no payment processor behind it.
+ */
+function refuseInLiveMode(isTestInstrument: boolean, pointer: string): never {
+  if (isTestInstrument) {
+    throw new ProblemError('test_instrument_in_live_mode', 'Sandbox test cards and phone numbers are declined in live mode; nothing was charged.', [
+      { pointer, detail: 'is a sandbox test instrument, declined in live mode' },
+    ]);
+  }
+  throw invalidField(pointer, 'cannot be charged: this reference server has no payment processor in live mode');
+}
+
+/**
  * Checks a payment method against the sandbox rules and returns its outcome and the details
  * safe to store.
- * @throws ProblemError 400 `invalid_request` with a pointer under `pointer` (default `/paymentMethod`).
+ * @param mode the server's mode: in `live` mode every instrument is refused (see {@link refuseInLiveMode}).
+ * @throws ProblemError 400 `invalid_request` with a pointer under `pointer` (default `/paymentMethod`);
+ *   402 `test_instrument_in_live_mode` for a test instrument in live mode.
  */
-export function resolveTestInstrument(method: CreatePaymentRequest['paymentMethod'], now: Date, pointer = '/paymentMethod'): TestInstrument {
+export function resolveTestInstrument(
+  method: CreatePaymentRequest['paymentMethod'],
+  now: Date,
+  pointer = '/paymentMethod',
+  mode: 'sandbox' | 'live' = 'sandbox',
+): TestInstrument {
   if (method.type === 'card') {
     const { number, expMonth, expYear } = method.card;
     if (!passesLuhn(number)) throw invalidField(`${pointer}/card/number`, 'is not a valid card number (Luhn check failed)');
     const outcome = TEST_CARDS[number];
+    if (mode === 'live') refuseInLiveMode(outcome !== undefined, `${pointer}/card/number`);
     if (!outcome) throw invalidField(`${pointer}/card/number`, 'is not a sandbox test card; use one of the documented test card numbers');
     if (expYear < now.getUTCFullYear() || (expYear === now.getUTCFullYear() && expMonth < now.getUTCMonth() + 1)) {
       throw invalidField(`${pointer}/card/expYear`, 'the card has expired');
@@ -72,6 +94,7 @@ export function resolveTestInstrument(method: CreatePaymentRequest['paymentMetho
     throw invalidField(`${pointer}/phoneNumber`, 'is not a valid E.164 phone number');
   }
   const outcome = TEST_PHONE_NUMBERS[method.phoneNumber];
+  if (mode === 'live') refuseInLiveMode(outcome !== undefined, `${pointer}/phoneNumber`);
   if (!outcome) throw invalidField(`${pointer}/phoneNumber`, 'is not a sandbox test phone number; use one of the documented numbers');
   return {
     outcome,
@@ -97,7 +120,7 @@ export interface ChargeResult {
 export async function charge(tx: Tx, deps: AppDeps, merchantId: string, input: ChargeInput, now: Date): Promise<ChargeResult> {
   assertChargeable(input.amount, input.currency);
   if (input.returnUrl !== undefined) assertRedirectUrl('/returnUrl', input.returnUrl, deps.config.mode === 'live');
-  const instrument = resolveTestInstrument(input.paymentMethod, now);
+  const instrument = resolveTestInstrument(input.paymentMethod, now, '/paymentMethod', deps.config.mode);
   const failure =
     instrument.outcome === 'decline' ? 'card_declined'
     : instrument.outcome === 'insufficient_funds' ? 'insufficient_funds'

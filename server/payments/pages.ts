@@ -17,6 +17,8 @@ const PAYMENT_ID = /^pay_[0-9A-Za-z]{24}$/;
 /** Router of the simulated 3-D Secure challenge page. */
 export function authenticationPages(deps: AppDeps): express.Router {
   const router = express.Router();
+  // A simulator lets the payer approve their own authentication: it exists in the sandbox only.
+  if (deps.config.mode !== 'sandbox') return router;
 
   router.get('/authenticate/:paymentId', async (req, res) => {
     const payment = PAYMENT_ID.test(req.params.paymentId) ? await findPaymentById(deps.db, req.params.paymentId) : undefined;

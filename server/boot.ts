@@ -98,6 +98,7 @@ export async function startServer(config: Readonly<Config>, runtime: Runtime = {
     signingKey: await signingKey(database.db, config.jwtSecret),
     log,
     now: sandbox ? clock.now : base,
+    realNow: base,
     clock,
     credentialCache: createCredentialCache(config.credentialCacheMs),
   });

@@ -78,6 +78,13 @@ export interface AppDeps {
    * server started by `startServer` it is `clock.now()`: the base clock plus the sandbox offset.
    */
   now(): Date;
+  /**
+   * The base clock without the sandbox test-clock offset. The offset is server-wide until test
+   * clocks are per merchant, so whatever protects one merchant runs on this clock instead:
+   * idempotency windows and credential lifetimes (access tokens, API key expiry and grace
+   * periods), which another merchant's clock advance must never shorten.
+   */
+  realNow(): Date;
   /** The server clock and its sandbox offset (advanceSandboxClock); set by `startServer`. */
   clock?: ServerClock;
   /** Verified credentials of this process (short TTL); set by `startServer`. */
@@ -93,4 +100,4 @@ export interface AppDeps {
 }
 
 /** What `startServer` builds itself; the rest of {@link AppDeps} comes from the families (`createDeps`). */
-export type BaseDeps = Pick<AppDeps, 'db' | 'config' | 'signingKey' | 'log' | 'now' | 'clock' | 'credentialCache'>;
+export type BaseDeps = Pick<AppDeps, 'db' | 'config' | 'signingKey' | 'log' | 'now' | 'realNow' | 'clock' | 'credentialCache'>;

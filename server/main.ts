@@ -140,6 +140,7 @@ async function primary(config: Config, log: Logger, database: Database): Promise
     signingKey: new Uint8Array(32),
     log,
     now: () => new Date(),
+    realNow: () => new Date(),
   });
   const demo = await demoMerchant(deps, config.demo);
   const listening = Array.from({ length: config.webConcurrency }, () => {

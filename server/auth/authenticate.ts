@@ -26,7 +26,8 @@ declare module 'express-serve-static-core' {
  * @returns the caller, or `null` when the credential is unknown, expired or rotated out.
  */
 export async function verifyCredential(deps: AppDeps, credential: string): Promise<AuthContext | null> {
-  const now = deps.now();
+  // Credential lifetimes run on the real clock (see AppDeps.realNow).
+  const now = deps.realNow();
   const cached = deps.credentialCache?.get(credential, now);
   if (cached) return cached;
   let auth: AuthContext;

@@ -68,7 +68,7 @@ export interface IssuedToken {
  * @throws ProblemError 401 `invalid_credentials` when the key is unknown or expired, or the secret differs.
  */
 export async function issueAccessToken(deps: AppDeps, apiKey: string, apiSecret: string): Promise<IssuedToken> {
-  const now = deps.now();
+  const now = deps.realNow();
   const found = looksLikeApiKey(apiKey) ? await findActiveKeyByHash(deps.db, hashSecret(apiKey), now) : undefined;
   // Always hash and compare, so a wrong key and a wrong secret take the same time.
   const secretOk = digestsEqual(found?.merchant.apiSecretHash ?? '00', hashSecret(apiSecret));
@@ -93,7 +93,7 @@ export interface RotatedKey {
  * grace period keeps its earlier expiry, which `previousKeyExpiresAt` reports. Source: rotateApiKey.
  */
 export async function rotateApiKey(deps: AppDeps, auth: AuthContext, gracePeriodSeconds: number): Promise<RotatedKey> {
-  const now = deps.now();
+  const now = deps.realNow();
   const merchant = await findMerchant(deps.db, auth.merchantId);
   const apiKey = generateApiKey(merchant?.livemode ? 'live' : 'test');
   const requestedExpiry = new Date(now.getTime() + gracePeriodSeconds * 1000);

@@ -149,5 +149,5 @@ export async function purgeExpiredIdempotencyKeys(db: Executor, now: Date): Prom
 export const idempotencyPurgeJob: Job = {
   name: 'idempotency.purge',
   intervalMs: 1000,
-  run: (deps) => purgeExpiredIdempotencyKeys(deps.db, deps.now()),
+  run: (deps) => purgeExpiredIdempotencyKeys(deps.db, deps.realNow()),
 };

@@ -10,7 +10,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -48,7 +48,7 @@ function dataDir(): string {
 }
 
 /** Spawns `npm start`'s entry point in its own process group (so a test can kill the group). */
-function spawnServer(dir: string, port: number): Started {
+function spawnServer(dir: string, port: number, env: Record<string, string> = {}): Started {
   let output = '';
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
     cwd: ROOT,
@@ -63,6 +63,7 @@ function spawnServer(dir: string, port: number): Started {
       DEMO_API_SECRET: API_SECRET,
       RATE_LIMIT_AUTHENTICATED: '1000000',
       DATABASE_URL: '',
+      ...env,
     },
   });
   children.push(child);
@@ -149,6 +150,26 @@ describe('npm start on the embedded PostgreSQL cluster', () => {
 
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
+    expect(existsSync(join(dir, 'server.pid'))).toBe(false);
+  });
+
+  it('WEB_CONCURRENCY=2 runs two workers on one port and one database; SIGTERM stops them and PostgreSQL', async () => {
+    const dir = dataDir();
+    const server = spawnServer(dir, await freePort(), { WEB_CONCURRENCY: '2' });
+    await ready(server);
+    expect(server.output()).toMatch(/on embedded PostgreSQL at .*, 2 workers/);
+    const children = readFileSync(`/proc/${server.child.pid}/task/${server.child.pid}/children`, 'utf8').trim().split(/\s+/).map(Number);
+    const commands = children.map((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+    expect(commands.filter((c) => c.includes('server/main.ts'))).toHaveLength(2);
+    expect(commands.filter((c) => c.includes('postgres'))).toHaveLength(1);
+    // Both workers answer on the one port (a payment written through one is read through any).
+    const created = await fetch(`${server.url}/v1/payments`, { method: 'POST', headers, body: JSON.stringify(cardPayment(1234)) });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    for (let i = 0; i < 10; i++) expect((await fetch(`${server.url}/v1/payments/${id}`, { headers })).status).toBe(200);
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    for (const pid of children) expect(existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ')).toBe(false);
     expect(existsSync(join(dir, 'server.pid'))).toBe(false);
   });
 

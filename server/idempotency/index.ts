@@ -15,7 +15,7 @@
  *   with the effects, nothing happened; after {@link IDEMPOTENCY_LEASE_MS} a retry takes it over.
  */
 import { createHmac } from 'node:crypto';
-import { and, eq, lt, or } from 'drizzle-orm';
+import { and, eq, lt, or, sql } from 'drizzle-orm';
 import stringify from 'safe-stable-stringify';
 import type { Db, Executor, Tx } from '../db/index.ts';
 import { idempotencyKeys } from './schema.ts';
@@ -77,12 +77,18 @@ export async function runIdempotent(
 ): Promise<StoredResponse & { replayed: boolean }> {
   const requestHash = requestFingerprint(req, fingerprintSecret);
   const where = and(eq(idempotencyKeys.scope, req.scope), eq(idempotencyKeys.key, req.key));
+  // The claim commits without waiting for its WAL flush (about 4 ms of fsync here): a claim lost
+  // in a crash guarded nothing yet, and the operation's own (synchronous) commit flushes the WAL
+  // up to and past it before any response is sent.
   const claim = () =>
-    db
-      .insert(idempotencyKeys)
-      .values({ scope: req.scope, key: req.key, operationId: req.operationId, requestHash, state: 'in_progress', createdAt: now })
-      .onConflictDoNothing()
-      .returning({ key: idempotencyKeys.key });
+    db.transaction(async (tx) => {
+      await tx.execute(sql`SET LOCAL synchronous_commit = off`);
+      return tx
+        .insert(idempotencyKeys)
+        .values({ scope: req.scope, key: req.key, operationId: req.operationId, requestHash, state: 'in_progress', createdAt: now })
+        .onConflictDoNothing()
+        .returning({ key: idempotencyKeys.key });
+    });
   let claimed = await claim();
   if (claimed.length === 0) {
     // Forget a key older than the TTL, and a claim abandoned past its lease by a request that

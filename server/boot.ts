@@ -72,7 +72,7 @@ export async function startServer(config: Readonly<Config>, runtime: Runtime = {
       databaseUrl: config.databaseUrl,
       dataDir: config.dataDir,
       poolSize: config.databasePoolSize,
-      onConnectionError: (err) => log.warn({ err }, 'idle PostgreSQL connection failed; the pool replaces it'),
+      onConnectionError: (err) => log.warn({ code: (err as { code?: string }).code, reason: err.message }, 'idle PostgreSQL connection failed; the pool replaces it'),
     }));
   let server: Server;
   try {

@@ -166,7 +166,7 @@ async function main(): Promise<void> {
     dataDir: config.dataDir,
     // The primary of a cluster only creates the demo merchant: two connections are plenty.
     poolSize: config.webConcurrency > 1 ? 2 : config.databasePoolSize,
-    onConnectionError: (err) => log.warn({ err }, 'idle PostgreSQL connection failed; the pool replaces it'),
+    onConnectionError: (err) => log.warn({ code: (err as { code?: string }).code, reason: err.message }, 'idle PostgreSQL connection failed; the pool replaces it'),
   });
   try {
     await (config.webConcurrency > 1 ? primary(config, log, database) : single(config, log, database));

@@ -86,7 +86,9 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/openapi.yaml', (_req, res) => void res.type('application/yaml').sendFile(BUNDLED_SPEC_PATH));
   // Families declare pages, never mount them: every page is in this router, above the JSON body
   // parser and the validator below.
-  app.use(familyPages(deps));
+  // API requests skip the page routes' matching altogether (they live outside /v1).
+  const pages = familyPages(deps);
+  app.use((req, res, next) => (req.path.startsWith('/v1/') ? next() : pages(req, res, next)));
 
   if (deps.config.mode !== 'sandbox') {
     // A live server has no sandbox routes at all: answer 404 before any validation can describe them.

@@ -24,6 +24,10 @@ export interface OperationFacts {
  * sends, not serves), keyed by operationId, in the order of the contract.
  */
 export const OPERATIONS = {
+  /** `GET /v1/geo/subdivisions` — List the subdivisions of a country */
+  listSubdivisions: { tag: "geo", method: "get", path: "/v1/geo/subdivisions", idempotent: false, public: true, scopes: [] },
+  /** `GET /v1/tax/rates` — Retrieve the tax rates of a country */
+  getTaxRates: { tag: "tax", method: "get", path: "/v1/tax/rates", idempotent: false, public: true, scopes: [] },
   /** `POST /v1/auth/token` — Exchange an API key and secret for an access token */
   createAccessToken: { tag: "auth", method: "post", path: "/v1/auth/token", idempotent: false, public: true, scopes: [] },
   /** `POST /v1/api-keys/rotate` — Rotate the API key */

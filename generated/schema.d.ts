@@ -4,6 +4,46 @@
  */
 
 export interface paths {
+    "/v1/geo/subdivisions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the subdivisions of a country
+         * @description Returns every ISO 3166-2 subdivision of a country (states, provinces, regions…) with its code and name, for address forms and tax display before checkout. Public: no credential is needed, and calls are rate-limited per IP address. The data comes from the maintained `iso-3166` package, read offline.
+         */
+        get: operations["listSubdivisions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tax/rates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve the tax rates of a country
+         * @description Returns a country's consumption-tax rates for display before checkout: the national rate and the rates of subdivisions that have their own (for example US states and Canadian provinces), every rate an exact decimal string. Public: no credential is needed, and calls are rate-limited per IP address. The figures come from the maintained `sales-tax` package, read offline (its online VAT-number check is never called). A valid country the data does not cover answers `404`.
+         */
+        get: operations["getTaxRates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/auth/token": {
         parameters: {
             query?: never;
@@ -741,48 +781,37 @@ export interface webhooks {
 }
 export interface components {
     schemas: {
-        /** @description An API key and its secret, exchanged for an access token. */
-        CreateAccessTokenRequest: {
+        /** @description One ISO 3166-2 subdivision of a country (a state, province, region, county…). */
+        Subdivision: {
             /**
-             * @description Your secret API key.
-             * @example sk_test_4eC39HqLyjWDarjtT1zdp7dc9Xb2Mn5Q
+             * @description The ISO 3166-2 code, the country code and up to three letters or digits.
+             * @example US-CA
              */
-            apiKey: string;
+            code: string;
             /**
-             * @description The API secret shown with the key when the merchant was created.
-             * @example ss_test_Q8nP2vX5kL9mR3tW7yB1cD4fG6hJ0sZa
+             * @description The subdivision's name as the ISO 3166-2 data gives it.
+             * @example California
              */
-            apiSecret: string;
+            name: string;
+            /**
+             * @description The code of the subdivision this one belongs to (e.g. an English county's region), or the country code for a top-level subdivision.
+             * @example US
+             */
+            parent: string | null;
         };
-        /**
-         * @description Identifier of a merchant (`mer_…`).
-         * @example mer_5Vd8Kp2Qs7Tx1Lm4Nb9Cw3Rh
-         */
-        MerchantId: string;
-        /** @description A short-lived access token for `Authorization: Bearer`. */
-        AccessToken: {
+        /** @description Every subdivision of one country, ordered by code. The list is complete (no pagination): a country has at most a few hundred subdivisions. */
+        SubdivisionList: {
             /**
-             * @description Signed JWT. Send it as `Authorization: Bearer <accessToken>`.
-             * @example eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJtZXJfNVZkOEtwMlFzN1R4MUxtNE5iOUN3M1JoIn0.c2lnbmF0dXJl
+             * @description The ISO 3166-1 alpha-2 code asked for.
+             * @example US
              */
-            accessToken: string;
+            country: string;
             /**
-             * @description Always `Bearer`.
-             * @example Bearer
-             * @enum {string}
+             * @description The country's ISO 3166-1 name.
+             * @example United States of America
              */
-            tokenType: "Bearer";
-            /**
-             * @description Lifetime of the token in seconds (3600). Request a new one before it ends.
-             * @example 3600
-             */
-            expiresIn: number;
-            merchantId: components["schemas"]["MerchantId"];
-            /**
-             * @description Display name of the merchant.
-             * @example Acme Coffee Roasters
-             */
-            merchantName: string;
+            countryName: string;
+            data: components["schemas"]["Subdivision"][];
         };
         /**
          * @description Stable machine-readable error code.
@@ -887,6 +916,115 @@ export interface components {
              * @example 42
              */
             retryAfter?: number;
+        };
+        /** @description A tax rate as an exact decimal string of the fraction charged (`"0.2"` is 20 %, `"0.0825"` is 8.25 %); never a binary floating-point number. */
+        TaxRate: {
+            /**
+             * @description The kind of tax: `vat` (value-added tax), `gst` (goods and services tax), `hst` (harmonised sales tax), `pst` (provincial sales tax), `qst` (Québec sales tax), `igic` (Canary Islands general indirect tax), or `none`.
+             * @example vat
+             * @enum {string}
+             */
+            type: "vat" | "gst" | "hst" | "pst" | "qst" | "igic" | "none";
+            /**
+             * @description The rate as an exact decimal fraction, from -1 to 1.
+             * @example 0.2
+             */
+            rate: string;
+        };
+        /**
+         * @description The kind of tax: `vat` (value-added tax), `gst` (goods and services tax), `hst` (harmonised sales tax), `pst` (provincial sales tax), `qst` (Québec sales tax), `igic` (Canary Islands general indirect tax), or `none`.
+         * @example vat
+         * @enum {string}
+         */
+        type: "vat" | "gst" | "hst" | "pst" | "qst" | "igic" | "none";
+        /**
+         * @description The rate as an exact decimal fraction, from -1 to 1.
+         * @example 0.2
+         */
+        rate: string;
+        /** @description The tax of one subdivision. `rate` is what the subdivision adds to (or, when negative, removes from) the national rate; `combinedRate` is what a buyer there pays in all, the exact sum of the two. */
+        RegionalTaxRate: {
+            /**
+             * @description The ISO 3166-2 code of the subdivision.
+             * @example US-CA
+             */
+            region: string;
+            /**
+             * @description The subdivision's ISO 3166-2 name, or null when the tax data names a region ISO 3166-2 does not list.
+             * @example California
+             */
+            name: string | null;
+            type: components["schemas"]["type"];
+            rate: components["schemas"]["rate"];
+            /**
+             * @description National plus regional rate, as an exact decimal fraction.
+             * @example 0.0825
+             */
+            combinedRate: string;
+        };
+        /** @description The current consumption-tax rates of one country for display before checkout: the national rate and, where the data has them, the rates of its subdivisions (US states, Canadian provinces, Spanish territories…). Figures come from the maintained `sales-tax` data package, read offline; they are indicative and are not tax advice. */
+        TaxRates: {
+            /**
+             * @description The ISO 3166-1 alpha-2 code asked for.
+             * @example GB
+             */
+            country: string;
+            /**
+             * @description The country's currency (ISO 4217).
+             * @example GBP
+             */
+            currency: string;
+            national: components["schemas"]["TaxRate"];
+            /** @description Subdivisions with a tax of their own, ordered by code; empty for most countries. */
+            regions: components["schemas"]["RegionalTaxRate"][];
+            /**
+             * @description The data package and version the figures come from.
+             * @example sales-tax 2.23.0
+             */
+            source: string;
+        };
+        /** @description An API key and its secret, exchanged for an access token. */
+        CreateAccessTokenRequest: {
+            /**
+             * @description Your secret API key.
+             * @example sk_test_4eC39HqLyjWDarjtT1zdp7dc9Xb2Mn5Q
+             */
+            apiKey: string;
+            /**
+             * @description The API secret shown with the key when the merchant was created.
+             * @example ss_test_Q8nP2vX5kL9mR3tW7yB1cD4fG6hJ0sZa
+             */
+            apiSecret: string;
+        };
+        /**
+         * @description Identifier of a merchant (`mer_…`).
+         * @example mer_5Vd8Kp2Qs7Tx1Lm4Nb9Cw3Rh
+         */
+        MerchantId: string;
+        /** @description A short-lived access token for `Authorization: Bearer`. */
+        AccessToken: {
+            /**
+             * @description Signed JWT. Send it as `Authorization: Bearer <accessToken>`.
+             * @example eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJtZXJfNVZkOEtwMlFzN1R4MUxtNE5iOUN3M1JoIn0.c2lnbmF0dXJl
+             */
+            accessToken: string;
+            /**
+             * @description Always `Bearer`.
+             * @example Bearer
+             * @enum {string}
+             */
+            tokenType: "Bearer";
+            /**
+             * @description Lifetime of the token in seconds (3600). Request a new one before it ends.
+             * @example 3600
+             */
+            expiresIn: number;
+            merchantId: components["schemas"]["MerchantId"];
+            /**
+             * @description Display name of the merchant.
+             * @example Acme Coffee Roasters
+             */
+            merchantName: string;
         };
         /** @description Options for rotating the API key used to authenticate this request. */
         RotateApiKeyRequest: {
@@ -1761,30 +1899,6 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The request body must be sent as `application/json`. */
-        UnsupportedMediaType: {
-            headers: {
-                "X-Request-Id": components["headers"]["RequestId"];
-                "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
-                "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
-                "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "type": "https://docs.tillpoint.dev/problems/unsupported_media_type",
-                 *       "title": "Unsupported media type",
-                 *       "status": 415,
-                 *       "detail": "Send the request body as application/json.",
-                 *       "instance": "/v1/payments",
-                 *       "code": "unsupported_media_type",
-                 *       "requestId": "req_5Yw8Ej1Nc4Hr7Dk2"
-                 *     }
-                 */
-                "application/problem+json": components["schemas"]["Problem"];
-            };
-        };
         /** @description The rate limit for this credential or IP address is exhausted; retry after `Retry-After` seconds. */
         TooManyRequests: {
             headers: {
@@ -1830,6 +1944,43 @@ export interface components {
                  *       "instance": "/v1/payments",
                  *       "code": "internal_error",
                  *       "requestId": "req_0Xm3Gs6Pa9Dh2Wv5"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description No such object exists for the authenticated merchant (it never existed, or it belongs to another merchant), or no such route. Operations say which object next to their `$ref`. */
+        NotFound: {
+            headers: {
+                "X-Request-Id": components["headers"]["RequestId"];
+                "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The request body must be sent as `application/json`. */
+        UnsupportedMediaType: {
+            headers: {
+                "X-Request-Id": components["headers"]["RequestId"];
+                "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://docs.tillpoint.dev/problems/unsupported_media_type",
+                 *       "title": "Unsupported media type",
+                 *       "status": 415,
+                 *       "detail": "Send the request body as application/json.",
+                 *       "instance": "/v1/payments",
+                 *       "code": "unsupported_media_type",
+                 *       "requestId": "req_5Yw8Ej1Nc4Hr7Dk2"
                  *     }
                  */
                 "application/problem+json": components["schemas"]["Problem"];
@@ -1886,19 +2037,6 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description No such object exists for the authenticated merchant (it never existed, or it belongs to another merchant), or no such route. Operations say which object next to their `$ref`. */
-        NotFound: {
-            headers: {
-                "X-Request-Id": components["headers"]["RequestId"];
-                "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
-                "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
-                "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
-                [name: string]: unknown;
-            };
-            content: {
-                "application/problem+json": components["schemas"]["Problem"];
-            };
-        };
         /**
          * @description The payment was attempted and failed: the failed payment is stored and its id is in `paymentId`.
          *     On a live server a sandbox test instrument is declined before any attempt
@@ -1918,6 +2056,11 @@ export interface components {
         };
     };
     parameters: {
+        /**
+         * @description An ISO 3166-1 alpha-2 country code in upper case, such as `US` or `GB`. A code that is not an assigned ISO 3166-1 country answers `400` naming this parameter.
+         * @example US
+         */
+        CountryCode: string;
         /**
          * @description Maximum number of objects to return, from 1 to 100.
          * @example 20
@@ -2024,10 +2167,10 @@ export interface components {
         RateLimitRemaining: number;
         /** @description Unix time, in seconds, at which the current rate-limit window resets. */
         RateLimitReset: number;
-        /** @description The authentication challenge of a `401` (RFC 9110 §11.6.1): the `Bearer` scheme, realm `tillpoint`. */
-        WWWAuthenticate: string;
         /** @description Seconds to wait before retrying the request. */
         RetryAfter: number;
+        /** @description The authentication challenge of a `401` (RFC 9110 §11.6.1): the `Bearer` scheme, realm `tillpoint`. */
+        WWWAuthenticate: string;
         /** @description Present and `true` when this response is a replay of the response stored for an earlier request with the same `Idempotency-Key` and the same body. Nothing was created or moved again. */
         IdempotentReplayed: "true";
     };
@@ -2035,6 +2178,97 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    listSubdivisions: {
+        parameters: {
+            query: {
+                /**
+                 * @description An ISO 3166-1 alpha-2 country code in upper case, such as `US` or `GB`. A code that is not an assigned ISO 3166-1 country answers `400` naming this parameter.
+                 * @example US
+                 */
+                country: components["parameters"]["CountryCode"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The country's subdivisions, ordered by code. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "country": "US",
+                     *       "countryName": "United States of America",
+                     *       "data": [
+                     *         {
+                     *           "code": "US-AK",
+                     *           "name": "Alaska",
+                     *           "parent": "US"
+                     *         },
+                     *         {
+                     *           "code": "US-AL",
+                     *           "name": "Alabama",
+                     *           "parent": "US"
+                     *         },
+                     *         {
+                     *           "code": "US-CA",
+                     *           "name": "California",
+                     *           "parent": "US"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SubdivisionList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getTaxRates: {
+        parameters: {
+            query: {
+                /**
+                 * @description An ISO 3166-1 alpha-2 country code in upper case, such as `US` or `GB`. A code that is not an assigned ISO 3166-1 country answers `400` naming this parameter.
+                 * @example US
+                 */
+                country: components["parameters"]["CountryCode"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The country's rates. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaxRates"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            /** @description The country is valid but the tax data does not cover it. */
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
     createAccessToken: {
         parameters: {
             query?: never;

@@ -773,6 +773,7 @@ export interface components {
              */
             tokenType: "Bearer";
             /**
+             * Format: int32
              * @description Lifetime of the token in seconds (3600). Request a new one before it ends.
              * @example 3600
              */
@@ -854,6 +855,7 @@ export interface components {
              */
             title: string;
             /**
+             * Format: int32
              * @description The HTTP status code of this response.
              * @example 400
              */
@@ -882,6 +884,7 @@ export interface components {
              */
             paymentId?: string;
             /**
+             * Format: int32
              * @description On a `429`, seconds until the request may be retried (same as `Retry-After`).
              * @example 42
              */
@@ -890,6 +893,7 @@ export interface components {
         /** @description Options for rotating the API key used to authenticate this request. */
         RotateApiKeyRequest: {
             /**
+             * Format: int32
              * @description Seconds during which the previous key keeps working, so that running services can be updated without downtime (at most 7 days). `0` invalidates it immediately.
              * @default 0
              * @example 3600
@@ -937,6 +941,7 @@ export interface components {
          */
         CheckoutSessionId: string;
         /**
+         * Format: int64
          * @description Amount in the currency's minor unit, as an integer (ISO 4217 exponent): `2500` is 25.00 USD, `5000` is 5,000 UGX (no minor unit) and `1250` is 1.250 KWD (three decimals). Never a decimal number. Each currency has a minimum chargeable amount, listed in the API overview.
          * @example 2500
          */
@@ -954,6 +959,7 @@ export interface components {
              */
             name: string;
             /**
+             * Format: int32
              * @description Number of units.
              * @example 2
              */
@@ -1066,6 +1072,7 @@ export interface components {
              */
             customerEmail?: string;
             /**
+             * Format: int32
              * @description Seconds from now until the session expires, from 5 minutes to 24 hours (default one hour). An expired session can no longer be paid.
              * @default 3600
              * @example 1800
@@ -1112,11 +1119,13 @@ export interface components {
                  */
                 last4: string;
                 /**
+                 * Format: int32
                  * @description Expiry month.
                  * @example 12
                  */
                 expMonth: number;
                 /**
+                 * Format: int32
                  * @description Expiry year.
                  * @example 2030
                  */
@@ -1160,6 +1169,7 @@ export interface components {
             amount: components["schemas"]["Amount"];
             currency: components["schemas"]["Currency"];
             /**
+             * Format: int64
              * @description Total refunded so far, in the currency's minor unit; `0` when nothing was refunded. The amount still refundable is `amount - amountRefunded`.
              * @example 0
              */
@@ -1238,11 +1248,13 @@ export interface components {
                  */
                 number: string;
                 /**
+                 * Format: int32
                  * @description Expiry month, 1 to 12.
                  * @example 12
                  */
                 expMonth: number;
                 /**
+                 * Format: int32
                  * @description Expiry year, four digits.
                  * @example 2030
                  */
@@ -1391,6 +1403,7 @@ export interface components {
         /** @description An amount of money in one currency. */
         Money: {
             /**
+             * Format: int64
              * @description Amount in the currency's minor unit; may be negative on a balance.
              * @example 12500
              */
@@ -1516,6 +1529,7 @@ export interface components {
         /** @description Options for rotating an endpoint's signing secret. */
         RotateWebhookSecretRequest: {
             /**
+             * Format: int32
              * @description Seconds during which deliveries are signed with both the previous and the new secret, so that you can deploy the new secret without rejecting a delivery (at most 7 days, one day by default). `0` stops using the previous secret at once.
              * @default 86400
              * @example 3600
@@ -1567,11 +1581,13 @@ export interface components {
             /** @description When the request was sent (RFC 3339, UTC). */
             attemptedAt: components["schemas"]["Timestamp"];
             /**
+             * Format: int32
              * @description The HTTP status the endpoint answered, or `null` when no answer came (see `error`).
              * @example 500
              */
             statusCode: number | null;
             /**
+             * Format: int32
              * @description Milliseconds from sending the request to the end of the answer (or the failure).
              * @example 182
              */
@@ -1596,6 +1612,7 @@ export interface components {
             eventType: components["schemas"]["EventType"];
             status: components["schemas"]["WebhookDeliveryStatus"];
             /**
+             * Format: int32
              * @description How many attempts were made so far.
              * @example 2
              */
@@ -1730,6 +1747,7 @@ export interface components {
         /** @description How far to move the sandbox test clock forward. */
         AdvanceClockRequest: {
             /**
+             * Format: int32
              * @description Seconds to add to the test clock, from 1 second to 30 days.
              * @example 3600
              */
@@ -1740,6 +1758,7 @@ export interface components {
             /** @description The server's current time, real time plus `offsetSeconds` (RFC 3339, UTC). */
             now: components["schemas"]["Timestamp"];
             /**
+             * Format: int64
              * @description How far ahead of real time the test clock runs, in seconds, all advances added up.
              * @example 3600
              */
@@ -3575,7 +3594,10 @@ export interface operations {
                         type?: string;
                         /** @description Short summary of the problem. */
                         title?: string;
-                        /** @description The HTTP status code, `410`. */
+                        /**
+                         * Format: int32
+                         * @description The HTTP status code, `410`.
+                         */
                         status?: number;
                     };
                 };
@@ -3679,7 +3701,10 @@ export interface operations {
                         type?: string;
                         /** @description Short summary of the problem. */
                         title?: string;
-                        /** @description The HTTP status code, `410`. */
+                        /**
+                         * Format: int32
+                         * @description The HTTP status code, `410`.
+                         */
                         status?: number;
                     };
                 };
@@ -3781,7 +3806,10 @@ export interface operations {
                         type?: string;
                         /** @description Short summary of the problem. */
                         title?: string;
-                        /** @description The HTTP status code, `410`. */
+                        /**
+                         * Format: int32
+                         * @description The HTTP status code, `410`.
+                         */
                         status?: number;
                     };
                 };
@@ -3888,7 +3916,10 @@ export interface operations {
                         type?: string;
                         /** @description Short summary of the problem. */
                         title?: string;
-                        /** @description The HTTP status code, `410`. */
+                        /**
+                         * Format: int32
+                         * @description The HTTP status code, `410`.
+                         */
                         status?: number;
                     };
                 };
@@ -3992,7 +4023,10 @@ export interface operations {
                         type?: string;
                         /** @description Short summary of the problem. */
                         title?: string;
-                        /** @description The HTTP status code, `410`. */
+                        /**
+                         * Format: int32
+                         * @description The HTTP status code, `410`.
+                         */
                         status?: number;
                     };
                 };
@@ -4087,7 +4121,10 @@ export interface operations {
                         type?: string;
                         /** @description Short summary of the problem. */
                         title?: string;
-                        /** @description The HTTP status code, `410`. */
+                        /**
+                         * Format: int32
+                         * @description The HTTP status code, `410`.
+                         */
                         status?: number;
                     };
                 };
@@ -4182,7 +4219,10 @@ export interface operations {
                         type?: string;
                         /** @description Short summary of the problem. */
                         title?: string;
-                        /** @description The HTTP status code, `410`. */
+                        /**
+                         * Format: int32
+                         * @description The HTTP status code, `410`.
+                         */
                         status?: number;
                     };
                 };
@@ -4277,7 +4317,10 @@ export interface operations {
                         type?: string;
                         /** @description Short summary of the problem. */
                         title?: string;
-                        /** @description The HTTP status code, `410`. */
+                        /**
+                         * Format: int32
+                         * @description The HTTP status code, `410`.
+                         */
                         status?: number;
                     };
                 };

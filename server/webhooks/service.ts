@@ -11,7 +11,7 @@ import { BlockList, isIP } from 'node:net';
 import type { components } from '../../generated/schema.d.ts';
 import type { AppDeps } from '../deps.ts';
 import { invalidField, notFound } from '../errors/problem.ts';
-import type { ListQuery } from '../http/pagination.ts';
+import { pageLimit, type ListQuery } from '../http/pagination.ts';
 import { newId } from '../ids.ts';
 import * as repo from './repository.ts';
 import type { AttemptRow, DeliveryRow, EndpointRow } from './repository.ts';
@@ -163,6 +163,7 @@ export async function listDeliveries(
   endpointId: string,
   filters: repo.DeliveryFilters,
 ): Promise<{ deliveries: DeliveryRow[]; attempts: Map<string, AttemptRow[]> }> {
+  pageLimit(filters); // a bad limit is a 400 even for an unknown endpoint
   await getEndpoint(deps, merchantId, endpointId);
   const deliveries = await repo.listDeliveries(deps.db, endpointId, filters);
   return { deliveries, attempts: groupAttempts(await repo.attemptsOf(deps.db, deliveries.map((d) => d.id))) };

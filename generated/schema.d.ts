@@ -294,8 +294,10 @@ export interface paths {
          *     other answer, a timeout or a network error is retried for about 3 days; `410 Gone` disables
          *     the endpoint.
          *
-         *     Send an `Idempotency-Key`: a retry with the same key and body returns the same endpoint and
-         *     secret instead of registering the URL twice.
+         *     The secret is stored only for signing and never in a replayable response, so this operation
+         *     takes no `Idempotency-Key` (a stored response would keep the secret in clear and hand it out
+         *     again). If the response is lost, list your endpoints, delete the one you cannot use and create
+         *     it again.
          */
         post: operations["createWebhookEndpoint"];
         delete?: never;
@@ -351,8 +353,9 @@ export interface paths {
          *     says when that happens. Rotating again during a window replaces the previous secret with the
          *     current one: only one previous secret is ever kept.
          *
-         *     Send an `Idempotency-Key`: if the response is lost, a retry with the same key replays the
-         *     same new secret instead of rotating twice.
+         *     The new secret is shown only in this response, so this operation takes no `Idempotency-Key`
+         *     (a stored response would keep the secret in clear and hand it out again). If the response is
+         *     lost, rotate again: with an overlap window the receiver keeps accepting deliveries meanwhile.
          */
         post: operations["rotateWebhookEndpointSecret"];
         delete?: never;
@@ -2833,13 +2836,7 @@ export interface operations {
     createWebhookEndpoint: {
         parameters: {
             query?: never;
-            header?: {
-                /**
-                 * @description A unique key (a UUID v4 is recommended) that makes this request safe to retry. Within 24 hours, a retry with the same key and the same body returns the first response again with `Idempotent-Replayed: true`, without creating anything or moving money a second time. The same key with a different body is rejected with `422 idempotency_key_reused`; a retry sent while the first request is still being processed gets `409 idempotency_request_in_progress`. Keys are scoped to the authenticated merchant (or, on public routes, to the client).
-                 * @example 5f0c2a9e-1d7b-4c8e-9a3f-6b2d8e4f1a70
-                 */
-                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -2856,7 +2853,6 @@ export interface operations {
                     "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
-                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2877,9 +2873,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
-            409: components["responses"]["Conflict"];
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["UnprocessableEntity"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
@@ -3006,13 +3000,7 @@ export interface operations {
     rotateWebhookEndpointSecret: {
         parameters: {
             query?: never;
-            header?: {
-                /**
-                 * @description A unique key (a UUID v4 is recommended) that makes this request safe to retry. Within 24 hours, a retry with the same key and the same body returns the first response again with `Idempotent-Replayed: true`, without creating anything or moving money a second time. The same key with a different body is rejected with `422 idempotency_key_reused`; a retry sent while the first request is still being processed gets `409 idempotency_request_in_progress`. Keys are scoped to the authenticated merchant (or, on public routes, to the client).
-                 * @example 5f0c2a9e-1d7b-4c8e-9a3f-6b2d8e4f1a70
-                 */
-                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-            };
+            header?: never;
             path: {
                 /**
                  * @description Identifier of the webhook endpoint (`we_…`).
@@ -3035,7 +3023,6 @@ export interface operations {
                     "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
-                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3046,9 +3033,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             /** @description No webhook endpoint with this id exists for the authenticated merchant (or it was deleted). */
             404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["UnprocessableEntity"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };

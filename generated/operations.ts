@@ -55,7 +55,7 @@ export const OPERATIONS = {
   /** `GET /v1/webhook-endpoints` — List webhook endpoints */
   listWebhookEndpoints: { tag: "webhooks", method: "get", path: "/v1/webhook-endpoints", idempotent: false, public: false, scopes: [] },
   /** `POST /v1/webhook-endpoints` — Create a webhook endpoint */
-  createWebhookEndpoint: { tag: "webhooks", method: "post", path: "/v1/webhook-endpoints", idempotent: true, public: false, scopes: [] },
+  createWebhookEndpoint: { tag: "webhooks", method: "post", path: "/v1/webhook-endpoints", idempotent: false, public: false, scopes: [] },
   /** `GET /v1/webhook-endpoints/{endpointId}` — Retrieve a webhook endpoint */
   getWebhookEndpoint: { tag: "webhooks", method: "get", path: "/v1/webhook-endpoints/{endpointId}", idempotent: false, public: false, scopes: [] },
   /** `DELETE /v1/webhook-endpoints/{endpointId}` — Delete a webhook endpoint */
@@ -63,7 +63,7 @@ export const OPERATIONS = {
   /** `PATCH /v1/webhook-endpoints/{endpointId}` — Update a webhook endpoint */
   updateWebhookEndpoint: { tag: "webhooks", method: "patch", path: "/v1/webhook-endpoints/{endpointId}", idempotent: false, public: false, scopes: [] },
   /** `POST /v1/webhook-endpoints/{endpointId}/rotate-secret` — Rotate an endpoint's signing secret */
-  rotateWebhookEndpointSecret: { tag: "webhooks", method: "post", path: "/v1/webhook-endpoints/{endpointId}/rotate-secret", idempotent: true, public: false, scopes: [] },
+  rotateWebhookEndpointSecret: { tag: "webhooks", method: "post", path: "/v1/webhook-endpoints/{endpointId}/rotate-secret", idempotent: false, public: false, scopes: [] },
   /** `GET /v1/webhook-endpoints/{endpointId}/deliveries` — List an endpoint's deliveries */
   listWebhookDeliveries: { tag: "webhooks", method: "get", path: "/v1/webhook-endpoints/{endpointId}/deliveries", idempotent: false, public: false, scopes: [] },
   /** `GET /v1/events` — List events */

@@ -334,8 +334,10 @@ export interface paths {
          *     other answer, a timeout or a network error is retried for about 3 days; `410 Gone` disables
          *     the endpoint.
          *
-         *     Send an `Idempotency-Key`: a retry with the same key and body returns the same endpoint and
-         *     secret instead of registering the URL twice.
+         *     The secret is stored only for signing and never in a replayable response, so this operation
+         *     takes no `Idempotency-Key` (a stored response would keep the secret in clear and hand it out
+         *     again). If the response is lost, list your endpoints, delete the one you cannot use and create
+         *     it again.
          */
         post: operations["createWebhookEndpoint"];
         delete?: never;
@@ -391,8 +393,9 @@ export interface paths {
          *     says when that happens. Rotating again during a window replaces the previous secret with the
          *     current one: only one previous secret is ever kept.
          *
-         *     Send an `Idempotency-Key`: if the response is lost, a retry with the same key replays the
-         *     same new secret instead of rotating twice.
+         *     The new secret is shown only in this response, so this operation takes no `Idempotency-Key`
+         *     (a stored response would keep the secret in clear and hand it out again). If the response is
+         *     lost, rotate again: with an overlap window the receiver keeps accepting deliveries meanwhile.
          */
         post: operations["rotateWebhookEndpointSecret"];
         delete?: never;
@@ -884,6 +887,7 @@ export interface components {
              */
             title: string;
             /**
+             * Format: int32
              * @description The HTTP status code of this response.
              * @example 400
              */
@@ -912,6 +916,7 @@ export interface components {
              */
             paymentId?: string;
             /**
+             * Format: int32
              * @description On a `429`, seconds until the request may be retried (same as `Retry-After`).
              * @example 42
              */
@@ -1015,6 +1020,7 @@ export interface components {
              */
             tokenType: "Bearer";
             /**
+             * Format: int32
              * @description Lifetime of the token in seconds (3600). Request a new one before it ends.
              * @example 3600
              */
@@ -1029,6 +1035,7 @@ export interface components {
         /** @description Options for rotating the API key used to authenticate this request. */
         RotateApiKeyRequest: {
             /**
+             * Format: int32
              * @description Seconds during which the previous key keeps working, so that running services can be updated without downtime (at most 7 days). `0` invalidates it immediately.
              * @default 0
              * @example 3600
@@ -1076,6 +1083,7 @@ export interface components {
          */
         CheckoutSessionId: string;
         /**
+         * Format: int64
          * @description Amount in the currency's minor unit, as an integer (ISO 4217 exponent): `2500` is 25.00 USD, `5000` is 5,000 UGX (no minor unit) and `1250` is 1.250 KWD (three decimals). Never a decimal number. Each currency has a minimum chargeable amount, listed in the API overview.
          * @example 2500
          */
@@ -1093,6 +1101,7 @@ export interface components {
              */
             name: string;
             /**
+             * Format: int32
              * @description Number of units.
              * @example 2
              */
@@ -1205,6 +1214,7 @@ export interface components {
              */
             customerEmail?: string;
             /**
+             * Format: int32
              * @description Seconds from now until the session expires, from 5 minutes to 24 hours (default one hour). An expired session can no longer be paid.
              * @default 3600
              * @example 1800
@@ -1251,11 +1261,13 @@ export interface components {
                  */
                 last4: string;
                 /**
+                 * Format: int32
                  * @description Expiry month.
                  * @example 12
                  */
                 expMonth: number;
                 /**
+                 * Format: int32
                  * @description Expiry year.
                  * @example 2030
                  */
@@ -1299,6 +1311,7 @@ export interface components {
             amount: components["schemas"]["Amount"];
             currency: components["schemas"]["Currency"];
             /**
+             * Format: int64
              * @description Total refunded so far, in the currency's minor unit; `0` when nothing was refunded. The amount still refundable is `amount - amountRefunded`.
              * @example 0
              */
@@ -1377,11 +1390,13 @@ export interface components {
                  */
                 number: string;
                 /**
+                 * Format: int32
                  * @description Expiry month, 1 to 12.
                  * @example 12
                  */
                 expMonth: number;
                 /**
+                 * Format: int32
                  * @description Expiry year, four digits.
                  * @example 2030
                  */
@@ -1530,6 +1545,7 @@ export interface components {
         /** @description An amount of money in one currency. */
         Money: {
             /**
+             * Format: int64
              * @description Amount in the currency's minor unit; may be negative on a balance.
              * @example 12500
              */
@@ -1655,6 +1671,7 @@ export interface components {
         /** @description Options for rotating an endpoint's signing secret. */
         RotateWebhookSecretRequest: {
             /**
+             * Format: int32
              * @description Seconds during which deliveries are signed with both the previous and the new secret, so that you can deploy the new secret without rejecting a delivery (at most 7 days, one day by default). `0` stops using the previous secret at once.
              * @default 86400
              * @example 3600
@@ -1706,11 +1723,13 @@ export interface components {
             /** @description When the request was sent (RFC 3339, UTC). */
             attemptedAt: components["schemas"]["Timestamp"];
             /**
+             * Format: int32
              * @description The HTTP status the endpoint answered, or `null` when no answer came (see `error`).
              * @example 500
              */
             statusCode: number | null;
             /**
+             * Format: int32
              * @description Milliseconds from sending the request to the end of the answer (or the failure).
              * @example 182
              */
@@ -1735,6 +1754,7 @@ export interface components {
             eventType: components["schemas"]["EventType"];
             status: components["schemas"]["WebhookDeliveryStatus"];
             /**
+             * Format: int32
              * @description How many attempts were made so far.
              * @example 2
              */
@@ -1869,6 +1889,7 @@ export interface components {
         /** @description How far to move the sandbox test clock forward. */
         AdvanceClockRequest: {
             /**
+             * Format: int32
              * @description Seconds to add to the test clock, from 1 second to 30 days.
              * @example 3600
              */
@@ -1879,6 +1900,7 @@ export interface components {
             /** @description The server's current time, real time plus `offsetSeconds` (RFC 3339, UTC). */
             now: components["schemas"]["Timestamp"];
             /**
+             * Format: int64
              * @description How far ahead of real time the test clock runs, in seconds, all advances added up.
              * @example 3600
              */
@@ -3053,13 +3075,7 @@ export interface operations {
     createWebhookEndpoint: {
         parameters: {
             query?: never;
-            header?: {
-                /**
-                 * @description A unique key (a UUID v4 is recommended) that makes this request safe to retry. Within 24 hours, a retry with the same key and the same body returns the first response again with `Idempotent-Replayed: true`, without creating anything or moving money a second time. The same key with a different body is rejected with `422 idempotency_key_reused`; a retry sent while the first request is still being processed gets `409 idempotency_request_in_progress`. Keys are scoped to the authenticated merchant (or, on public routes, to the client).
-                 * @example 5f0c2a9e-1d7b-4c8e-9a3f-6b2d8e4f1a70
-                 */
-                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -3076,7 +3092,6 @@ export interface operations {
                     "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
-                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3097,9 +3112,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
-            409: components["responses"]["Conflict"];
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["UnprocessableEntity"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
@@ -3226,13 +3239,7 @@ export interface operations {
     rotateWebhookEndpointSecret: {
         parameters: {
             query?: never;
-            header?: {
-                /**
-                 * @description A unique key (a UUID v4 is recommended) that makes this request safe to retry. Within 24 hours, a retry with the same key and the same body returns the first response again with `Idempotent-Replayed: true`, without creating anything or moving money a second time. The same key with a different body is rejected with `422 idempotency_key_reused`; a retry sent while the first request is still being processed gets `409 idempotency_request_in_progress`. Keys are scoped to the authenticated merchant (or, on public routes, to the client).
-                 * @example 5f0c2a9e-1d7b-4c8e-9a3f-6b2d8e4f1a70
-                 */
-                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-            };
+            header?: never;
             path: {
                 /**
                  * @description Identifier of the webhook endpoint (`we_…`).
@@ -3255,7 +3262,6 @@ export interface operations {
                     "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
-                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3266,9 +3272,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             /** @description No webhook endpoint with this id exists for the authenticated merchant (or it was deleted). */
             404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["UnprocessableEntity"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
@@ -3814,7 +3818,10 @@ export interface operations {
                         type?: string;
                         /** @description Short summary of the problem. */
                         title?: string;
-                        /** @description The HTTP status code, `410`. */
+                        /**
+                         * Format: int32
+                         * @description The HTTP status code, `410`.
+                         */
                         status?: number;
                     };
                 };
@@ -3918,7 +3925,10 @@ export interface operations {
                         type?: string;
                         /** @description Short summary of the problem. */
                         title?: string;
-                        /** @description The HTTP status code, `410`. */
+                        /**
+                         * Format: int32
+                         * @description The HTTP status code, `410`.
+                         */
                         status?: number;
                     };
                 };
@@ -4020,7 +4030,10 @@ export interface operations {
                         type?: string;
                         /** @description Short summary of the problem. */
                         title?: string;
-                        /** @description The HTTP status code, `410`. */
+                        /**
+                         * Format: int32
+                         * @description The HTTP status code, `410`.
+                         */
                         status?: number;
                     };
                 };
@@ -4127,7 +4140,10 @@ export interface operations {
                         type?: string;
                         /** @description Short summary of the problem. */
                         title?: string;
-                        /** @description The HTTP status code, `410`. */
+                        /**
+                         * Format: int32
+                         * @description The HTTP status code, `410`.
+                         */
                         status?: number;
                     };
                 };
@@ -4231,7 +4247,10 @@ export interface operations {
                         type?: string;
                         /** @description Short summary of the problem. */
                         title?: string;
-                        /** @description The HTTP status code, `410`. */
+                        /**
+                         * Format: int32
+                         * @description The HTTP status code, `410`.
+                         */
                         status?: number;
                     };
                 };
@@ -4326,7 +4345,10 @@ export interface operations {
                         type?: string;
                         /** @description Short summary of the problem. */
                         title?: string;
-                        /** @description The HTTP status code, `410`. */
+                        /**
+                         * Format: int32
+                         * @description The HTTP status code, `410`.
+                         */
                         status?: number;
                     };
                 };
@@ -4421,7 +4443,10 @@ export interface operations {
                         type?: string;
                         /** @description Short summary of the problem. */
                         title?: string;
-                        /** @description The HTTP status code, `410`. */
+                        /**
+                         * Format: int32
+                         * @description The HTTP status code, `410`.
+                         */
                         status?: number;
                     };
                 };
@@ -4516,7 +4541,10 @@ export interface operations {
                         type?: string;
                         /** @description Short summary of the problem. */
                         title?: string;
-                        /** @description The HTTP status code, `410`. */
+                        /**
+                         * Format: int32
+                         * @description The HTTP status code, `410`.
+                         */
                         status?: number;
                     };
                 };

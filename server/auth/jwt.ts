@@ -33,11 +33,32 @@ export async function signAccessToken(secret: Uint8Array, claims: Omit<AccessTok
     .sign(secret);
 }
 
+/** One base64url segment without padding: only the alphabet, and never a length of 1 mod 4. */
+const BASE64URL_SEGMENT = /^[A-Za-z0-9_-]+$/;
+
 /**
- * Verifies signature, issuer, audience and expiry (against `now`, no clock tolerance).
- * @returns the claims, or `null` for any invalid, expired or foreign token.
+ * Whether `token` is three base64url segments each in its one canonical form: unpadded, and
+ * equal to the re-encoding of its decoded bytes. Base64url leaves unused low bits in the last
+ * character of a segment (a 32-byte signature is 43 characters for 256 bits), and decoders
+ * ignore them and `=` padding, so without this check several strings would verify as the same
+ * token (issue #1): a token must have exactly one spelling to be a credential.
+ * @param token the compact JWS as received after `Bearer `.
+ */
+export function isCanonicalCompactJws(token: string): boolean {
+  const segments = token.split('.');
+  if (segments.length !== 3) return false;
+  return segments.every((segment) => BASE64URL_SEGMENT.test(segment) && Buffer.from(segment, 'base64url').toString('base64url') === segment);
+}
+
+/**
+ * Verifies the encoding ({@link isCanonicalCompactJws}), then signature, issuer, audience and
+ * expiry (against `now`, no clock tolerance).
+ * @param secret the HS256 key (`JWT_SECRET` as bytes).
+ * @param token the compact JWS from `Authorization: Bearer`.
+ * @returns the claims, or `null` for any non-canonical, invalid, expired or foreign token.
  */
 export async function verifyAccessToken(secret: Uint8Array, token: string, now: Date): Promise<AccessTokenClaims | null> {
+  if (!isCanonicalCompactJws(token)) return null;
   try {
     const { payload } = await jwtVerify(token, secret, {
       issuer: ISSUER,

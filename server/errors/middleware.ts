@@ -74,6 +74,16 @@ export function sqlState(err: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * Drops an `int32`/`int64` format failure when the same input has another failure (1.5 is both
+ * "must be integer" and "must match format int32"): the contract gives every integer a format
+ * (OWASP API4), and one reason per input is what a client needs.
+ */
+function withoutRedundantIntegerFormats<E extends { path?: string; message?: string }>(errors: E[]): E[] {
+  const isIntegerFormat = (x: E) => /format "int(32|64)"/.test(x.message ?? '');
+  return errors.filter((x) => !isIntegerFormat(x) || !errors.some((o) => o !== x && o.path === x.path && !isIntegerFormat(o)));
+}
+
 function toProblem(err: unknown, req: Request, requestId: string, log: Logger): Problem {
   const instance = req.path;
   if (err instanceof ProblemError) return err.toProblem(instance, requestId);
@@ -93,7 +103,7 @@ function toProblem(err: unknown, req: Request, requestId: string, log: Logger): 
   const status = e.status ?? e.statusCode ?? 500;
   const code = VALIDATOR_CODES[status];
   if (code === 'invalid_request') {
-    const errors = (e.errors ?? []).map((x) => fieldErrorFromPath(x.path ?? '', x.message ?? 'is invalid'));
+    const errors = withoutRedundantIntegerFormats(e.errors ?? []).map((x) => fieldErrorFromPath(x.path ?? '', x.message ?? 'is invalid'));
     const detail = errors.length === 1 ? `Invalid input: ${describe(errors[0]!)}.` : `The request has ${errors.length} invalid inputs.`;
     return problemBody(code, detail, instance, requestId, errors);
   }

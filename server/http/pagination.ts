@@ -84,14 +84,35 @@ export function listOrder(columns: { createdAt: AnyColumn; id: AnyColumn }): SQL
   return [desc(columns.createdAt), desc(columns.id)];
 }
 
+/** Smallest, largest and default page size of every list (the contract's `Limit` parameter). */
+export const PAGE_LIMIT = { min: 1, max: 100, default: 20 } as const;
+
+/**
+ * The page size of a list query: `limit` (default 20) when it is an integer from 1 to 100.
+ *
+ * The validator has checked the parameter already, but its type coercion turns `1e309`,
+ * `Infinity` and `-Infinity` into ±Infinity and then lets them past the integer and range checks
+ * (issue #6), so the bound is enforced again here, at the boundary every list goes through.
+ * @throws ProblemError 400 `invalid_request` with `errors[].parameter = "limit"` otherwise.
+ */
+export function pageLimit(query: ListQuery): number {
+  const limit: unknown = query.limit ?? PAGE_LIMIT.default;
+  if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < PAGE_LIMIT.min || limit > PAGE_LIMIT.max) {
+    throw new ProblemError('invalid_request', `Invalid limit: must be an integer from ${PAGE_LIMIT.min} to ${PAGE_LIMIT.max}.`, [
+      { parameter: 'limit', detail: `must be an integer from ${PAGE_LIMIT.min} to ${PAGE_LIMIT.max}` },
+    ]);
+  }
+  return limit;
+}
+
 /** Page size to fetch: one more than `limit`, to know whether there is a next page. */
 export function fetchSize(query: ListQuery): number {
-  return (query.limit ?? 20) + 1;
+  return pageLimit(query) + 1;
 }
 
 /** Cuts the extra row and builds `{ data, hasMore, nextCursor }`. */
 export function toPage<Row extends CursorPosition, Out>(rows: Row[], query: ListQuery, map: (row: Row) => Out) {
-  const limit = query.limit ?? 20;
+  const limit = pageLimit(query);
   const hasMore = rows.length > limit;
   const kept = hasMore ? rows.slice(0, limit) : rows;
   const last = kept[kept.length - 1];

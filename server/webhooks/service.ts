@@ -12,7 +12,7 @@ import type { components } from '../../generated/schema.d.ts';
 import type { Executor } from '../db/index.ts';
 import type { AppDeps } from '../deps.ts';
 import { invalidField, notFound } from '../errors/problem.ts';
-import type { ListQuery } from '../http/pagination.ts';
+import { pageLimit, type ListQuery } from '../http/pagination.ts';
 import { newId } from '../ids.ts';
 import * as repo from './repository.ts';
 import type { AttemptRow, DeliveryRow, EndpointRow } from './repository.ts';
@@ -165,6 +165,7 @@ export async function listDeliveries(
   endpointId: string,
   filters: repo.DeliveryFilters,
 ): Promise<{ deliveries: DeliveryRow[]; attempts: Map<string, AttemptRow[]> }> {
+  pageLimit(filters); // a bad limit is a 400 even for an unknown endpoint
   await getEndpoint(db, deps, merchantId, endpointId);
   const deliveries = await repo.listDeliveries(db, endpointId, filters);
   return { deliveries, attempts: groupAttempts(await repo.attemptsOf(db, deliveries.map((d) => d.id))) };

@@ -71,16 +71,16 @@ describe('createWebhookEndpoint', () => {
     expect(endpoint).toMatchObject({ url: 'http://localhost:8080/hooks', events: ['*'], description: null });
   });
 
-  it('replays the same endpoint and secret for the same Idempotency-Key', async () => {
+  it('takes no Idempotency-Key: the header is ignored, so the secret is never replayed (issue #9)', async () => {
     const { client } = await s.newMerchant();
     const key = newKey();
     const body = { url: URL_A, events: ['*' as const] };
     const first = await client.POST('/v1/webhook-endpoints', { body, headers: { 'Idempotency-Key': key } });
     const second = await client.POST('/v1/webhook-endpoints', { body, headers: { 'Idempotency-Key': key } });
     expect(second.response.status).toBe(201);
-    expect(second.response.headers.get('idempotent-replayed')).toBe('true');
-    expect(second.data).toEqual(first.data);
-    expect(unwrap(await client.GET('/v1/webhook-endpoints')).data).toHaveLength(1);
+    expect(second.response.headers.get('idempotent-replayed')).toBeNull();
+    expect(second.data!.secret).not.toBe(first.data!.secret);
+    expect(unwrap(await client.GET('/v1/webhook-endpoints')).data).toHaveLength(2);
   });
 
   it('400 invalid_request for a missing or invalid field, naming it', async () => {
@@ -116,24 +116,9 @@ describe('createWebhookEndpoint', () => {
     expectProblem(await clientWithUnknownKey(s).POST('/v1/webhook-endpoints', { body: { url: URL_A, events: ['*'] } }), 401, 'unauthenticated');
   });
 
-  it('409 idempotency_request_in_progress while the first request with the key runs', async () => {
-    const { client, merchant } = await s.newMerchant();
-    const key = newKey();
-    const body = { url: URL_A, events: ['*'] };
-    await claimKeyInFlight(s.deps.db, { merchantId: merchant.merchantId, key, operationId: 'createWebhookEndpoint', path: '/v1/webhook-endpoints', body, at: s.deps.now() });
-    expectProblem(await client.POST('/v1/webhook-endpoints', { body: { url: URL_A, events: ['*'] }, headers: { 'Idempotency-Key': key } }), 409, 'idempotency_request_in_progress');
-  });
-
   it('415 unsupported_media_type for a body that is not JSON', async () => {
     const { merchant } = await s.newMerchant();
     expectProblem(await asResult(await raw(s, 'POST', '/v1/webhook-endpoints', merchant.apiKey, `url=${URL_A}`, 'application/x-www-form-urlencoded')), 415, 'unsupported_media_type');
-  });
-
-  it('422 idempotency_key_reused for the same key with another body', async () => {
-    const { client } = await s.newMerchant();
-    const key = newKey();
-    await client.POST('/v1/webhook-endpoints', { body: { url: URL_A, events: ['*'] }, headers: { 'Idempotency-Key': key } });
-    expectProblem(await client.POST('/v1/webhook-endpoints', { body: { url: `${URL_A}/2`, events: ['*'] }, headers: { 'Idempotency-Key': key } }), 422, 'idempotency_key_reused');
   });
 });
 
@@ -278,30 +263,24 @@ describe('rotateWebhookEndpointSecret', () => {
     expect(Date.parse(week.previousSecretExpiresAt!) - Date.parse(week.updatedAt)).toBe(604_800_000);
   });
 
-  it('replays the same new secret for the same Idempotency-Key instead of rotating twice', async () => {
+  it('takes no Idempotency-Key: a retry with the same key rotates again, never replaying a secret (issue #9)', async () => {
     const { client } = await s.newMerchant();
     const endpoint = await createEndpoint(client, URL_A);
     const key = newKey();
     const first = await rotate(client, endpoint.id, { overlapSeconds: 60 }, { 'Idempotency-Key': key });
     const second = await rotate(client, endpoint.id, { overlapSeconds: 60 }, { 'Idempotency-Key': key });
-    expect(second.response.headers.get('idempotent-replayed')).toBe('true');
-    expect(second.data!.secret).toBe(first.data!.secret);
-    expectProblem(await rotate(client, endpoint.id, { overlapSeconds: 61 }, { 'Idempotency-Key': key }), 422, 'idempotency_key_reused');
+    expect(second.response.headers.get('idempotent-replayed')).toBeNull();
+    expect(second.data!.secret).not.toBe(first.data!.secret);
   });
 
-  it('400 for an overlap out of range, 404 unknown endpoint, 401, 409 in progress, 415', async () => {
+  it('400 for an overlap out of range, 404 unknown endpoint, 401, 415', async () => {
     const { client, merchant } = await s.newMerchant();
     const endpoint = await createEndpoint(client, URL_A);
     expectInvalidBody(await rotate(client, endpoint.id, { overlapSeconds: 604_801 }), '/overlapSeconds');
     expectInvalidBody(await rotate(client, endpoint.id, { overlapSeconds: -1 }), '/overlapSeconds');
     expectProblem(await rotate(client, UNKNOWN_ENDPOINT, {}), 404, 'not_found');
     expectProblem(await s.anonymous().POST('/v1/webhook-endpoints/{endpointId}/rotate-secret', endpointPath(endpoint.id)), 401, 'unauthenticated');
-    const key = newKey();
     const path = `/v1/webhook-endpoints/${endpoint.id}/rotate-secret`;
-    // The fingerprint is of the body as validated, with the contract's default filled in.
-    const body = { overlapSeconds: 86_400 };
-    await claimKeyInFlight(s.deps.db, { merchantId: merchant.merchantId, key, operationId: 'rotateWebhookEndpointSecret', path, body, at: s.deps.now() });
-    expectProblem(await rotate(client, endpoint.id, {}, { 'Idempotency-Key': key }), 409, 'idempotency_request_in_progress');
     expectProblem(await asResult(await raw(s, 'POST', path, merchant.apiKey, 'overlapSeconds=5', 'text/plain')), 415, 'unsupported_media_type');
     // Nothing of that rotated the secret: the endpoint has no previous secret.
     expect((await get(client, endpoint.id)).previousSecretExpiresAt).toBeNull();

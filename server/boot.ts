@@ -115,8 +115,12 @@ export async function startServer(config: Readonly<Config>, runtime: Runtime = {
     server,
     close: async () => {
       await jobs.stop();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // Stop accepting, let requests in flight finish (5 s at most), then close the database.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const deadline = setTimeout(() => server.closeAllConnections(), 5_000);
+      await closed;
+      clearTimeout(deadline);
       await database.close();
     },
   };

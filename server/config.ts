@@ -58,8 +58,12 @@ export interface Config {
   rateLimitAuthenticated: number;
   /** Requests per minute per client IP on public routes and failed authentications; 0 = off. Default 300. */
   rateLimitPublic: number;
-  /** Behind a reverse proxy: take the client IP from `X-Forwarded-For` (Express `trust proxy`). */
-  trustProxy: boolean;
+  /**
+   * Reverse proxies in front of the server whose `X-Forwarded-For` entries are trusted for the
+   * client IP (Express `trust proxy` as a hop count); 0 trusts none. Trusting every hop would let a
+   * client choose its own IP (and rate-limit bucket) by sending the header itself.
+   */
+  trustProxy: number;
   /** pino log level (`silent` mutes). Default `info`. */
   logLevel: string;
   /** Worker processes (node:cluster) sharing the port and the database. Default 1 (no cluster). */
@@ -97,15 +101,16 @@ export function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: numbe
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
+  if (!/^[0-9]+$/.test(raw) || !Number.isSafeInteger(value)) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
   return value;
 }
 
-function boolFromEnv(env: NodeJS.ProcessEnv, name: string): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === '' || raw === 'false' || raw === '0') return false;
-  if (raw === 'true' || raw === '1') return true;
-  throw new Error(`${name} must be true or false, got "${raw}"`);
+/** `TRUST_PROXY`: a hop count; `false` is 0 and `true` means one proxy (never "trust all"). */
+function proxyHopsFromEnv(env: NodeJS.ProcessEnv): number {
+  const raw = env.TRUST_PROXY;
+  if (raw === undefined || raw === '' || raw === 'false') return 0;
+  if (raw === 'true') return 1;
+  return intFromEnv(env, 'TRUST_PROXY', 0);
 }
 
 /**
@@ -133,24 +138,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
   const poolSize = overrides.databasePoolSize ?? intFromEnv(env, 'DATABASE_POOL_SIZE', 10);
   if (poolSize < 1) throw new Error('DATABASE_POOL_SIZE must be at least 1');
 
+  const port = overrides.port ?? intFromEnv(env, 'PORT', 3000);
+  if (port > 65_535) throw new Error(`PORT must be at most 65535, got ${port}`);
+  const publicBaseUrl = (overrides.publicBaseUrl ?? (env.PUBLIC_BASE_URL || undefined))?.replace(/\/+$/, '');
+  if (publicBaseUrl !== undefined && !/^https?:\/\/[^/?#]+(\/[^?#]*)?$/.test(publicBaseUrl)) {
+    throw new Error(`PUBLIC_BASE_URL must be an absolute http(s) URL without query or fragment, got "${publicBaseUrl}"`);
+  }
+
   const config: Config = {
     mode,
-    port: overrides.port ?? intFromEnv(env, 'PORT', 3000),
+    port,
     host: overrides.host ?? (env.HOST || '127.0.0.1'),
     dataDir,
     databaseUrl: overrides.databaseUrl ?? (env.DATABASE_URL || undefined),
     databasePoolSize: poolSize,
-    publicBaseUrl: (overrides.publicBaseUrl ?? (env.PUBLIC_BASE_URL || undefined))?.replace(/\/+$/, ''),
+    publicBaseUrl,
     jwtSecret,
     rateLimitAuthenticated: overrides.rateLimitAuthenticated ?? intFromEnv(env, 'RATE_LIMIT_AUTHENTICATED', 100),
     rateLimitPublic: overrides.rateLimitPublic ?? intFromEnv(env, 'RATE_LIMIT_PUBLIC', 300),
-    trustProxy: overrides.trustProxy ?? boolFromEnv(env, 'TRUST_PROXY'),
+    trustProxy: overrides.trustProxy ?? proxyHopsFromEnv(env),
     logLevel: overrides.logLevel ?? (env.LOG_LEVEL || 'info'),
     webConcurrency,
     credentialCacheMs: overrides.credentialCacheMs ?? intFromEnv(env, 'CREDENTIAL_CACHE_MS', 5_000),
     sweepIntervalMs: overrides.sweepIntervalMs ?? 1_000,
     webhookWorkerIntervalMs: overrides.webhookWorkerIntervalMs ?? 1_000,
-    jobIntervalsMs: overrides.jobIntervalsMs,
+    jobIntervalsMs: overrides.jobIntervalsMs && Object.freeze({ ...overrides.jobIntervalsMs }),
     webhooks: Object.freeze(webhooks),
     demo: Object.freeze({
       name: overrides.demo?.name ?? (env.DEMO_MERCHANT_NAME || 'Demo Coffee Roasters'),

@@ -102,15 +102,33 @@ async function single(config: Config, log: Logger, database: Database): Promise<
 async function primary(config: Config, log: Logger, database: Database): Promise<void> {
   let stopping = false;
   const workers = new Set<Worker>();
+  const restarts: number[] = [];
   const fork = () => {
     // A worker connects to the primary's database as to any PostgreSQL server.
     const worker = cluster.fork({ DATABASE_URL: database.url });
     workers.add(worker);
+    let listening = false;
+    worker.once('listening', () => (listening = true));
     worker.on('exit', (code, signal) => {
       workers.delete(worker);
       if (stopping) return;
-      log.error({ pid: worker.process.pid, code, signal }, 'worker died; starting another');
-      fork();
+      if (!listening) {
+        // It never served (port taken, bad configuration): restarting would only loop.
+        log.fatal({ pid: worker.process.pid, code, signal }, 'a worker failed to start; stopping');
+        process.emit('uncaughtException', new Error('a worker failed to start'));
+        return;
+      }
+      const now = Date.now();
+      restarts.push(now);
+      while (restarts.length > 0 && restarts[0]! < now - 60_000) restarts.shift();
+      if (restarts.length > 5) {
+        log.fatal({ restarts: restarts.length }, 'workers keep dying (more than 5 in a minute); stopping');
+        process.emit('uncaughtException', new Error('workers keep dying'));
+        return;
+      }
+      const delayMs = Math.min(30_000, 500 * 2 ** (restarts.length - 1));
+      log.error({ pid: worker.process.pid, code, signal, delayMs }, 'worker died; starting another');
+      setTimeout(() => void (stopping || fork()), delayMs).unref();
     });
     return worker;
   };
@@ -167,6 +185,8 @@ async function main(): Promise<void> {
     // The primary of a cluster only creates the demo merchant: two connections are plenty.
     poolSize: config.webConcurrency > 1 ? 2 : config.databasePoolSize,
     onConnectionError: (err) => log.warn({ code: (err as { code?: string }).code, reason: err.message }, 'idle PostgreSQL connection failed; the pool replaces it'),
+    // Without its database the server can only fail every request: stop, so a supervisor restarts it.
+    onDatabaseExit: (err) => process.emit('uncaughtException', err),
   });
   try {
     await (config.webConcurrency > 1 ? primary(config, log, database) : single(config, log, database));

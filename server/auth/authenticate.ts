@@ -30,6 +30,7 @@ export async function verifyCredential(deps: AppDeps, credential: string): Promi
   const now = deps.realNow();
   const cached = deps.credentialCache?.get(credential, now);
   if (cached) return cached;
+  const verifiedSince = deps.credentialCache?.clock() ?? 0;
   let auth: AuthContext;
   let validUntil: Date | null;
   if (looksLikeApiKey(credential)) {
@@ -46,7 +47,7 @@ export async function verifyCredential(deps: AppDeps, credential: string): Promi
     auth = { merchantId: found.merchant.id, merchantName: found.merchant.name, apiKeyId: found.key.id, via: 'access_token' };
     validUntil = found.key.expiresAt && found.key.expiresAt < claims.expiresAt ? found.key.expiresAt : claims.expiresAt;
   }
-  deps.credentialCache?.set(credential, auth, validUntil);
+  deps.credentialCache?.set(credential, auth, validUntil, verifiedSince);
   return auth;
 }
 

@@ -15,8 +15,14 @@ import type { AuthContext } from './context.ts';
 export interface CredentialCache {
   /** The caller a credential was verified as, if cached, still fresh and unexpired at `now`. */
   get(credential: string, now: Date): AuthContext | undefined;
-  /** Remembers a verified credential valid until `validUntil` (server clock; null = no expiry). */
-  set(credential: string, auth: AuthContext, validUntil: Date | null): void;
+  /**
+   * Remembers a verified credential valid until `validUntil` (server clock; null = no expiry).
+   * `verifiedSince` is the real time (ms) the verification began: an entry whose key was
+   * invalidated after that moment is not stored (its database read may predate the rotation).
+   */
+  set(credential: string, auth: AuthContext, validUntil: Date | null, verifiedSince: number): void;
+  /** The real clock (ms) of this cache, read before a verification starts. */
+  clock(): number;
   /** Forgets every credential of this API key (rotation, revocation). */
   invalidateKey(apiKeyId: string): void;
 }
@@ -35,6 +41,8 @@ interface Entry {
  */
 export function createCredentialCache(ttlMs: number, maxEntries = 10_000, realNow: () => number = Date.now): CredentialCache {
   const entries = new Map<string, Entry>();
+  /** When each API key was last invalidated (real ms), so a slower verification cannot refill it. */
+  const invalidated = new Map<string, number>();
   const digest = (credential: string) => createHash('sha256').update(credential).digest('base64url');
   return {
     get(credential, now) {
@@ -48,16 +56,22 @@ export function createCredentialCache(ttlMs: number, maxEntries = 10_000, realNo
       }
       return entry.auth;
     },
-    set(credential, auth, validUntil) {
+    clock: realNow,
+    set(credential, auth, validUntil, verifiedSince) {
       if (ttlMs <= 0) return;
-      if (entries.size >= maxEntries) entries.delete(entries.keys().next().value!);
-      entries.set(digest(credential), {
+      if ((invalidated.get(auth.apiKeyId) ?? Number.NEGATIVE_INFINITY) >= verifiedSince) return;
+      const key = digest(credential);
+      if (!entries.has(key) && entries.size >= maxEntries) entries.delete(entries.keys().next().value!);
+      entries.set(key, {
         auth,
         validUntil: validUntil?.getTime() ?? Number.POSITIVE_INFINITY,
         staleAt: realNow() + ttlMs,
       });
     },
     invalidateKey(apiKeyId) {
+      invalidated.set(apiKeyId, realNow());
+      // Forget invalidations older than any verification still in flight could be.
+      for (const [id, at] of invalidated) if (at < realNow() - 60_000) invalidated.delete(id);
       for (const [key, entry] of entries) if (entry.auth.apiKeyId === apiKeyId) entries.delete(key);
     },
   };

@@ -40,6 +40,8 @@ export interface DatabaseOptions {
    * The pool replaces the connection; without a handler such an error would crash the process.
    */
   onConnectionError?: (err: Error) => void;
+  /** Called when the embedded PostgreSQL dies under the running server (the owner should stop). */
+  onDatabaseExit?: (err: Error) => void;
 }
 
 const migrationsFolder = new URL('./migrations', import.meta.url).pathname;
@@ -55,7 +57,7 @@ const MIGRATION_LOCK = 727274;
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.databaseUrl) return openPostgres(options.databaseUrl, options, 'postgres');
   if (!options.dataDir) throw new Error('openDatabase needs databaseUrl or dataDir');
-  const cluster = await startEmbeddedPostgres({ dataDir: options.dataDir });
+  const cluster = await startEmbeddedPostgres({ dataDir: options.dataDir, onUnexpectedExit: options.onDatabaseExit });
   try {
     const database = await openPostgres(cluster.url, options, 'embedded');
     return {

@@ -16,7 +16,11 @@ type Placeholders = Record<string, unknown>;
 export interface Preparable<R> {
   execute(values?: Placeholders): Promise<R>;
   prepare(name: string): { execute(values?: Placeholders): Promise<R> };
+  toSQL(): { sql: string };
 }
+
+/** The SQL text of each statement name, so one name can never stand for two queries. */
+const texts = new Map<string, string>();
 
 const cache = new WeakMap<object, Map<string, { execute(values?: Placeholders): Promise<unknown> }>>();
 
@@ -31,6 +35,13 @@ export function runPrepared<R>(db: Executor, name: string, build: (db: Executor)
   let statements = cache.get(db);
   if (!statements) cache.set(db, (statements = new Map()));
   let statement = statements.get(name);
-  if (!statement) statements.set(name, (statement = build(db).prepare(name)));
+  if (!statement) {
+    const query = build(db);
+    const text = query.toSQL().sql;
+    const known = texts.get(name);
+    if (known !== undefined && known !== text) throw new Error(`Prepared statement name ${name} is used for two different queries`);
+    texts.set(name, text);
+    statements.set(name, (statement = query.prepare(name)));
+  }
   return statement.execute(values) as Promise<R>;
 }

@@ -12,7 +12,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { ipKeyGenerator } from 'express-rate-limit';
 import type { Pool } from 'pg';
-import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import { authenticateRequest } from '../auth/index.ts';
 import type { AppDeps } from '../deps.ts';
 import { problemBody } from '../errors/problem.ts';
@@ -22,9 +22,15 @@ import { findOperation } from './spec.ts';
 /** Length of a rate-limit window, in seconds. */
 const WINDOW_SECONDS = 60;
 
+/**
+ * A PostgreSQL-backed limiter of `points` requests per window. Should the database fail, an
+ * in-memory limiter of the same budget takes over in this process (rate-limiter-flexible's
+ * insurance limiter), so a database hiccup neither answers 500 to everything nor lifts the limit.
+ */
 function limiter(pool: Pool, prefix: string, points: number): RateLimiterPostgres | undefined {
   if (points <= 0) return undefined;
   return new RateLimiterPostgres({
+    insuranceLimiter: new RateLimiterMemory({ keyPrefix: prefix, points, duration: WINDOW_SECONDS }),
     storeClient: pool,
     storeType: 'pool',
     tableName: 'rate_limits',

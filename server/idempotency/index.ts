@@ -31,6 +31,14 @@ export const IDEMPOTENCY_LEASE_MS = 60_000;
 /** How long a stored response is replayed, in milliseconds (24 hours). */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 
+/** The claim was taken over by a retry after this request outlived its lease; nothing committed. */
+export class LeaseLostError extends Error {
+  constructor(operationId: string) {
+    super(`${operationId} outlived its idempotency lease; a retry took the key over, so this attempt was rolled back`);
+    this.name = 'LeaseLostError';
+  }
+}
+
 /** A response as stored and replayed. */
 export interface StoredResponse {
   status: number;
@@ -126,14 +134,20 @@ export async function runIdempotent(
     return await db.transaction(async (tx) => {
       const response = await execute(tx);
       if (response.status >= 500) throw new Error(`Idempotent operation ${req.operationId} answered ${response.status}`);
-      await tx
+      // Complete only our own claim: if this request outlived its lease and a retry took the key
+      // over, the claim row is another one (created later), and this transaction rolls back
+      // rather than commit the operation a second time.
+      const completed = await tx
         .update(idempotencyKeys)
         .set({ state: 'completed', responseStatus: response.status, responseBody: response.body })
-        .where(where);
+        .where(and(where, eq(idempotencyKeys.state, 'in_progress'), eq(idempotencyKeys.createdAt, now)))
+        .returning({ key: idempotencyKeys.key });
+      if (completed.length === 0) throw new LeaseLostError(req.operationId);
       return { ...response, replayed: false };
     });
   } catch (err) {
-    await db.delete(idempotencyKeys).where(where);
+    // Release our claim (only ours: after a takeover the row is the retry's) so a retry runs again.
+    await db.delete(idempotencyKeys).where(and(where, eq(idempotencyKeys.createdAt, now), eq(idempotencyKeys.state, 'in_progress')));
     throw err;
   }
 }

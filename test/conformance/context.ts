@@ -141,6 +141,12 @@ export class RunContext {
   credentialOp: Operation | undefined;
   /** Field of the credential-issuing response that holds the API key. */
   credentialField = 'apiKey';
+  /**
+   * Credential fields of a merchant record → the CLI option that provides them (e.g. `apiSecret`
+   * → `--api-secret`): a request whose example holds one the merchant lacks cannot succeed, and
+   * the checks that need it to are not applicable ("needs --api-secret").
+   */
+  readonly credentialFlags = new Map<string, string>();
   merchantCount = 0;
 
   /** @param spec the contract. @param http the client (its exchanges must be passed to {@link observe}). */
@@ -425,9 +431,11 @@ export class RunContext {
     op: Operation,
     merchant: Merchant,
     options: { fresh?: boolean; example?: number | 'none'; optionalQuery?: boolean; raw?: boolean; variant?: number; depth?: number } = {},
-  ): Promise<{ parts: RequestParts; exampleName?: string } | { error: string }> {
+  ): Promise<{ parts: RequestParts; exampleName?: string; needs?: string[] } | { error: string }> {
     const parts: RequestParts = { pathParams: {}, query: [], headers: {} };
     const depth = options.depth ?? 0;
+    /** CLI options of the credentials the request needs and the merchant lacks (their spec examples stay). */
+    const missing = new Set<string>();
     for (const p of op.parameters.filter((x) => x.in === 'path')) {
       const pattern = typeof p.resolved.pattern === 'string' ? p.resolved.pattern : undefined;
       if (pattern && this.isResourcePattern(pattern)) {
@@ -443,7 +451,7 @@ export class RunContext {
     for (const p of op.parameters.filter((x) => x.in === 'query')) {
       if (!p.required && !options.optionalQuery) continue;
       if (p.name === op.list?.cursorParam) continue;
-      const value = await this.resolveParam(p, merchant, options.raw === true, depth);
+      const value = await this.resolveParam(p, merchant, options.raw === true, depth, missing);
       if (value !== undefined) parts.query.push([p.name, value]);
       else if (p.required) return { error: `required query parameter ${p.name} has no example` };
     }
@@ -452,7 +460,7 @@ export class RunContext {
         parts.headers[p.name] = this.uniqueKey();
         continue;
       }
-      const credential = this.credentialValue(p.name, p.exampleValues[0], merchant);
+      const credential = this.credentialValue(p.name, p.exampleValues[0], merchant, missing);
       if (credential !== undefined) parts.headers[p.name] = credential;
       else if (p.required) {
         const value = this.paramValue(p, merchant);
@@ -468,34 +476,40 @@ export class RunContext {
         const example = media.examples[index % Math.max(1, media.examples.length)];
         exampleName = example?.name;
         let value = example ? structuredClone(example.value) : synthesize(this.spec, media.schema);
-        if (!options.raw) value = await this.substitute(value, media.schema, merchant, depth);
+        if (!options.raw) value = await this.substitute(value, media.schema, merchant, depth, missing);
         parts.body = { json: value, contentType: media.type };
       } else if (op.body.required) {
         return { error: `the request body has no JSON media type (${op.body.media.map((m) => m.type).join(', ')})` };
       }
     }
-    return { parts, exampleName };
+    return { parts, exampleName, ...(missing.size > 0 ? { needs: [...missing] } : {}) };
   }
 
-  /** The value of a credential field of `merchant` that stands for `example` (or is named like `name`). */
-  private credentialValue(name: string | undefined, example: unknown, merchant: Merchant): string | undefined {
+  /**
+   * The value of a credential field of `merchant` that stands for `example` (or is named like
+   * `name`). A credential the spec's example stands for but the merchant lacks (e.g. its secret
+   * when the run was given only `--api-key`) adds its CLI option to `missing`.
+   */
+  private credentialValue(name: string | undefined, example: unknown, merchant: Merchant, missing?: Set<string>): string | undefined {
     const field = typeof example === 'string' ? this.credentialExamples.get(example) : undefined;
     const byValue = field !== undefined ? merchant.record[field] : undefined;
     if (typeof byValue === 'string') return byValue;
+    const flag = field !== undefined ? this.credentialFlags.get(field) : undefined;
+    if (flag !== undefined) missing?.add(flag);
     if (name === undefined) return undefined;
     const wanted = normalizeName(name);
     const match = Object.entries(merchant.record).find(([k, v]) => typeof v === 'string' && normalizeName(k) === wanted && wanted !== 'id' && wanted !== 'name');
     return match ? (match[1] as string) : undefined;
   }
 
-  private async resolveParam(p: ParamSpec, merchant: Merchant, raw: boolean, depth: number): Promise<string | undefined> {
+  private async resolveParam(p: ParamSpec, merchant: Merchant, raw: boolean, depth: number, missing: Set<string>): Promise<string | undefined> {
     const pattern = typeof p.resolved.pattern === 'string' ? p.resolved.pattern : undefined;
     if (!raw && pattern && this.isResourcePattern(pattern)) {
       const id = await this.obtainId(pattern, merchant, { depth: depth + 1 });
       if (typeof id === 'string') return id;
     }
     if (!raw) {
-      const credential = this.credentialValue(p.name, p.exampleValues[0], merchant);
+      const credential = this.credentialValue(p.name, p.exampleValues[0], merchant, missing);
       if (credential !== undefined) return credential;
     }
     return this.paramValue(p, merchant);
@@ -510,9 +524,9 @@ export class RunContext {
   }
 
   /** Replaces credentials and object ids in an example value by the merchant's own. */
-  private async substitute(value: unknown, schema: JsonSchema | undefined, merchant: Merchant, depth: number): Promise<unknown> {
+  private async substitute(value: unknown, schema: JsonSchema | undefined, merchant: Merchant, depth: number, missing: Set<string>): Promise<unknown> {
     if (typeof value === 'string') {
-      const credential = this.credentialValue(undefined, value, merchant);
+      const credential = this.credentialValue(undefined, value, merchant, missing);
       if (credential !== undefined) return credential;
       const s = schema ? resolveSchema(this.spec.doc, schema) : undefined;
       const pattern = typeof s?.pattern === 'string' ? s.pattern : undefined;
@@ -525,7 +539,7 @@ export class RunContext {
     if (Array.isArray(value)) {
       const items = schema ? resolveSchema(this.spec.doc, schema).items : undefined;
       const out: unknown[] = [];
-      for (const v of value) out.push(await this.substitute(v, items as JsonSchema | undefined, merchant, depth));
+      for (const v of value) out.push(await this.substitute(v, items as JsonSchema | undefined, merchant, depth, missing));
       return out;
     }
     if (value && typeof value === 'object') {
@@ -533,7 +547,7 @@ export class RunContext {
       const branch = s ? matchingBranch(this.spec, s, value) : undefined;
       const props = ((branch ?? s)?.properties ?? {}) as Record<string, JsonSchema>;
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) out[k] = await this.substitute(v, props[k], merchant, depth);
+      for (const [k, v] of Object.entries(value)) out[k] = await this.substitute(v, props[k], merchant, depth, missing);
       return out;
     }
     return value;

@@ -98,6 +98,8 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
     const keyNames = new Set(Object.values(spec.securitySchemes).flatMap((s) => [normalizeName(s.name), normalizeName(s.paramName ?? '')]));
     c.credentialField = props.find((p) => keyNames.has(normalizeName(p))) ?? c.credentialField;
     secretField = props.find((p) => /secret/i.test(p));
+    c.credentialFlags.set(c.credentialField, '--api-key');
+    if (secretField) c.credentialFlags.set(secretField, '--api-secret');
     for (const ex of c.credentialOp.success.media.examples) {
       for (const [field, value] of Object.entries((ex.value ?? {}) as Record<string, unknown>)) if (typeof value === 'string' && value.length >= 8) c.credentialExamples.set(value, field);
     }

@@ -115,7 +115,7 @@ export async function crossMerchantCheck(ctx: RunContext, op: Operation, a: Merc
   const pathParams = op.parameters.filter((p) => p.in === 'path' && typeof p.resolved.pattern === 'string' && ctx.isResourcePattern(p.resolved.pattern));
   if (op.isPublic) rec.notApplicable('public operation (security: [])');
   else if (ctx.mock) rec.notApplicable('a stateless mock has no owners');
-  else if (!b) rec.notApplicable('no second merchant (pass --api-key-2, or use a target that creates sandbox merchants)');
+  else if (!b) rec.needsCredential(['--api-key-2'], 'no second merchant (the target creates no sandbox merchants)');
   else if (op.role !== 'list' && pathParams.length === 0) rec.notApplicable('addresses no object by id');
   if (rec.result().status === 'not_applicable' || !b) return rec.result();
 

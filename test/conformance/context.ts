@@ -37,6 +37,14 @@ export interface ConformanceOptions {
   apiSecret?: string;
   /** Credential of a second merchant, for cross-merchant checks; default: a new one. */
   apiKey2?: string;
+  /**
+   * A client token of the main merchant's application (`ct_test_…`), for the scope checks, with
+   * the scopes it holds in {@link clientTokenScopes}. Default: the suite creates the tokens it
+   * needs through the contract's token-issuing operation (a sandbox), or those checks are n/a.
+   */
+  clientToken?: string;
+  /** The scopes {@link clientToken} holds; default none (a token that no operation's scopes are satisfied by). */
+  clientTokenScopes?: string[];
   /** Seed of the fuzzer; default random (printed in the report). */
   seed?: number;
   /** Fuzz budget: requests spread across operations; default 10,000. */
@@ -80,6 +88,29 @@ export interface Merchant {
   apiKey: string;
   /** Everything known about it (the credential-issuing operation's response, or the CLI options). */
   record: Record<string, unknown>;
+}
+
+/** A client token the suite holds, or why it has none (and the CLI options that would give one). */
+export type ClientTokenResult = { token: string; scopes: string[] } | { error: string; needs: string[] };
+
+/** Whether a token holding `held` has `scope` (`*` is every scope, `payments.*` every `payments.` one). */
+export function holdsScope(held: string[], scope: string): boolean {
+  return held.some((h) => h === scope || h === '*' || (h.endsWith('.*') && scope.startsWith(h.slice(0, -1))));
+}
+
+/** Whether a token holding `held` satisfies one of the security requirements `alternatives`. */
+export function satisfiesScopes(held: string[], alternatives: string[][]): boolean {
+  return alternatives.some((alt) => alt.every((scope) => holdsScope(held, scope)));
+}
+
+/**
+ * A scope to give a client token that must not be able to call an operation requiring
+ * `alternatives`: the first of the contract's `scopes` that no requirement of the operation names
+ * (a scope of other operations), else one that satisfies no requirement alone; `undefined` when
+ * every scope of the contract would do.
+ */
+export function lackingScope(scopes: string[], alternatives: string[][]): string | undefined {
+  return scopes.find((s) => !alternatives.some((alt) => alt.includes(s))) ?? scopes.find((s) => !satisfiesScopes([s], alternatives));
 }
 
 /** An object the suite created. */
@@ -134,6 +165,8 @@ export class RunContext {
   readonly issuedTokens = new Map<string, Record<string, string[]>>();
   /** Secrets to shorten in the report. */
   readonly secrets = new Set<string>();
+  /** Client tokens by their sorted scopes (created once, shared by every check). */
+  private readonly clientTokens = new Map<string, Promise<ClientTokenResult>>();
   main!: Merchant;
   second: Merchant | undefined;
   mock = false;
@@ -329,6 +362,86 @@ export class RunContext {
       merchant.record = { ...merchant.record, [this.credentialField]: fresh };
       this.secrets.add(fresh);
     }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Client tokens
+  // -------------------------------------------------------------------------------------------
+
+  /** The token given with `--client-token`, and its scopes. */
+  givenClientToken(): { token: string; scopes: string[] } | undefined {
+    return this.options.clientToken ? { token: this.options.clientToken, scopes: [...(this.options.clientTokenScopes ?? [])].sort() } : undefined;
+  }
+
+  /**
+   * A client token of the main merchant holding exactly `scopes`: the given one when its scopes
+   * are these, else one created (once) through the contract's token-issuing operation on an
+   * application of the main merchant (itself created as a prerequisite).
+   */
+  clientTokenWith(scopes: string[]): Promise<ClientTokenResult> {
+    const wanted = [...new Set(scopes)].sort();
+    const given = this.givenClientToken();
+    if (given && given.scopes.join(' ') === wanted.join(' ')) return Promise.resolve(given);
+    const key = wanted.join(' ');
+    let result = this.clientTokens.get(key);
+    if (!result) {
+      result = this.mintClientToken(wanted);
+      this.clientTokens.set(key, result);
+    }
+    return result;
+  }
+
+  private async mintClientToken(scopes: string[]): Promise<ClientTokenResult> {
+    const issuer = this.spec.clientToken?.issuer;
+    const needs = ['--client-token'];
+    if (!issuer) return { error: 'the contract has no operation issuing client tokens', needs };
+    const built = await this.buildParts(issuer.op, this.main, {});
+    if ('error' in built) return { error: `cannot build a ${issuer.op.id} request: ${built.error}`, needs };
+    const body = built.parts.body && 'json' in built.parts.body ? built.parts.body.json : undefined;
+    if (!body || typeof body !== 'object' || Array.isArray(body)) return { error: `${issuer.op.id} has no JSON object body to set ${issuer.scopesProperty} in`, needs };
+    (body as Record<string, unknown>)[issuer.scopesProperty] = scopes;
+    const ex = await this.send(issuer.op, built.parts, this.authFor(issuer.op, this.main));
+    const token = (ex.json as Record<string, unknown> | undefined)?.[issuer.tokenProperty];
+    if (ex.status < 200 || ex.status > 299 || typeof token !== 'string') {
+      return { error: `${issuer.op.id} with ${issuer.scopesProperty} [${scopes.join(', ')}] answered ${ex.status || ex.error}`, needs };
+    }
+    this.secrets.add(token);
+    return { token, scopes };
+  }
+
+  /**
+   * A client token that must not be able to call `op` (it lists the client-token scheme): the
+   * given one when its scopes satisfy none of the operation's requirements, else one created with
+   * a single scope of the contract's other operations ({@link lackingScope}).
+   * @returns the token, why there is none, or `{ notApplicable }` when no token can lack the scopes.
+   */
+  async clientTokenLacking(op: Operation): Promise<ClientTokenResult | { notApplicable: string }> {
+    const alternatives = op.clientTokenScopes ?? [];
+    if (alternatives.some((alt) => alt.length === 0)) return { notApplicable: 'the contract lets a client token with any scopes call it (a requirement without scopes)' };
+    const given = this.givenClientToken();
+    if (given && !satisfiesScopes(given.scopes, alternatives)) return given;
+    const scope = lackingScope(this.spec.clientToken?.scopes ?? [], alternatives);
+    if (scope === undefined) return { notApplicable: `the contract names no scope besides ${describeAlternatives(alternatives)}, so no client token can lack them` };
+    const result = await this.clientTokenWith([scope]);
+    if ('error' in result && given) return { error: `the given client token holds ${describeAlternatives([given.scopes])}, which the operation accepts, and ${result.error}`, needs: result.needs };
+    return result;
+  }
+
+  /** A client token entitled to call `op`: the given one when its scopes suffice, else one with the scopes of its first requirement. */
+  async clientTokenEntitled(op: Operation): Promise<ClientTokenResult> {
+    const alternatives = op.clientTokenScopes ?? [[]];
+    const given = this.givenClientToken();
+    if (given && satisfiesScopes(given.scopes, alternatives)) return given;
+    const result = await this.clientTokenWith(alternatives[0]!);
+    if ('error' in result) return { ...result, needs: [`--client-token with --client-token-scopes ${alternatives[0]!.join(',') || '(none)'}`] };
+    return result;
+  }
+
+  /** The strongest client token at hand, for operations that must refuse every one: all the contract's scopes, else the given one. */
+  async clientTokenAny(): Promise<ClientTokenResult> {
+    const all = await this.clientTokenWith(this.spec.clientToken?.scopes ?? []);
+    if (!('error' in all)) return all;
+    return this.givenClientToken() ?? all;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -597,6 +710,11 @@ export class RunContext {
     }
     return issues;
   }
+}
+
+/** `payments.read or events.read+payments.read` (`(no scope)` for an empty requirement). */
+export function describeAlternatives(alternatives: string[][]): string {
+  return alternatives.map((alt) => (alt.length === 0 ? '(no scope)' : alt.join('+'))).join(' or ');
 }
 
 /** Describes issues on one line. */

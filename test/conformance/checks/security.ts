@@ -35,8 +35,8 @@ export function specificHeaders(ctx: RunContext, op: Operation, status: number):
   return (documented?.headers ?? []).map((h) => h.name).filter((n) => !ctx.spec.universalHeaders.includes(n.toLowerCase()) && !/replay/i.test(n));
 }
 
-/** Records the failures of a response that must be `expected`. */
-function expectStatus(ctx: RunContext, rec: CheckRecorder, op: Operation, ex: Exchange, expected: number, what: string): void {
+/** Records the failures of a response that must be `expected` (documented, strictly valid, with its specific headers). */
+export function expectStatus(ctx: RunContext, rec: CheckRecorder, op: Operation, ex: Exchange, expected: number, what: string): void {
   rec.requests++;
   if (ex.status !== expected) {
     rec.fail(`${what}: expected ${expected}, got ${ex.status || ex.error}`, ex);

@@ -420,9 +420,19 @@ export class RunContext {
     if (alternatives.some((alt) => alt.length === 0)) return { notApplicable: 'the contract lets a client token with any scopes call it (a requirement without scopes)' };
     const given = this.givenClientToken();
     if (given && !satisfiesScopes(given.scopes, alternatives)) return given;
-    const scope = lackingScope(this.spec.clientToken?.scopes ?? [], alternatives);
-    if (scope === undefined) return { notApplicable: `the contract names no scope besides ${describeAlternatives(alternatives)}, so no client token can lack them` };
-    const result = await this.clientTokenWith([scope]);
+    // Candidates in order of preference; the next is tried when the target refuses to issue one.
+    const candidates: string[] = [];
+    let pool = this.spec.clientToken?.scopes ?? [];
+    for (let scope = lackingScope(pool, alternatives); scope !== undefined && candidates.length < 3; scope = lackingScope(pool, alternatives)) {
+      candidates.push(scope);
+      pool = pool.filter((s) => s !== scope);
+    }
+    if (candidates.length === 0) return { notApplicable: `the contract names no scope besides ${describeAlternatives(alternatives)}, so no client token can lack them` };
+    let result: ClientTokenResult = { error: 'no candidate scope', needs: ['--client-token'] };
+    for (const scope of candidates) {
+      result = await this.clientTokenWith([scope]);
+      if (!('error' in result)) break;
+    }
     if ('error' in result && given) return { error: `the given client token holds ${describeAlternatives([given.scopes])}, which the operation accepts, and ${result.error}`, needs: result.needs };
     return result;
   }
@@ -441,7 +451,19 @@ export class RunContext {
   async clientTokenAny(): Promise<ClientTokenResult> {
     const all = await this.clientTokenWith(this.spec.clientToken?.scopes ?? []);
     if (!('error' in all)) return all;
-    return this.givenClientToken() ?? all;
+    const given = this.givenClientToken();
+    if (given) return given;
+    // The target would not issue a token with every scope: any token it did issue will do.
+    for (const other of this.clientTokens.values()) {
+      const held = await other;
+      if (!('error' in held)) return held;
+    }
+    let last: ClientTokenResult = all;
+    for (const scope of (this.spec.clientToken?.scopes ?? []).slice(0, 3)) {
+      last = await this.clientTokenWith([scope]);
+      if (!('error' in last)) return last;
+    }
+    return last;
   }
 
   // -------------------------------------------------------------------------------------------

@@ -153,6 +153,10 @@ export interface ScopeFaults {
   acceptRefused?: boolean;
   /** getBalance: an unknown client token gets a 401 without `error="invalid_token"`. */
   noInvalidToken?: boolean;
+  /** Not a fault: createClientToken refuses (400) tokens with more scopes than this… */
+  maxScopes?: number;
+  /** …and tokens with these scopes. */
+  unissuableScopes?: string[];
 }
 
 /** The running proxy. */
@@ -260,6 +264,7 @@ export async function startScopeProxy(upstream: string, doc: Doc, faults: ScopeF
     if (apps.get(applicationId) !== owner) return problem(res, 404, 'not_found', { detail: 'No such application.' });
     if (typeof body.label !== 'string' || body.label.length === 0) return bad('/label');
     if (!Array.isArray(body.scopes) || body.scopes.length === 0 || !body.scopes.every((s) => typeof s === 'string')) return bad('/scopes');
+    if (body.scopes.length > (faults.maxScopes ?? Infinity) || body.scopes.some((s) => faults.unissuableScopes?.includes(s as string))) return bad('/scopes');
     const token = `ct_test_${random(32)}`;
     tokens.set(token, { scopes: body.scopes as string[], forward: cred });
     return send(res, 201, { id: `ctk_${random(24)}`, token, label: body.label, scopes: body.scopes, applicationId, createdAt: new Date().toISOString() });

@@ -16,7 +16,7 @@ import { parseCli } from './cli.ts';
 import { lackingScope, satisfiesScopes } from './context.ts';
 import { parseChallenge } from './checks/scopes.ts';
 import { renderJUnit, renderText, type CheckResult, type ConformanceReport } from './report.ts';
-import { runConformance } from './runner.ts';
+import { runConformance, type ConformanceOptions } from './runner.ts';
 import { clientTokenSpec, FIXTURE_SCOPES, startScopeProxy, writeSpec, type ScopeProxy } from './scopes-fixture.ts';
 import { loadConformanceSpec } from './spec.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
@@ -44,7 +44,7 @@ function check(report: ConformanceReport, operationId: string, name: string): Ch
   return c!;
 }
 
-const run = (proxy: ScopeProxy, specPath: string, extra: Parameters<typeof runConformance>[0] extends infer O ? Partial<O> : never = {}) =>
+const run = (proxy: ScopeProxy, specPath: string, extra: Partial<ConformanceOptions> = {}) =>
   runConformance({ baseUrl: proxy.url, specPath, operations: [...LISTING, ...NOT_LISTING], requests: 150, seed: 5, coverageThreshold: 0, ...extra });
 
 describe('derivation from the contract', () => {

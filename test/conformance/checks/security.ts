@@ -8,7 +8,9 @@
  *   object is unchanged); a list of A shows none of B's objects.
  *
  * A 401 must also carry the headers its documented response declares specifically (e.g.
- * `WWW-Authenticate`).
+ * `WWW-Authenticate`). The scopes of client tokens (`security.insufficient-scope`,
+ * `security.scope-granted`, `security.client-token-refused`, `security.client-token-invalid`)
+ * are checked in scopes.ts.
  */
 import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';

@@ -41,23 +41,48 @@ export class TillpointError extends Error {
   readonly requestId: string | undefined;
   /** Invalid inputs of a `400 invalid_request` (`pointer` into the body, `parameter` or `header`); empty otherwise. */
   readonly errors: ProblemFieldError[];
+  /**
+   * The scopes a `403` asks for, e.g. `['payments.create']` when a client token without that scope
+   * called `createPayment`: the problem's `requiredScopes`, else the `scope="…"` parameter of the
+   * `WWW-Authenticate: Bearer … error="insufficient_scope", scope="…"` header (RFC 6750 §3),
+   * split at spaces. Empty when the answer names none (any other error).
+   */
+  readonly requiredScopes: string[];
+  /** The raw `WWW-Authenticate` response header (the challenge of a `401` or `403`), if any. */
+  readonly wwwAuthenticate: string | undefined;
 
   /**
    * Prefer {@link TillpointError.fromResponse}; this constructor is for tests and custom transports.
    * @param status HTTP status code.
    * @param problem The parsed problem document, if the body was one.
    * @param requestId Used when the problem has no `requestId` (e.g. the `X-Request-Id` header).
+   * @param wwwAuthenticate The `WWW-Authenticate` response header, from which `requiredScopes` is
+   *   read when the problem does not list them.
    */
-  constructor(status: number, problem?: Problem, requestId?: string) {
+  constructor(status: number, problem?: Problem, requestId?: string, wwwAuthenticate?: string) {
     const code: TillpointErrorCode = problem?.code ?? 'unknown';
     const reqId = problem?.requestId ?? requestId;
     const errors = problem?.errors ?? [];
-    super(formatMessage(status, code, problem, errors, reqId));
+    const scopes = requiredScopesOf(problem, wwwAuthenticate);
+    super(formatMessage(status, code, problem, errors, reqId, scopes));
     this.status = status;
     this.code = code;
     this.problem = problem;
     this.requestId = reqId;
     this.errors = errors;
+    this.requiredScopes = scopes;
+    this.wwwAuthenticate = wwwAuthenticate;
+  }
+
+  /**
+   * `true` for a `403` saying the credential is valid but lacks a scope the operation needs (code
+   * `insufficient_scope`, or `error="insufficient_scope"` in `WWW-Authenticate`): typically a
+   * client token without the scope; {@link TillpointError.requiredScopes} says which scopes to
+   * grant. `false` for any other error.
+   */
+  get isInsufficientScope(): boolean {
+    if (this.status !== 403) return false;
+    return this.code === 'insufficient_scope' || authParams(this.wwwAuthenticate).error === 'insufficient_scope';
   }
 
   /**
@@ -68,7 +93,8 @@ export class TillpointError extends Error {
    */
   static fromResponse(body: unknown, response: Response): TillpointError {
     const requestId = response.headers.get('x-request-id') ?? undefined;
-    return new TillpointError(response.status, isProblem(body) ? body : undefined, requestId);
+    const challenge = response.headers.get('www-authenticate') ?? undefined;
+    return new TillpointError(response.status, isProblem(body) ? body : undefined, requestId, challenge);
   }
 }
 
@@ -102,12 +128,14 @@ function formatMessage(
   problem: Problem | undefined,
   errors: ProblemFieldError[],
   requestId: string | undefined,
+  requiredScopes: string[],
 ): string {
   const text = problem ? (problem.detail ?? problem.title) : 'the response body is not a problem document';
   const fields = errors.map((e) => `${fieldName(e)}: ${e.detail}`).join('; ');
   return (
     `${status} ${code}: ${text}` +
     (fields ? ` [${fields}]` : '') +
+    (requiredScopes.length > 0 ? ` (requires scope ${requiredScopes.join(' ')})` : '') +
     (requestId ? ` (request ${requestId})` : '')
   );
 }
@@ -117,4 +145,27 @@ function fieldName(e: ProblemFieldError): string {
   if (e.parameter !== undefined) return `parameter ${e.parameter}`;
   if (e.header !== undefined) return `header ${e.header}`;
   return '(unknown field)';
+}
+
+/** `requiredScopes` of the problem (strings only), else the `scope` of the challenge. */
+function requiredScopesOf(problem: Problem | undefined, wwwAuthenticate: string | undefined): string[] {
+  const listed = (problem as { requiredScopes?: unknown } | undefined)?.requiredScopes;
+  if (Array.isArray(listed)) {
+    const scopes = listed.filter((s): s is string => typeof s === 'string' && s !== '');
+    if (scopes.length > 0) return scopes;
+  }
+  const scope = authParams(wwwAuthenticate).scope;
+  return scope ? scope.split(/\s+/).filter(Boolean) : [];
+}
+
+/**
+ * The auth-params of a `WWW-Authenticate` challenge (`Bearer realm="tillpoint", error="…",
+ * scope="a b"` → `{ realm, error, scope }`), names lowercased, quoted strings unescaped.
+ */
+function authParams(header: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!header) return out;
+  const re = /([A-Za-z0-9!#$%&'*+.^_`|~-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))/g;
+  for (const m of header.matchAll(re)) out[m[1]!.toLowerCase()] ??= m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1') : m[3]!;
+  return out;
 }

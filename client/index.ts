@@ -31,14 +31,26 @@ export type TillpointClient = Client<paths>;
 export interface TillpointClientOptions {
   /** Root URL of the API, without `/v1`, e.g. `http://localhost:3000`. */
   baseUrl: string;
-  /** Secret API key (`sk_test_…` in the sandbox, `sk_live_…` in production). Keep it on your server. */
-  apiKey: string;
+  /**
+   * Secret API key (`sk_test_…` in the sandbox, `sk_live_…` in production). Keep it on your server.
+   * Every scope. Give either `apiKey` (with or without `apiSecret`) or `clientToken`, not both.
+   */
+  apiKey?: string | undefined;
   /**
    * API secret. When set, the key and secret are exchanged for a one-hour JWT (`createAccessToken`)
    * sent as `Authorization: Bearer` and refreshed automatically; when absent (or empty), the key is
-   * sent as `x-api-key` on every request.
+   * sent as `x-api-key` on every request. Only with `apiKey`.
    */
   apiSecret?: string | undefined;
+  /**
+   * Client token of an application (`ct_test_…` / `ct_live_…`, from `createClientToken`), sent as
+   * `Authorization: Bearer <clientToken>` on every request. It may call only the operations whose
+   * contract security lists `clientToken` with a scope the token holds: anything else is answered
+   * `403` (see {@link TillpointError.isInsufficientScope} and {@link TillpointError.requiredScopes}),
+   * key management (applications, tokens, key rotation) always. Mutually exclusive with `apiKey`
+   * and `apiSecret`.
+   */
+  clientToken?: string | undefined;
   /** `fetch` implementation. Default `globalThis.fetch` (looked up at call time). */
   fetch?: FetchLike;
   /**
@@ -67,12 +79,29 @@ export interface TillpointClientOptions {
  * const tillpoint = createTillpointClient({ baseUrl: 'http://localhost:3000', apiKey, apiSecret });
  * const session = unwrap(await tillpoint.POST('/v1/checkout/sessions', { body: { amount: 2500, currency: 'USD', successUrl, cancelUrl } }));
  * ```
- * @throws {TypeError} When `baseUrl` or `apiKey` is missing. API errors are not thrown by the
- *   client methods (they resolve with `error`); a failed token exchange rejects with `TillpointError`.
+ *
+ * With a client token of an application instead of the secret key (e.g. in a less trusted
+ * service), every request carries `Authorization: Bearer <clientToken>`; an operation the token's
+ * scopes do not cover fails with a `TillpointError` whose `isInsufficientScope` is `true`:
+ * ```ts
+ * const limited = createTillpointClient({ baseUrl, clientToken: 'ct_test_…' });
+ * try {
+ *   unwrap(await limited.POST('/v1/payments', { body }));
+ * } catch (err) {
+ *   if (err instanceof TillpointError && err.isInsufficientScope) console.log('needs', err.requiredScopes); // ['payments.create']
+ * }
+ * ```
+ * @throws {TypeError} When `baseUrl` is missing, when neither `apiKey` nor `clientToken` is given,
+ *   or when both are (a client token is never combined with the key or its secret). API errors are
+ *   not thrown by the client methods (they resolve with `error`); a failed token exchange rejects
+ *   with `TillpointError`.
  */
 export function createTillpointClient(options: TillpointClientOptions): TillpointClient {
   if (!options.baseUrl) throw new TypeError('createTillpointClient: `baseUrl` is required');
-  if (!options.apiKey) throw new TypeError('createTillpointClient: `apiKey` is required');
+  if (options.clientToken && (options.apiKey || options.apiSecret)) {
+    throw new TypeError('createTillpointClient: give either `clientToken` or `apiKey` (and `apiSecret`), not both: a client token is sent alone as `Authorization: Bearer`');
+  }
+  if (!options.apiKey && !options.clientToken) throw new TypeError('createTillpointClient: `apiKey` (or `clientToken`) is required');
 
   const baseFetch: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const retry = options.retry;
@@ -84,8 +113,7 @@ export function createTillpointClient(options: TillpointClientOptions): Tillpoin
   });
   client.use(
     createAuthMiddleware({
-      apiKey: options.apiKey,
-      apiSecret: options.apiSecret,
+      ...(options.clientToken ? { clientToken: options.clientToken } : { apiKey: options.apiKey!, apiSecret: options.apiSecret }),
       baseUrl: options.baseUrl,
       // Exchanging credentials has no side effect, so it is retried even though it is a POST without a key.
       fetch: retry === false ? baseFetch : withRetries(baseFetch, { ...retry, isSafeToRetry: () => true }),

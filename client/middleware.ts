@@ -10,14 +10,19 @@ export const TOKEN_REFRESH_MARGIN_MS = 60_000;
 
 /** Options of {@link createAuthMiddleware}. */
 export interface AuthMiddlewareOptions {
-  /** Secret API key (`sk_test_…` / `sk_live_…`). */
-  apiKey: string;
+  /** Secret API key (`sk_test_…` / `sk_live_…`). Give it or `clientToken`, not both. */
+  apiKey?: string | undefined;
   /**
    * API secret. When given, the key and secret are exchanged for a short-lived JWT
    * (`createAccessToken`) sent as `Authorization: Bearer`; when absent, the key itself is sent
    * as `x-api-key`.
    */
   apiSecret?: string | undefined;
+  /**
+   * Client token of an application (`ct_test_…` / `ct_live_…`), sent as `Authorization: Bearer`
+   * as it is (no exchange). Mutually exclusive with `apiKey` and `apiSecret`.
+   */
+  clientToken?: string | undefined;
   /** Root URL of the API, e.g. `http://localhost:3000`; the exchange goes to `${baseUrl}/v1/auth/token`. */
   baseUrl: string;
   /** `fetch` used for the token exchange. Default `globalThis.fetch`. */
@@ -32,6 +37,7 @@ export interface AuthMiddlewareOptions {
  * openapi-fetch middleware that authenticates every request (security schemes `apiKey` and
  * `bearerAuth` of the spec).
  *
+ * - With `clientToken`: sets `Authorization: Bearer <clientToken>` (scheme `clientToken`).
  * - With `apiKey` only: sets `x-api-key: <apiKey>`.
  * - With `apiKey` and `apiSecret`: calls `POST /v1/auth/token` (operationId `createAccessToken`) with
  *   `{ apiKey, apiSecret }`, sets `Authorization: Bearer <accessToken>`, caches the token and fetches
@@ -41,16 +47,27 @@ export interface AuthMiddlewareOptions {
  *
  * A request that already carries `Authorization` or `x-api-key` is left as it is.
  *
+ * @throws {TypeError} At once when both `clientToken` and `apiKey`/`apiSecret` are given, or neither.
  * @throws {TillpointError} From `onRequest` (so the client call rejects) when the exchange is
  *   answered with an error, e.g. `401 invalid_credentials`; a network error of the exchange
  *   rejects with the `fetch` error.
  */
 export function createAuthMiddleware(options: AuthMiddlewareOptions): Middleware {
-  const { apiKey, apiSecret } = options;
+  const { apiKey, apiSecret, clientToken } = options;
+  if (clientToken && (apiKey || apiSecret)) throw new TypeError('createAuthMiddleware: give either `clientToken` or `apiKey` (and `apiSecret`), not both');
+  if (clientToken) {
+    return {
+      onRequest({ request }) {
+        if (!hasCredential(request)) request.headers.set('authorization', `Bearer ${clientToken}`);
+      },
+    };
+  }
+  if (!apiKey) throw new TypeError('createAuthMiddleware: `apiKey` (or `clientToken`) is required');
+  const key = apiKey;
   if (!apiSecret) {
     return {
       onRequest({ request }) {
-        if (!hasCredential(request)) request.headers.set('x-api-key', apiKey);
+        if (!hasCredential(request)) request.headers.set('x-api-key', key);
       },
     };
   }
@@ -67,7 +84,7 @@ export function createAuthMiddleware(options: AuthMiddlewareOptions): Middleware
   async function exchange(): Promise<string> {
     const startedAt = now();
     const { accessToken, expiresIn } = unwrap(
-      await tokenClient.POST('/v1/auth/token', { body: { apiKey, apiSecret: apiSecret! } }),
+      await tokenClient.POST('/v1/auth/token', { body: { apiKey: key, apiSecret: apiSecret! } }),
     );
     const lifetimeMs = expiresIn * 1000;
     cached = { token: accessToken, refreshAt: startedAt + lifetimeMs - Math.min(TOKEN_REFRESH_MARGIN_MS, lifetimeMs / 2) };

@@ -16,8 +16,15 @@ Checks an implementation of the Tillpoint contract against the bundled spec.
   --base-url <url>            root URL of the target (required), e.g. http://localhost:3000
   --api-key <key>             credential of the merchant to act as (default: a new sandbox
                               merchant from the spec's credential-issuing operation)
-  --api-secret <secret>       its secret (for operations exchanging key and secret)
+  --api-secret <secret>       its secret (for operations exchanging key and secret; without it
+                              they are n/a: "needs --api-secret")
   --api-key-2 <key>           a second merchant, for cross-merchant checks (default: a new one)
+  --client-token <ct_…>       a client token of the --api-key merchant's application, for the
+                              scope checks (default: created with the contract's token-issuing
+                              operation, e.g. on a sandbox; without either they are n/a)
+  --client-token-scopes <s,…> the scopes that token holds (default none): operations needing
+                              others get it as a token lacking their scope, those it covers as
+                              one holding it
   --spec <path>               bundled spec (default generated/openapi.yaml)
   --operation <operationId>   only this operation (repeatable)
   --tag <tag>                 only operations with this tag (repeatable)
@@ -71,6 +78,8 @@ export function parseCli(argv: string[]): Cli | 'help' {
       'api-key': { type: 'string' },
       'api-secret': { type: 'string' },
       'api-key-2': { type: 'string' },
+      'client-token': { type: 'string' },
+      'client-token-scopes': { type: 'string' },
       spec: { type: 'string' },
       operation: { type: 'string', multiple: true },
       tag: { type: 'string', multiple: true },
@@ -93,6 +102,7 @@ export function parseCli(argv: string[]): Cli | 'help' {
   const baseUrl = values['base-url'];
   if (!baseUrl) throw new Error('--base-url is required');
   if (!/^https?:\/\//.test(baseUrl)) throw new Error(`--base-url must be an http(s) URL, got ${baseUrl}`);
+  if (values['client-token-scopes'] !== undefined && !values['client-token']) throw new Error('--client-token-scopes needs --client-token');
   const mock = values.mock;
   if (mock !== undefined && !['auto', 'on', 'off', 'true', 'false'].includes(mock)) throw new Error('--mock: use auto, on or off');
   const options: ConformanceOptions = {
@@ -100,6 +110,8 @@ export function parseCli(argv: string[]): Cli | 'help' {
     ...(values['api-key'] ? { apiKey: values['api-key'] } : {}),
     ...(values['api-secret'] ? { apiSecret: values['api-secret'] } : {}),
     ...(values['api-key-2'] ? { apiKey2: values['api-key-2'] } : {}),
+    ...(values['client-token'] ? { clientToken: values['client-token'] } : {}),
+    ...(values['client-token-scopes'] !== undefined ? { clientTokenScopes: values['client-token-scopes'].split(/[\s,]+/).filter(Boolean) } : {}),
     ...(values.spec ? { specPath: values.spec } : {}),
     ...(values.operation ? { operations: values.operation } : {}),
     ...(values.tag ? { tags: values.tag } : {}),

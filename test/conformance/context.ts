@@ -37,6 +37,14 @@ export interface ConformanceOptions {
   apiSecret?: string;
   /** Credential of a second merchant, for cross-merchant checks; default: a new one. */
   apiKey2?: string;
+  /**
+   * A client token of the main merchant's application (`ct_test_…`), for the scope checks, with
+   * the scopes it holds in {@link clientTokenScopes}. Default: the suite creates the tokens it
+   * needs through the contract's token-issuing operation (a sandbox), or those checks are n/a.
+   */
+  clientToken?: string;
+  /** The scopes {@link clientToken} holds; default none (a token that no operation's scopes are satisfied by). */
+  clientTokenScopes?: string[];
   /** Seed of the fuzzer; default random (printed in the report). */
   seed?: number;
   /** Fuzz budget: requests spread across operations; default 10,000. */
@@ -80,6 +88,29 @@ export interface Merchant {
   apiKey: string;
   /** Everything known about it (the credential-issuing operation's response, or the CLI options). */
   record: Record<string, unknown>;
+}
+
+/** A client token the suite holds, or why it has none (and the CLI options that would give one). */
+export type ClientTokenResult = { token: string; scopes: string[] } | { error: string; needs: string[] };
+
+/** Whether a token holding `held` has `scope` (`*` is every scope, `payments.*` every `payments.` one). */
+export function holdsScope(held: string[], scope: string): boolean {
+  return held.some((h) => h === scope || h === '*' || (h.endsWith('.*') && scope.startsWith(h.slice(0, -1))));
+}
+
+/** Whether a token holding `held` satisfies one of the security requirements `alternatives`. */
+export function satisfiesScopes(held: string[], alternatives: string[][]): boolean {
+  return alternatives.some((alt) => alt.every((scope) => holdsScope(held, scope)));
+}
+
+/**
+ * A scope to give a client token that must not be able to call an operation requiring
+ * `alternatives`: the first of the contract's `scopes` that no requirement of the operation names
+ * (a scope of other operations), else one that satisfies no requirement alone; `undefined` when
+ * every scope of the contract would do.
+ */
+export function lackingScope(scopes: string[], alternatives: string[][]): string | undefined {
+  return scopes.find((s) => !alternatives.some((alt) => alt.includes(s))) ?? scopes.find((s) => !satisfiesScopes([s], alternatives));
 }
 
 /** An object the suite created. */
@@ -134,6 +165,8 @@ export class RunContext {
   readonly issuedTokens = new Map<string, Record<string, string[]>>();
   /** Secrets to shorten in the report. */
   readonly secrets = new Set<string>();
+  /** Client tokens by their sorted scopes (created once, shared by every check). */
+  private readonly clientTokens = new Map<string, Promise<ClientTokenResult>>();
   main!: Merchant;
   second: Merchant | undefined;
   mock = false;
@@ -141,6 +174,12 @@ export class RunContext {
   credentialOp: Operation | undefined;
   /** Field of the credential-issuing response that holds the API key. */
   credentialField = 'apiKey';
+  /**
+   * Credential fields of a merchant record → the CLI option that provides them (e.g. `apiSecret`
+   * → `--api-secret`): a request whose example holds one the merchant lacks cannot succeed, and
+   * the checks that need it to are not applicable ("needs --api-secret").
+   */
+  readonly credentialFlags = new Map<string, string>();
   merchantCount = 0;
 
   /** @param spec the contract. @param http the client (its exchanges must be passed to {@link observe}). */
@@ -326,6 +365,108 @@ export class RunContext {
   }
 
   // -------------------------------------------------------------------------------------------
+  // Client tokens
+  // -------------------------------------------------------------------------------------------
+
+  /** The token given with `--client-token`, and its scopes. */
+  givenClientToken(): { token: string; scopes: string[] } | undefined {
+    return this.options.clientToken ? { token: this.options.clientToken, scopes: [...(this.options.clientTokenScopes ?? [])].sort() } : undefined;
+  }
+
+  /**
+   * A client token of the main merchant holding exactly `scopes`: the given one when its scopes
+   * are these, else one created (once) through the contract's token-issuing operation on an
+   * application of the main merchant (itself created as a prerequisite).
+   */
+  clientTokenWith(scopes: string[]): Promise<ClientTokenResult> {
+    const wanted = [...new Set(scopes)].sort();
+    const given = this.givenClientToken();
+    if (given && given.scopes.join(' ') === wanted.join(' ')) return Promise.resolve(given);
+    const key = wanted.join(' ');
+    let result = this.clientTokens.get(key);
+    if (!result) {
+      result = this.mintClientToken(wanted);
+      this.clientTokens.set(key, result);
+    }
+    return result;
+  }
+
+  private async mintClientToken(scopes: string[]): Promise<ClientTokenResult> {
+    const issuer = this.spec.clientToken?.issuer;
+    const needs = ['--client-token'];
+    if (!issuer) return { error: 'the contract has no operation issuing client tokens', needs };
+    const built = await this.buildParts(issuer.op, this.main, {});
+    if ('error' in built) return { error: `cannot build a ${issuer.op.id} request: ${built.error}`, needs };
+    const body = built.parts.body && 'json' in built.parts.body ? built.parts.body.json : undefined;
+    if (!body || typeof body !== 'object' || Array.isArray(body)) return { error: `${issuer.op.id} has no JSON object body to set ${issuer.scopesProperty} in`, needs };
+    (body as Record<string, unknown>)[issuer.scopesProperty] = scopes;
+    const ex = await this.send(issuer.op, built.parts, this.authFor(issuer.op, this.main));
+    const token = (ex.json as Record<string, unknown> | undefined)?.[issuer.tokenProperty];
+    if (ex.status < 200 || ex.status > 299 || typeof token !== 'string') {
+      return { error: `${issuer.op.id} with ${issuer.scopesProperty} [${scopes.join(', ')}] answered ${ex.status || ex.error}`, needs };
+    }
+    this.secrets.add(token);
+    return { token, scopes };
+  }
+
+  /**
+   * A client token that must not be able to call `op` (it lists the client-token scheme): the
+   * given one when its scopes satisfy none of the operation's requirements, else one created with
+   * a single scope of the contract's other operations ({@link lackingScope}).
+   * @returns the token, why there is none, or `{ notApplicable }` when no token can lack the scopes.
+   */
+  async clientTokenLacking(op: Operation): Promise<ClientTokenResult | { notApplicable: string }> {
+    const alternatives = op.clientTokenScopes ?? [];
+    if (alternatives.some((alt) => alt.length === 0)) return { notApplicable: 'the contract lets a client token with any scopes call it (a requirement without scopes)' };
+    const given = this.givenClientToken();
+    if (given && !satisfiesScopes(given.scopes, alternatives)) return given;
+    // Candidates in order of preference; the next is tried when the target refuses to issue one.
+    const candidates: string[] = [];
+    let pool = this.spec.clientToken?.scopes ?? [];
+    for (let scope = lackingScope(pool, alternatives); scope !== undefined && candidates.length < 3; scope = lackingScope(pool, alternatives)) {
+      candidates.push(scope);
+      pool = pool.filter((s) => s !== scope);
+    }
+    if (candidates.length === 0) return { notApplicable: `the contract names no scope besides ${describeAlternatives(alternatives)}, so no client token can lack them` };
+    let result: ClientTokenResult = { error: 'no candidate scope', needs: ['--client-token'] };
+    for (const scope of candidates) {
+      result = await this.clientTokenWith([scope]);
+      if (!('error' in result)) break;
+    }
+    if ('error' in result && given) return { error: `the given client token holds ${describeAlternatives([given.scopes])}, which the operation accepts, and ${result.error}`, needs: result.needs };
+    return result;
+  }
+
+  /** A client token entitled to call `op`: the given one when its scopes suffice, else one with the scopes of its first requirement. */
+  async clientTokenEntitled(op: Operation): Promise<ClientTokenResult> {
+    const alternatives = op.clientTokenScopes ?? [[]];
+    const given = this.givenClientToken();
+    if (given && satisfiesScopes(given.scopes, alternatives)) return given;
+    const result = await this.clientTokenWith(alternatives[0]!);
+    if ('error' in result) return { ...result, needs: [`--client-token with --client-token-scopes ${alternatives[0]!.join(',') || '(none)'}`] };
+    return result;
+  }
+
+  /** The strongest client token at hand, for operations that must refuse every one: all the contract's scopes, else the given one. */
+  async clientTokenAny(): Promise<ClientTokenResult> {
+    const all = await this.clientTokenWith(this.spec.clientToken?.scopes ?? []);
+    if (!('error' in all)) return all;
+    const given = this.givenClientToken();
+    if (given) return given;
+    // The target would not issue a token with every scope: any token it did issue will do.
+    for (const other of this.clientTokens.values()) {
+      const held = await other;
+      if (!('error' in held)) return held;
+    }
+    let last: ClientTokenResult = all;
+    for (const scope of (this.spec.clientToken?.scopes ?? []).slice(0, 3)) {
+      last = await this.clientTokenWith([scope]);
+      if (!('error' in last)) return last;
+    }
+    return last;
+  }
+
+  // -------------------------------------------------------------------------------------------
   // Prerequisites
   // -------------------------------------------------------------------------------------------
 
@@ -425,9 +566,11 @@ export class RunContext {
     op: Operation,
     merchant: Merchant,
     options: { fresh?: boolean; example?: number | 'none'; optionalQuery?: boolean; raw?: boolean; variant?: number; depth?: number } = {},
-  ): Promise<{ parts: RequestParts; exampleName?: string } | { error: string }> {
+  ): Promise<{ parts: RequestParts; exampleName?: string; needs?: string[] } | { error: string }> {
     const parts: RequestParts = { pathParams: {}, query: [], headers: {} };
     const depth = options.depth ?? 0;
+    /** CLI options of the credentials the request needs and the merchant lacks (their spec examples stay). */
+    const missing = new Set<string>();
     for (const p of op.parameters.filter((x) => x.in === 'path')) {
       const pattern = typeof p.resolved.pattern === 'string' ? p.resolved.pattern : undefined;
       if (pattern && this.isResourcePattern(pattern)) {
@@ -443,7 +586,7 @@ export class RunContext {
     for (const p of op.parameters.filter((x) => x.in === 'query')) {
       if (!p.required && !options.optionalQuery) continue;
       if (p.name === op.list?.cursorParam) continue;
-      const value = await this.resolveParam(p, merchant, options.raw === true, depth);
+      const value = await this.resolveParam(p, merchant, options.raw === true, depth, missing);
       if (value !== undefined) parts.query.push([p.name, value]);
       else if (p.required) return { error: `required query parameter ${p.name} has no example` };
     }
@@ -452,7 +595,7 @@ export class RunContext {
         parts.headers[p.name] = this.uniqueKey();
         continue;
       }
-      const credential = this.credentialValue(p.name, p.exampleValues[0], merchant);
+      const credential = this.credentialValue(p.name, p.exampleValues[0], merchant, missing);
       if (credential !== undefined) parts.headers[p.name] = credential;
       else if (p.required) {
         const value = this.paramValue(p, merchant);
@@ -468,34 +611,40 @@ export class RunContext {
         const example = media.examples[index % Math.max(1, media.examples.length)];
         exampleName = example?.name;
         let value = example ? structuredClone(example.value) : synthesize(this.spec, media.schema);
-        if (!options.raw) value = await this.substitute(value, media.schema, merchant, depth);
+        if (!options.raw) value = await this.substitute(value, media.schema, merchant, depth, missing);
         parts.body = { json: value, contentType: media.type };
       } else if (op.body.required) {
         return { error: `the request body has no JSON media type (${op.body.media.map((m) => m.type).join(', ')})` };
       }
     }
-    return { parts, exampleName };
+    return { parts, exampleName, ...(missing.size > 0 ? { needs: [...missing] } : {}) };
   }
 
-  /** The value of a credential field of `merchant` that stands for `example` (or is named like `name`). */
-  private credentialValue(name: string | undefined, example: unknown, merchant: Merchant): string | undefined {
+  /**
+   * The value of a credential field of `merchant` that stands for `example` (or is named like
+   * `name`). A credential the spec's example stands for but the merchant lacks (e.g. its secret
+   * when the run was given only `--api-key`) adds its CLI option to `missing`.
+   */
+  private credentialValue(name: string | undefined, example: unknown, merchant: Merchant, missing?: Set<string>): string | undefined {
     const field = typeof example === 'string' ? this.credentialExamples.get(example) : undefined;
     const byValue = field !== undefined ? merchant.record[field] : undefined;
     if (typeof byValue === 'string') return byValue;
+    const flag = field !== undefined ? this.credentialFlags.get(field) : undefined;
+    if (flag !== undefined) missing?.add(flag);
     if (name === undefined) return undefined;
     const wanted = normalizeName(name);
     const match = Object.entries(merchant.record).find(([k, v]) => typeof v === 'string' && normalizeName(k) === wanted && wanted !== 'id' && wanted !== 'name');
     return match ? (match[1] as string) : undefined;
   }
 
-  private async resolveParam(p: ParamSpec, merchant: Merchant, raw: boolean, depth: number): Promise<string | undefined> {
+  private async resolveParam(p: ParamSpec, merchant: Merchant, raw: boolean, depth: number, missing: Set<string>): Promise<string | undefined> {
     const pattern = typeof p.resolved.pattern === 'string' ? p.resolved.pattern : undefined;
     if (!raw && pattern && this.isResourcePattern(pattern)) {
       const id = await this.obtainId(pattern, merchant, { depth: depth + 1 });
       if (typeof id === 'string') return id;
     }
     if (!raw) {
-      const credential = this.credentialValue(p.name, p.exampleValues[0], merchant);
+      const credential = this.credentialValue(p.name, p.exampleValues[0], merchant, missing);
       if (credential !== undefined) return credential;
     }
     return this.paramValue(p, merchant);
@@ -510,9 +659,9 @@ export class RunContext {
   }
 
   /** Replaces credentials and object ids in an example value by the merchant's own. */
-  private async substitute(value: unknown, schema: JsonSchema | undefined, merchant: Merchant, depth: number): Promise<unknown> {
+  private async substitute(value: unknown, schema: JsonSchema | undefined, merchant: Merchant, depth: number, missing: Set<string>): Promise<unknown> {
     if (typeof value === 'string') {
-      const credential = this.credentialValue(undefined, value, merchant);
+      const credential = this.credentialValue(undefined, value, merchant, missing);
       if (credential !== undefined) return credential;
       const s = schema ? resolveSchema(this.spec.doc, schema) : undefined;
       const pattern = typeof s?.pattern === 'string' ? s.pattern : undefined;
@@ -525,7 +674,7 @@ export class RunContext {
     if (Array.isArray(value)) {
       const items = schema ? resolveSchema(this.spec.doc, schema).items : undefined;
       const out: unknown[] = [];
-      for (const v of value) out.push(await this.substitute(v, items as JsonSchema | undefined, merchant, depth));
+      for (const v of value) out.push(await this.substitute(v, items as JsonSchema | undefined, merchant, depth, missing));
       return out;
     }
     if (value && typeof value === 'object') {
@@ -533,7 +682,7 @@ export class RunContext {
       const branch = s ? matchingBranch(this.spec, s, value) : undefined;
       const props = ((branch ?? s)?.properties ?? {}) as Record<string, JsonSchema>;
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) out[k] = await this.substitute(v, props[k], merchant, depth);
+      for (const [k, v] of Object.entries(value)) out[k] = await this.substitute(v, props[k], merchant, depth, missing);
       return out;
     }
     return value;
@@ -583,6 +732,11 @@ export class RunContext {
     }
     return issues;
   }
+}
+
+/** `payments.read or events.read+payments.read` (`(no scope)` for an empty requirement). */
+export function describeAlternatives(alternatives: string[][]): string {
+  return alternatives.map((alt) => (alt.length === 0 ? '(no scope)' : alt.join('+'))).join(' or ');
 }
 
 /** Describes issues on one line. */

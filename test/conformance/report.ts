@@ -14,6 +14,10 @@ export const CHECK_NAMES = [
   'security.unauthenticated',
   'security.bad-credential',
   'security.cross-merchant',
+  'security.insufficient-scope',
+  'security.scope-granted',
+  'security.client-token-refused',
+  'security.client-token-invalid',
   'protocol.headers',
   'protocol.idempotency',
   'protocol.pagination',
@@ -30,6 +34,10 @@ const COLUMN: Record<CheckName, string> = {
   'security.unauthenticated': 'no-cred',
   'security.bad-credential': 'bad-cred',
   'security.cross-merchant': 'cross-merch',
+  'security.insufficient-scope': 'no-scope',
+  'security.scope-granted': 'scope-ok',
+  'security.client-token-refused': 'ct-refused',
+  'security.client-token-invalid': 'ct-invalid',
   'protocol.headers': 'headers',
   'protocol.idempotency': 'idempotency',
   'protocol.pagination': 'pagination',
@@ -72,6 +80,11 @@ export interface CheckResult {
   /** Number of failures (only the first few are kept in `failures`). */
   failureCount: number;
   failures: Failure[];
+  /**
+   * When not applicable because the run was not given a credential: the CLI option(s) that
+   * would provide it (`--api-secret`, `--api-key-2`, `--client-token`…).
+   */
+  needs?: string[];
 }
 
 /** Everything checked for one operation. */
@@ -137,6 +150,7 @@ export class CheckRecorder {
   failureCount = 0;
   readonly failures: Failure[] = [];
   private naReason: string | undefined;
+  private naNeeds: string[] | undefined;
   private readonly notes: string[] = [];
 
   /** @param name the check. @param redact shortens credentials in recorded requests and responses. */
@@ -157,6 +171,16 @@ export class CheckRecorder {
     this.naReason ??= reason;
   }
 
+  /**
+   * Marks the check as not applicable because the run lacks a credential (unless it already
+   * failed): the summary reads `needs <options>: <reason>`.
+   */
+  needsCredential(options: string[], reason: string): void {
+    if (this.naReason !== undefined) return;
+    this.naReason = `needs ${options.join(' and ')}${reason ? `: ${reason}` : ''}`;
+    this.naNeeds = options;
+  }
+
   /** Adds a phrase to the summary line. */
   note(text: string): void {
     this.notes.push(text);
@@ -166,7 +190,15 @@ export class CheckRecorder {
   result(): CheckResult {
     const status: CheckStatus = this.failureCount > 0 ? 'failed' : this.naReason !== undefined ? 'not_applicable' : 'passed';
     const summary = status === 'not_applicable' ? this.naReason! : this.notes.join('; ');
-    return { name: this.name, status, summary, requests: this.requests, failureCount: this.failureCount, failures: this.failures };
+    return {
+      name: this.name,
+      status,
+      summary,
+      requests: this.requests,
+      failureCount: this.failureCount,
+      failures: this.failures,
+      ...(status === 'not_applicable' && this.naNeeds ? { needs: this.naNeeds } : {}),
+    };
   }
 }
 

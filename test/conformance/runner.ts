@@ -3,7 +3,8 @@
  *
  * 1. setup: merchants (from the credential-issuing operation, or the options), mock detection;
  * 2. positive checks, creating operations first, reads and lists next, actions on objects last;
- * 3. security checks (no credential, forged credentials, another merchant's objects);
+ * 3. security checks (no credential, forged credentials, another merchant's objects, the scopes
+ *    of client tokens);
  * 4. idempotency and pagination;
  * 5. schema-driven fuzzing with the request budget;
  * 6. operations that change the caller's account (e.g. key rotation), on dedicated merchants;
@@ -15,6 +16,7 @@ import { coverageCheck } from './checks/coverage.ts';
 import { allocate, breaksSchema, planFuzz, runFuzz, type FuzzPlan } from './checks/negative.ts';
 import { positiveCheck } from './checks/positive.ts';
 import { headersCheck, idempotencyCheck, paginationCheck, rateLimitChecks } from './checks/protocol.ts';
+import { scopeChecks } from './checks/scopes.ts';
 import { badCredentialCheck, crossMerchantCheck, unauthenticatedCheck } from './checks/security.ts';
 import { DEFAULT_COVERAGE_THRESHOLD, RunContext, type ConformanceOptions, type Merchant } from './context.ts';
 import { HttpClient } from './http.ts';
@@ -98,6 +100,8 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
     const keyNames = new Set(Object.values(spec.securitySchemes).flatMap((s) => [normalizeName(s.name), normalizeName(s.paramName ?? '')]));
     c.credentialField = props.find((p) => keyNames.has(normalizeName(p))) ?? c.credentialField;
     secretField = props.find((p) => /secret/i.test(p));
+    c.credentialFlags.set(c.credentialField, '--api-key');
+    if (secretField) c.credentialFlags.set(secretField, '--api-secret');
     for (const ex of c.credentialOp.success.media.examples) {
       for (const [field, value] of Object.entries((ex.value ?? {}) as Record<string, unknown>)) if (typeof value === 'string' && value.length >= 8) c.credentialExamples.set(value, field);
     }
@@ -136,6 +140,11 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
   if (options.apiKey2) c.second = c.addMerchant({ label: 'B', apiKey: options.apiKey2, record: { [c.credentialField]: options.apiKey2 } });
   else c.second = probe2 ?? (canCreateMerchants ? await c.newMerchant('B') : undefined);
   if (!c.second) notes.push('no second merchant: cross-merchant checks are not applicable (pass --api-key-2)');
+  const ct = spec.clientToken;
+  if (!ct) notes.push('the contract declares no client-token scheme: the scope checks are not applicable');
+  else if (options.clientToken) notes.push(`client token given with scopes ${options.clientTokenScopes?.join(' ') || '(none)'}${ct.issuer ? `; others are created with ${ct.issuer.op.id}` : ''}`);
+  else if (!ct.issuer) notes.push(`the contract declares the ${ct.scheme} scheme but no operation issuing client tokens: pass --client-token (and --client-token-scopes) for the scope checks`);
+  if (options.clientToken) c.secrets.add(options.clientToken);
   const dedicated = async (label: string): Promise<Merchant | undefined> => (canCreateMerchants ? await c.newMerchant(label) : undefined);
   const notice = (message: string) => {
     notes.push(message);
@@ -165,6 +174,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
     put(op, await unauthenticatedCheck(c, op, c.main));
     put(op, await badCredentialCheck(c, op, c.main));
     put(op, await crossMerchantCheck(c, op, c.main, c.second));
+    for (const r of await scopeChecks(c, op, c.main)) put(op, r);
   });
 
   // ---- idempotency and pagination ------------------------------------------------------------

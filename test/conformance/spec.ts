@@ -11,7 +11,12 @@
  *   and `cursor`/`limit` query parameters is a paginated list;
  * - a public creating operation whose response carries a property named like an API-key
  *   security scheme issues credentials (a sandbox merchant);
- * - the response headers documented on every response of every operation are universal.
+ * - the response headers documented on every response of every operation are universal;
+ * - an HTTP bearer scheme whose security requirements name scopes (or that is named like a
+ *   client token) is the *client-token* scheme: an operation listing it may be called by a client
+ *   token holding the scopes of that requirement, every other secured operation refuses client
+ *   tokens; a secured creating operation with an array-of-strings `scopes`-like body property
+ *   and a `token`-like string in its response issues client tokens.
  *
  * Schemas are validated with ajv (JSON Schema 2020-12) directly on the bundle, with failures
  * located by a JSON pointer into the spec (`#/components/schemas/Payment/properties/amount/type`).
@@ -247,6 +252,25 @@ export interface Operation {
   role: OperationRole;
   /** Public operation that issues credentials (e.g. a sandbox merchant). */
   issuesCredentials: boolean;
+  /**
+   * The scopes a client token needs to call the operation, one list per security requirement
+   * that names the client-token scheme (any one list suffices, every scope of it is needed);
+   * `undefined` when the operation does not accept client tokens (or the contract declares no
+   * such scheme).
+   */
+  clientTokenScopes: string[][] | undefined;
+}
+
+/** What the contract says about client tokens (scoped credentials of an application). */
+export interface ClientTokenSpec {
+  /** Name of the security scheme, e.g. `clientToken`. */
+  scheme: string;
+  /** Every scope the contract names for it (requirements, and the issuer's enum), sorted. */
+  scopes: string[];
+  /** The operation issuing client tokens, when the contract has one (e.g. `createClientToken`). */
+  issuer: { op: Operation; scopesProperty: string; tokenProperty: string } | undefined;
+  /** A token value from the issuer's response examples (its shape: `ct_test_…`). */
+  exampleToken: string | undefined;
 }
 
 /** A security scheme of the document. */
@@ -355,6 +379,8 @@ export interface ConformanceSpec {
   fieldErrorKeys: { arrayProperty: string; body?: string; parameter?: string; header?: string } | undefined;
   /** The problem `code` the spec's examples give for an Idempotency-Key reused with another body. */
   idempotencyReusedCode: string | undefined;
+  /** The client-token scheme and what goes with it; `undefined` when the contract declares none. */
+  clientToken: ClientTokenSpec | undefined;
   validator: SpecValidator;
 }
 
@@ -415,6 +441,7 @@ export function loadConformanceSpec(path = DEFAULT_SPEC_PATH): ConformanceSpec {
         list: undefined,
         role: 'other',
         issuesCredentials: false,
+        clientTokenScopes: undefined,
       };
       op.list = listShape(doc, op);
       const pathPatterns = parameters.filter((p) => p.in === 'path').map((p) => p.resolved.pattern);
@@ -451,17 +478,52 @@ export function loadConformanceSpec(path = DEFAULT_SPEC_PATH): ConformanceSpec {
     }
   }
 
+  const clientToken = findClientToken(doc, operations, securitySchemes);
   return {
     path,
     doc,
     operations,
     securitySchemes,
+    clientToken,
     universalHeaders: [...(universal ?? [])],
     replayHeader,
     fieldErrorKeys: findFieldErrorKeys(doc, operations),
     idempotencyReusedCode: findIdempotencyReusedCode(operations),
     validator: new SpecValidator(doc),
   };
+}
+
+/**
+ * The client-token scheme: an HTTP bearer scheme whose requirements name scopes, else one named
+ * like a client token. Sets each operation's {@link Operation.clientTokenScopes}.
+ */
+export function findClientToken(doc: OpenApiDocument, operations: Operation[], schemes: Record<string, SecurityScheme>): ClientTokenSpec | undefined {
+  const bearer = Object.values(schemes).filter((s) => s.type === 'http' && s.scheme === 'bearer');
+  const scoped = bearer.filter((s) => operations.some((o) => o.security.some((alt) => (alt[s.name] ?? []).length > 0)));
+  const named = (list: SecurityScheme[]) => list.find((s) => /clienttoken|apptoken|applicationtoken/.test(normalizeName(s.name)));
+  const scheme = named(scoped) ?? scoped[0] ?? named(bearer);
+  if (!scheme) return undefined;
+  const scopes = new Set<string>();
+  for (const op of operations) {
+    const alternatives = op.security.filter((alt) => scheme.name in alt).map((alt) => [...new Set(alt[scheme.name] ?? [])].sort());
+    op.clientTokenScopes = alternatives.length > 0 ? alternatives : undefined;
+    for (const alt of alternatives) for (const x of alt) scopes.add(x);
+  }
+  let issuer: ClientTokenSpec['issuer'];
+  let exampleToken: string | undefined;
+  for (const op of operations.filter((o) => o.role === 'create' && !o.isPublic && o.body?.json?.schema && o.success?.media.schema)) {
+    const bodyProps = (resolveSchema(doc, op.body!.json!.schema).properties ?? {}) as Record<string, unknown>;
+    const scopesProperty = Object.keys(bodyProps).find((name) => /scope/i.test(name) && typesOf(doc, bodyProps[name])?.has('array'));
+    const successProps = (resolveSchema(doc, op.success!.media.schema).properties ?? {}) as Record<string, unknown>;
+    const tokenProperty = Object.keys(successProps).find((name) => /token/i.test(name) && !/id$/i.test(name) && typesOf(doc, successProps[name])?.has('string'));
+    if (!scopesProperty || !tokenProperty) continue;
+    issuer = { op, scopesProperty, tokenProperty };
+    const items = resolveSchema(doc, resolveSchema(doc, bodyProps[scopesProperty]).items ?? {});
+    for (const v of Array.isArray(items.enum) ? (items.enum as unknown[]) : []) if (typeof v === 'string' && v !== '*' && !v.endsWith('.*')) scopes.add(v);
+    exampleToken = op.success!.media.examples.map((e) => (e.value as Record<string, unknown> | null)?.[tokenProperty]).find((v): v is string => typeof v === 'string');
+    break;
+  }
+  return { scheme: scheme.name, scopes: [...scopes].sort(), issuer, exampleToken };
 }
 
 /** Finds, in the 4xx response schemas, the array of field errors and its locating properties. */

@@ -1,5 +1,6 @@
 /**
- * Coverage: every operation must have a passing positive check, and the share of documented
+ * Coverage: every operation must have a passing positive check (one not applicable because the
+ * run was not given a credential, e.g. `--api-secret`, is named in the summary instead), and the share of documented
  * (operation, status) pairs observed at least once during the run must reach the threshold.
  * Unobserved statuses are listed with the reason: a 5xx is not something a healthy target
  * produces on demand; a 429 is only provoked when the target's limit is low enough to reach; any
@@ -41,7 +42,10 @@ export function coverageCheck(ctx: RunContext, ops: Operation[], reports: Operat
       } else uncovered.push({ operationId: op.id, status, reason: 'not-observed', note: 'never observed: no request derived from the spec provoked it' });
     }
   }
-  const withoutPositive = reports.filter((r) => r.checks.find((c) => c.name === 'positive')?.status !== 'passed').map((r) => r.operationId);
+  // A positive check not applicable for lack of a credential (e.g. --api-secret) is reported as such, not as missing.
+  const positiveOf = (r: OperationReport) => r.checks.find((c) => c.name === 'positive');
+  const withoutPositive = reports.filter((r) => positiveOf(r)?.status !== 'passed' && !positiveOf(r)?.needs).map((r) => r.operationId);
+  const lacking = reports.filter((r) => positiveOf(r)?.needs).map((r) => `${r.operationId} (${positiveOf(r)!.summary.split(':')[0]})`);
   const ratio = documented === 0 ? 1 : observed / documented;
   const provokableDocumented = documented - excused;
   const provokableObserved = observed - excusedObserved;
@@ -50,6 +54,7 @@ export function coverageCheck(ctx: RunContext, ops: Operation[], reports: Operat
   if (withoutPositive.length > 0) failures.push(`${withoutPositive.length} operation(s) without a passing positive check`);
   let status: CoverageReport['status'] = 'passed';
   let summary = `${observed}/${documented} documented statuses observed (${(ratio * 100).toFixed(1)}%, threshold ${(threshold * 100).toFixed(1)}%)`;
+  if (lacking.length > 0) summary = `${summary}; not checked positively for lack of a credential: ${lacking.join(', ')}`;
   if (ctx.mock) {
     status = withoutPositive.length > 0 ? 'failed' : 'not_applicable';
     summary = `${summary}; the status threshold does not apply to a stateless mock${failures.length ? `; ${failures.join('; ')}` : ''}`;

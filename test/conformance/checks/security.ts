@@ -8,7 +8,9 @@
  *   object is unchanged); a list of A shows none of B's objects.
  *
  * A 401 must also carry the headers its documented response declares specifically (e.g.
- * `WWW-Authenticate`).
+ * `WWW-Authenticate`). The scopes of client tokens (`security.insufficient-scope`,
+ * `security.scope-granted`, `security.client-token-refused`, `security.client-token-invalid`)
+ * are checked in scopes.ts.
  */
 import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
@@ -35,8 +37,8 @@ export function specificHeaders(ctx: RunContext, op: Operation, status: number):
   return (documented?.headers ?? []).map((h) => h.name).filter((n) => !ctx.spec.universalHeaders.includes(n.toLowerCase()) && !/replay/i.test(n));
 }
 
-/** Records the failures of a response that must be `expected`. */
-function expectStatus(ctx: RunContext, rec: CheckRecorder, op: Operation, ex: Exchange, expected: number, what: string): void {
+/** Records the failures of a response that must be `expected` (documented, strictly valid, with its specific headers). */
+export function expectStatus(ctx: RunContext, rec: CheckRecorder, op: Operation, ex: Exchange, expected: number, what: string): void {
   rec.requests++;
   if (ex.status !== expected) {
     rec.fail(`${what}: expected ${expected}, got ${ex.status || ex.error}`, ex);
@@ -115,7 +117,7 @@ export async function crossMerchantCheck(ctx: RunContext, op: Operation, a: Merc
   const pathParams = op.parameters.filter((p) => p.in === 'path' && typeof p.resolved.pattern === 'string' && ctx.isResourcePattern(p.resolved.pattern));
   if (op.isPublic) rec.notApplicable('public operation (security: [])');
   else if (ctx.mock) rec.notApplicable('a stateless mock has no owners');
-  else if (!b) rec.notApplicable('no second merchant (pass --api-key-2, or use a target that creates sandbox merchants)');
+  else if (!b) rec.needsCredential(['--api-key-2'], 'no second merchant (the target creates no sandbox merchants)');
   else if (op.role !== 'list' && pathParams.length === 0) rec.notApplicable('addresses no object by id');
   if (rec.result().status === 'not_applicable' || !b) return rec.result();
 

@@ -4,7 +4,7 @@
  *
  * Bounds (documented in the README): an entry is trusted for at most `ttlMs` of real time
  * (`CREDENTIAL_CACHE_MS`, default 5 s) and never past the credential's own expiry on the server
- * clock. Rotating a key in this process drops its entries at once; another process or instance
+ * clock. Rotating a key or revoking a client token in this process drops its entries at once; another process or instance
  * stops accepting a rotated-out key within `ttlMs`. At most `maxEntries` credentials are kept
  * (oldest dropped first). Keys are SHA-256 digests: no raw credential is kept.
  */
@@ -17,8 +17,11 @@ export interface CredentialCache {
   get(credential: string, now: Date): AuthContext | undefined;
   /** Remembers a verified credential valid until `validUntil` (server clock; null = no expiry). */
   set(credential: string, auth: AuthContext, validUntil: Date | null): void;
-  /** Forgets every credential of this API key (rotation, revocation). */
-  invalidateKey(apiKeyId: string): void;
+  /**
+   * Forgets every credential verified as this `credentialId` (see AuthContext): an API key and its
+   * access tokens on rotation, a client token on revocation.
+   */
+  invalidateKey(credentialId: string): void;
 }
 
 interface Entry {
@@ -57,8 +60,8 @@ export function createCredentialCache(ttlMs: number, maxEntries = 10_000, realNo
         staleAt: realNow() + ttlMs,
       });
     },
-    invalidateKey(apiKeyId) {
-      for (const [key, entry] of entries) if (entry.auth.apiKeyId === apiKeyId) entries.delete(key);
+    invalidateKey(credentialId) {
+      for (const [key, entry] of entries) if (entry.auth.credentialId === credentialId) entries.delete(key);
     },
   };
 }

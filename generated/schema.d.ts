@@ -1480,7 +1480,7 @@ export interface components {
              */
             reference: string | null;
             /**
-             * @description The application whose client token created this payment, or `null` when it was created with a secret API key or its access token.
+             * @description The application whose client token created this payment (or the checkout session it was paid on), or `null` when it was created with a secret API key or its access token.
              * @example null
              */
             applicationId: components["schemas"]["ApplicationId"] | null;

@@ -122,6 +122,16 @@ export function createApp(deps: AppDeps): express.Express {
   return app;
 }
 
+/**
+ * Whose `Idempotency-Key`s a request's key is compared with: the merchant's (secret API key and
+ * its access tokens), one application's (its client tokens: what they create records the
+ * application, so another application's request must not replay it), or the client IP's.
+ */
+function idempotencyScope(req: Request): string {
+  if (!req.auth) return `ip:${req.ip}`;
+  return req.auth.applicationId ? `${req.auth.merchantId}:${req.auth.applicationId}` : req.auth.merchantId;
+}
+
 async function serve(deps: AppDeps, op: SpecOperation, req: Request, res: Response): Promise<void> {
   const rid = String(res.locals.requestId);
   const handler = handlers[op.operationId] as (ctx: HandlerContext<OperationId>) => Promise<StoredResponse>;
@@ -157,7 +167,7 @@ async function serve(deps: AppDeps, op: SpecOperation, req: Request, res: Respon
   const result = key
     ? await runIdempotent(
         deps.db,
-        { scope: req.auth ? req.auth.merchantId : `ip:${req.ip}`, key, operationId: op.operationId, path: req.path, body: req.body },
+        { scope: idempotencyScope(req), key, operationId: op.operationId, path: req.path, body: req.body },
         deps.now(),
         deps.signingKey,
         run,

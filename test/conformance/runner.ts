@@ -15,7 +15,7 @@ import { coverageCheck } from './checks/coverage.ts';
 import { allocate, breaksSchema, planFuzz, runFuzz, type FuzzPlan } from './checks/negative.ts';
 import { positiveCheck } from './checks/positive.ts';
 import { headersCheck, idempotencyCheck, paginationCheck, rateLimitChecks } from './checks/protocol.ts';
-import { badCredentialCheck, crossMerchantCheck, unauthenticatedCheck } from './checks/security.ts';
+import { badCredentialCheck, crossMerchantCheck, insufficientScopeCheck, unauthenticatedCheck } from './checks/security.ts';
 import { DEFAULT_COVERAGE_THRESHOLD, RunContext, type ConformanceOptions, type Merchant } from './context.ts';
 import { HttpClient } from './http.ts';
 import { CHECK_NAMES, type CheckName, type CheckResult, type ConformanceReport, type OperationReport } from './report.ts';
@@ -164,6 +164,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
     progress('security', done++, selected.length, op.id);
     put(op, await unauthenticatedCheck(c, op, c.main));
     put(op, await badCredentialCheck(c, op, c.main));
+    put(op, await insufficientScopeCheck(c, op, c.main));
     put(op, await crossMerchantCheck(c, op, c.main, c.second));
   });
 

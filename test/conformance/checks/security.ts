@@ -6,6 +6,8 @@
  *   same shape as the real one, and garbage) → 401;
  * - `security.cross-merchant`: with merchant A's credential on merchant B's object → 404 (and the
  *   object is unchanged); a list of A shows none of B's objects.
+ * - `security.insufficient-scope`: with a token of a scoped bearer scheme (a client token) lacking
+ *   the operation's scope, or on an operation that does not accept the scheme → 403.
  *
  * A 401 must also carry the headers its documented response declares specifically (e.g.
  * `WWW-Authenticate`).
@@ -15,7 +17,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Exchange } from '../http.ts';
 import { CheckRecorder, type CheckResult } from '../report.ts';
 import type { Merchant, RequestParts, RunContext } from '../context.ts';
-import { documentedResponse, type Operation } from '../spec.ts';
+import { documentedResponse, resolveSchema, type Operation } from '../spec.ts';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -182,5 +184,108 @@ export async function crossMerchantCheck(ctx: RunContext, op: Operation, a: Merc
     if (!isDeepStrictEqual(before, after.json)) rec.fail(`merchant A's request changed merchant B's object ${built.parts.pathParams[p.name]}`, after);
   }
   rec.note(`${ex.status} for merchant B's object`);
+  return rec.result();
+}
+
+/** A bearer scheme whose requirements name scopes, and how the suite obtains its tokens. */
+interface ScopedScheme {
+  name: string;
+  /** The literal start of its tokens, from `bearerFormat` (e.g. `ct_`). */
+  prefix: string;
+  /** The operation issuing tokens: its JSON body has an array of the scope vocabulary. */
+  issuer: Operation;
+  /** That array property. */
+  scopesProperty: string;
+  /** The vocabulary (the array items' `enum`). */
+  vocabulary: string[];
+}
+
+/**
+ * The scoped bearer scheme of the spec, if it has one the suite can obtain tokens of: an http
+ * bearer scheme named with scopes in some requirement, whose `bearerFormat` starts with a literal
+ * prefix, and an operation whose body has an array property whose items' `enum` holds every scope
+ * used with the scheme.
+ */
+export function scopedScheme(ctx: RunContext): ScopedScheme | undefined {
+  for (const s of Object.values(ctx.spec.securitySchemes)) {
+    if (s.type !== 'http' || s.scheme !== 'bearer') continue;
+    const used = new Set(ctx.spec.operations.flatMap((op) => op.security.flatMap((alt) => alt[s.name] ?? [])));
+    const prefix = /^[A-Za-z0-9_]+/.exec(s.bearerFormat ?? '')?.[0];
+    if (used.size === 0 || !prefix) continue;
+    for (const issuer of ctx.spec.operations) {
+      const schema = issuer.body?.json?.schema;
+      if (!schema) continue;
+      const props = (resolveSchema(ctx.spec.doc, schema).properties ?? {}) as Record<string, unknown>;
+      for (const [property, raw] of Object.entries(props)) {
+        const p = resolveSchema(ctx.spec.doc, raw);
+        const items = p.type === 'array' && p.items ? resolveSchema(ctx.spec.doc, p.items) : undefined;
+        const vocabulary = Array.isArray(items?.enum) ? (items.enum as unknown[]).filter((v): v is string => typeof v === 'string') : [];
+        if (vocabulary.length > 0 && [...used].every((u) => vocabulary.includes(u))) return { name: s.name, prefix, issuer, scopesProperty: property, vocabulary };
+      }
+    }
+  }
+  return undefined;
+}
+
+const scopedTokens = new WeakMap<RunContext, Map<string, Promise<string | { error: string }>>>();
+
+/** A token of the scoped scheme with exactly `scopes`, issued for `merchant` (one per scope set and run). */
+function scopedToken(ctx: RunContext, scheme: ScopedScheme, merchant: Merchant, scopes: string[]): Promise<string | { error: string }> {
+  let cache = scopedTokens.get(ctx);
+  if (!cache) scopedTokens.set(ctx, (cache = new Map()));
+  const key = `${merchant.label} ${scopes.join(' ')}`;
+  let token = cache.get(key);
+  if (!token) {
+    token = (async () => {
+      const built = await ctx.buildParts(scheme.issuer, merchant, { fresh: true });
+      if ('error' in built) return { error: `${scheme.issuer.id}: ${built.error}` };
+      const body = 'body' in built.parts && built.parts.body && 'json' in built.parts.body ? (built.parts.body.json as Record<string, unknown>) : {};
+      const parts: RequestParts = { ...built.parts, body: { json: { ...body, [scheme.scopesProperty]: scopes } } };
+      const ex = await ctx.send(scheme.issuer, parts, ctx.authFor(scheme.issuer, merchant));
+      // The longest string starting with the prefix (a bare `ct_test_` is a prefix field, not the token).
+      const found = Object.values((ex.json ?? {}) as Record<string, unknown>)
+        .filter((v): v is string => typeof v === 'string' && v.startsWith(scheme.prefix))
+        .sort((x, y) => y.length - x.length)[0];
+      return typeof found === 'string' ? found : { error: `${scheme.issuer.id} answered ${ex.status || ex.error} without a ${scheme.prefix}… token` };
+    })();
+    cache.set(key, token);
+  }
+  return token;
+}
+
+/**
+ * `security.insufficient-scope`: with a token of the scoped bearer scheme (e.g. a client token)
+ * that lacks the operation's scopes — one other scope of the vocabulary, or, on an operation that
+ * does not list the scheme, every scope of it — a secured operation answers 403, with the headers
+ * its 403 documents (e.g. `WWW-Authenticate`).
+ */
+export async function insufficientScopeCheck(ctx: RunContext, op: Operation, merchant: Merchant): Promise<CheckResult> {
+  const rec = new CheckRecorder('security.insufficient-scope', ctx.redact);
+  const scheme = op.isPublic || ctx.mock ? undefined : scopedScheme(ctx);
+  if (op.isPublic) rec.notApplicable('public operation (security: [])');
+  else if (ctx.mock) rec.notApplicable('a stateless mock does not verify credentials');
+  else if (!scheme) rec.notApplicable('no scoped bearer scheme whose tokens the spec lets the suite issue');
+  else if (!op.statuses.includes('403')) rec.notApplicable('documents no 403');
+  if (!scheme || rec.result().status === 'not_applicable') return rec.result();
+  const required = op.security.flatMap((alt) => alt[scheme.name] ?? []);
+  const listed = op.security.some((alt) => scheme.name in alt);
+  const lacking = listed ? scheme.vocabulary.filter((v) => v !== '*' && !required.includes(v)).slice(0, 1) : scheme.vocabulary.filter((v) => v !== '*');
+  if (lacking.length === 0) {
+    rec.notApplicable('every scope of the vocabulary is required');
+    return rec.result();
+  }
+  const token = await scopedToken(ctx, scheme, merchant, lacking);
+  if (typeof token !== 'string') {
+    rec.fail(`cannot issue a ${scheme.name} token: ${token.error}`);
+    return rec.result();
+  }
+  const parts = await partsFor(ctx, op, merchant);
+  if (typeof parts === 'string') {
+    rec.fail(`cannot build a request: ${parts}`);
+    return rec.result();
+  }
+  const what = listed ? `${scheme.name} token with ${lacking.join(', ')} instead of ${required.join(', ')}` : `${scheme.name} token on an operation that does not accept ${scheme.name}`;
+  expectStatus(ctx, rec, op, await ctx.send(op, parts, { kind: 'raw', headers: { authorization: `Bearer ${token}` } }), 403, what);
+  rec.note(`403 for a ${scheme.name} token lacking the scope`);
   return rec.result();
 }

@@ -941,6 +941,12 @@ export interface components {
             detail: string;
         };
         /**
+         * @description A permission of a client token, `<resource>.<action>`, or `*` for every scope. The operations each scope allows are listed under *Scopes* in the overview; every operation that a client token may call names its scope in its `clientToken` security requirement.
+         * @example payments.create
+         * @enum {string}
+         */
+        Scope: "*" | "payments.create" | "payments.read" | "payments.instructions.read" | "refunds.create" | "balance.read" | "checkout_sessions.create" | "checkout_sessions.read" | "checkout_sessions.expire" | "webhooks.manage" | "events.read";
+        /**
          * Problem
          * @description Problem details (RFC 9457) returned with `Content-Type: application/problem+json` for every error. `code` is stable and meant for programs; `title` and `detail` are for people and may change. Validation failures list every offending field in `errors`.
          */
@@ -995,7 +1001,7 @@ export interface components {
              *       "payments.create"
              *     ]
              */
-            requiredScopes?: string[];
+            requiredScopes?: components["schemas"]["Scope"][];
         };
         /** @description Options for rotating the API key used to authenticate this request. */
         RotateApiKeyRequest: {
@@ -1117,12 +1123,6 @@ export interface components {
          * @example ctk_9Rt2Wm5Qx8Lc3Vb7Nk1Hs4Pz
          */
         ClientTokenId: string;
-        /**
-         * @description A permission of a client token, `<resource>.<action>`, or `*` for every scope. The operations each scope allows are listed under *Scopes* in the overview; every operation that a client token may call names its scope in its `clientToken` security requirement.
-         * @example payments.create
-         * @enum {string}
-         */
-        Scope: "*" | "payments.create" | "payments.read" | "payments.instructions.read" | "refunds.create" | "balance.read" | "checkout_sessions.create" | "checkout_sessions.read" | "checkout_sessions.expire" | "webhooks.manage" | "events.read";
         /** @description A client token of an application, as listed: never the token itself, which is shown once by `createClientToken`. `prefix` and `last4` let you recognise it. `lastUsedAt` is updated at most once a minute per token, shortly after a request that used it. */
         ClientToken: {
             id: components["schemas"]["ClientTokenId"];

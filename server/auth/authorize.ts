@@ -25,10 +25,13 @@ export interface Refusal {
   code: ProblemCode;
   detail: string;
   errors?: FieldError[];
-  requiredScopes?: string[];
+  requiredScopes?: Scope[];
   /** The `WWW-Authenticate` challenge, when the refusal has one. */
   challenge?: string;
 }
+
+/** A scope of the vocabulary (`Scope` schema); the generator checks every operation's scopes are. */
+type Scope = NonNullable<Problem['requiredScopes']>[number];
 
 /** The facts of an operation this module reads (from `generated/operations.ts`). */
 export interface OperationAccess {
@@ -45,7 +48,7 @@ export function insufficientScopeChallenge(scopes: readonly string[]): string {
 /** The refusal of a verified caller on `op` for lack of scope, or `undefined` when allowed. */
 export function scopeRefusal(op: OperationAccess, auth: AuthContext): Refusal | undefined {
   if (auth.via !== 'client_token') return undefined;
-  const requiredScopes = [...op.scopes];
+  const requiredScopes = [...op.scopes] as Scope[];
   if (requiredScopes.length === 0) {
     return {
       code: 'insufficient_scope',

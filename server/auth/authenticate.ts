@@ -89,6 +89,8 @@ export async function authenticateRequest(deps: AppDeps, req: Request): Promise<
   if (req.auth) return;
   const credential = credentialOf(req);
   if (!credential) return;
+  // A client token is a bearer credential only (scheme clientToken): in x-api-key it is refused.
+  if (isClientTokenLike(credential) && req.get('x-api-key') !== undefined) return;
   const auth = await verifyCredential(deps, credential);
   if (auth) req.auth = auth;
 }

@@ -345,6 +345,14 @@ describe('client tokens as credentials', () => {
     expectInvalidToken(await tokenClient(s, `ct_test_${'a'.repeat(20)}`).GET('/v1/payments'));
   });
 
+  it('are bearer credentials only: in x-api-key a client token is refused with 401 invalid_token', async () => {
+    const { token, viaToken } = await merchantWithToken(s, ['payments.read']);
+    expect((await viaToken.GET('/v1/payments')).response.status).toBe(200);
+    const r = await s.raw('/v1/payments', { headers: { 'x-api-key': token } });
+    expect(r.status).toBe(401);
+    expect(r.headers.get('www-authenticate')).toBe(INVALID_TOKEN);
+  });
+
   it('are refused with 401 invalid_token once expired', async () => {
     const { viaToken } = await merchantWithToken(s, ['payments.read'], { expiresIn: 300 });
     expect((await viaToken.GET('/v1/payments')).response.status).toBe(200);

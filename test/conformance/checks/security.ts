@@ -246,6 +246,7 @@ function scopedToken(ctx: RunContext, scheme: ScopedScheme, merchant: Merchant, 
       const found = Object.values((ex.json ?? {}) as Record<string, unknown>)
         .filter((v): v is string => typeof v === 'string' && v.startsWith(scheme.prefix))
         .sort((x, y) => y.length - x.length)[0];
+      if (typeof found === 'string') ctx.secrets.add(found);
       return typeof found === 'string' ? found : { error: `${scheme.issuer.id} answered ${ex.status || ex.error} without a ${scheme.prefix}… token` };
     })();
     cache.set(key, token);

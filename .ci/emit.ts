@@ -62,13 +62,15 @@ export function emitOperations(doc: BundledSpec): string {
       if (!tags || tags.length !== 1) throw new Error(`${id} must have exactly one tag (its family), has ${tags?.length ?? 0}`);
       const params = [...((item.parameters as unknown[]) ?? []), ...((op.parameters as unknown[]) ?? [])].map((p) => deref(doc, p));
       const idempotent = params.some((p) => p.in === 'header' && String(p.name).toLowerCase() === 'idempotency-key');
+      const requiresClientId = params.some((p) => p.in === 'header' && String(p.name).toLowerCase() === 'x-client-id');
       const security = (op.security as Record<string, string[]>[] | undefined) ?? doc.security ?? [];
       const isPublic = Array.isArray(op.security) && op.security.length === 0;
       const scopes = [...new Set(security.flatMap((req) => Object.values(req).flat()))].sort();
+      checkClientTokenScopes(doc, id, security);
       const summary = typeof op.summary === 'string' ? ` — ${doc1(op.summary)}` : '';
       rows.push(
         `  /** \`${method.toUpperCase()} ${path}\`${summary} */\n` +
-          `  ${id}: { tag: ${lit(tags[0])}, method: ${lit(method)}, path: ${lit(path)}, idempotent: ${idempotent}, public: ${isPublic}, scopes: ${lit(scopes)} },`,
+          `  ${id}: { tag: ${lit(tags[0])}, method: ${lit(method)}, path: ${lit(path)}, idempotent: ${idempotent}, public: ${isPublic}, scopes: ${lit(scopes)}, requiresClientId: ${requiresClientId} },`,
       );
     }
   }
@@ -88,8 +90,14 @@ export interface OperationFacts {
   readonly idempotent: boolean;
   /** \`security: []\`: callable without credentials (rate-limited per client IP). */
   readonly public: boolean;
-  /** Every scope named in the operation's security requirements (effective ones: its own, else the root's), sorted. */
+  /**
+   * Every scope named in the operation's security requirements (effective ones: its own, else the
+   * root's), sorted: the scopes a client token needs (all of them; \`*\` has every scope). Empty:
+   * no client token may call the operation (the secret API key, which has every scope, is needed).
+   */
   readonly scopes: readonly string[];
+  /** References the shared \`X-Client-Id\` header parameter: the server answers 400 \`missing_client_id\` without it. */
+  readonly requiresClientId: boolean;
 }
 
 /**
@@ -103,6 +111,61 @@ ${rows.join('\n')}
 /** The operationId of an operation of the contract's \`paths\`. */
 export type OperationId = keyof typeof OPERATIONS;
 `;
+}
+
+/** The scope vocabulary: the `Scope` schema's enum, without `*`. */
+export function scopeVocabulary(doc: BundledSpec): string[] {
+  const schema = doc.components?.schemas?.Scope;
+  if (!schema || !Array.isArray(schema.enum)) throw new Error('components.schemas.Scope (the scope vocabulary) is missing from the bundle');
+  return (schema.enum as string[]).filter((s) => s !== '*');
+}
+
+/**
+ * A `clientToken` requirement names exactly one scope of the vocabulary, and only `clientToken`
+ * names scopes (secret API keys and their access tokens have every scope).
+ */
+function checkClientTokenScopes(doc: BundledSpec, id: string, security: Record<string, string[]>[]): void {
+  const vocabulary = scopeVocabulary(doc);
+  for (const requirement of security) {
+    for (const [scheme, scopes] of Object.entries(requirement)) {
+      if (scheme !== 'clientToken') {
+        if (scopes.length > 0) throw new Error(`${id}: only clientToken requirements name scopes, ${scheme} names ${scopes.join(', ')}`);
+        continue;
+      }
+      if (scopes.length !== 1) throw new Error(`${id}: a clientToken requirement names exactly one scope, has ${scopes.length}`);
+      if (!vocabulary.includes(scopes[0]!)) throw new Error(`${id}: scope ${scopes[0]} is not in the Scope schema's enum`);
+    }
+  }
+}
+
+/** Marker line in the overview replaced by {@link scopesTable}. */
+export const SCOPES_MARKER = /^( *)<!-- x-scopes:.*-->$/m;
+
+/**
+ * The Markdown table of the scope vocabulary: each scope of the `Scope` schema and the operations
+ * whose `clientToken` requirement names it.
+ * @throws Error when a scope of the vocabulary is named by no operation.
+ */
+export function scopesTable(doc: BundledSpec): string[] {
+  const byScope = new Map<string, string[]>(scopeVocabulary(doc).map((s) => [s, []]));
+  for (const [path, rawItem] of Object.entries(doc.paths ?? {})) {
+    const item = deref(doc, rawItem);
+    for (const method of METHODS) {
+      const op = item[method] as Json | undefined;
+      if (!op) continue;
+      for (const requirement of (op.security as Record<string, string[]>[] | undefined) ?? doc.security ?? []) {
+        for (const scope of requirement.clientToken ?? []) byScope.get(scope)?.push(`\`${op.operationId}\` (\`${method.toUpperCase()} ${path}\`)`);
+      }
+    }
+  }
+  const unused = [...byScope].filter(([, ops]) => ops.length === 0).map(([s]) => s);
+  if (unused.length > 0) throw new Error(`Scope: no operation's clientToken requirement names ${unused.join(', ')}`);
+  return [
+    '| scope | operations |',
+    '|---|---|',
+    ...[...byScope].map(([scope, ops]) => `| \`${scope}\` | ${ops.join(', ')} |`),
+    '| `*` | every operation above, and those of scopes added later |',
+  ];
 }
 
 /** `generated/problem-codes.ts`: status and title per problem code, from `x-problem-codes`. */

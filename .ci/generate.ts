@@ -16,7 +16,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, mkdirSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { TEST_INSTRUMENTS_MARKER, emitOperations, emitProblemCodes, emitTestInstruments, testInstrumentsTable, type BundledSpec } from './emit.ts';
+import { SCOPES_MARKER, TEST_INSTRUMENTS_MARKER, emitOperations, scopesTable, emitProblemCodes, emitTestInstruments, testInstrumentsTable, type BundledSpec } from './emit.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const bin = (name: string) => join(root, 'node_modules', '.bin', name);
@@ -46,6 +46,11 @@ try {
   if (!marker) throw new Error('the overview has no x-test-instruments marker line');
   const indent = marker[1] ?? '';
   writeFileSync(bundle, text.replace(TEST_INSTRUMENTS_MARKER, testInstrumentsTable(spec).map((l) => indent + l).join('\n')));
+  // Likewise the table of scopes, from the operations' clientToken requirements.
+  const withInstruments = readFileSync(bundle, 'utf8');
+  const scopesMarker = SCOPES_MARKER.exec(withInstruments);
+  if (!scopesMarker) throw new Error('the overview has no x-scopes marker line');
+  writeFileSync(bundle, withInstruments.replace(SCOPES_MARKER, scopesTable(spec).map((l) => (scopesMarker[1] ?? '') + l).join('\n')));
   spec = parse(readFileSync(bundle, 'utf8')) as BundledSpec;
   writeFileSync(join(outDir, 'operations.ts'), emitOperations(spec));
   writeFileSync(join(outDir, 'problem-codes.ts'), emitProblemCodes(spec));

@@ -15,8 +15,14 @@ export interface OperationFacts {
   readonly idempotent: boolean;
   /** `security: []`: callable without credentials (rate-limited per client IP). */
   readonly public: boolean;
-  /** Every scope named in the operation's security requirements (effective ones: its own, else the root's), sorted. */
+  /**
+   * Every scope named in the operation's security requirements (effective ones: its own, else the
+   * root's), sorted: the scopes a client token needs (all of them; `*` has every scope). Empty:
+   * no client token may call the operation (the secret API key, which has every scope, is needed).
+   */
   readonly scopes: readonly string[];
+  /** References the shared `X-Client-Id` header parameter: the server answers 400 `missing_client_id` without it. */
+  readonly requiresClientId: boolean;
 }
 
 /**
@@ -25,57 +31,71 @@ export interface OperationFacts {
  */
 export const OPERATIONS = {
   /** `GET /v1/geo/subdivisions` — List the subdivisions of a country */
-  listSubdivisions: { tag: "geo", method: "get", path: "/v1/geo/subdivisions", idempotent: false, public: true, scopes: [] },
+  listSubdivisions: { tag: "geo", method: "get", path: "/v1/geo/subdivisions", idempotent: false, public: true, scopes: [], requiresClientId: false },
   /** `GET /v1/tax/rates` — Retrieve the tax rates of a country */
-  getTaxRates: { tag: "tax", method: "get", path: "/v1/tax/rates", idempotent: false, public: true, scopes: [] },
+  getTaxRates: { tag: "tax", method: "get", path: "/v1/tax/rates", idempotent: false, public: true, scopes: [], requiresClientId: false },
   /** `POST /v1/auth/token` — Exchange an API key and secret for an access token */
-  createAccessToken: { tag: "auth", method: "post", path: "/v1/auth/token", idempotent: false, public: true, scopes: [] },
+  createAccessToken: { tag: "auth", method: "post", path: "/v1/auth/token", idempotent: false, public: true, scopes: [], requiresClientId: false },
   /** `POST /v1/api-keys/rotate` — Rotate the API key */
-  rotateApiKey: { tag: "auth", method: "post", path: "/v1/api-keys/rotate", idempotent: false, public: false, scopes: [] },
+  rotateApiKey: { tag: "auth", method: "post", path: "/v1/api-keys/rotate", idempotent: false, public: false, scopes: [], requiresClientId: false },
+  /** `GET /v1/applications` — List applications */
+  listApplications: { tag: "applications", method: "get", path: "/v1/applications", idempotent: false, public: false, scopes: [], requiresClientId: false },
+  /** `POST /v1/applications` — Create an application */
+  createApplication: { tag: "applications", method: "post", path: "/v1/applications", idempotent: true, public: false, scopes: [], requiresClientId: false },
+  /** `GET /v1/applications/{applicationId}` — Retrieve an application */
+  getApplication: { tag: "applications", method: "get", path: "/v1/applications/{applicationId}", idempotent: false, public: false, scopes: [], requiresClientId: false },
+  /** `PATCH /v1/applications/{applicationId}` — Update an application */
+  updateApplication: { tag: "applications", method: "patch", path: "/v1/applications/{applicationId}", idempotent: false, public: false, scopes: [], requiresClientId: false },
+  /** `GET /v1/applications/{applicationId}/tokens` — List an application's client tokens */
+  listClientTokens: { tag: "applications", method: "get", path: "/v1/applications/{applicationId}/tokens", idempotent: false, public: false, scopes: [], requiresClientId: false },
+  /** `POST /v1/applications/{applicationId}/tokens` — Create a client token */
+  createClientToken: { tag: "applications", method: "post", path: "/v1/applications/{applicationId}/tokens", idempotent: false, public: false, scopes: [], requiresClientId: false },
+  /** `DELETE /v1/applications/{applicationId}/tokens/{tokenId}` — Revoke a client token */
+  revokeClientToken: { tag: "applications", method: "delete", path: "/v1/applications/{applicationId}/tokens/{tokenId}", idempotent: false, public: false, scopes: [], requiresClientId: false },
   /** `GET /v1/checkout/sessions` — List checkout sessions */
-  listCheckoutSessions: { tag: "checkout-sessions", method: "get", path: "/v1/checkout/sessions", idempotent: false, public: false, scopes: [] },
+  listCheckoutSessions: { tag: "checkout-sessions", method: "get", path: "/v1/checkout/sessions", idempotent: false, public: false, scopes: ["checkout_sessions.read"], requiresClientId: false },
   /** `POST /v1/checkout/sessions` — Create a checkout session */
-  createCheckoutSession: { tag: "checkout-sessions", method: "post", path: "/v1/checkout/sessions", idempotent: true, public: false, scopes: [] },
+  createCheckoutSession: { tag: "checkout-sessions", method: "post", path: "/v1/checkout/sessions", idempotent: true, public: false, scopes: ["checkout_sessions.create"], requiresClientId: false },
   /** `GET /v1/checkout/sessions/{sessionId}` — Retrieve a checkout session */
-  getCheckoutSession: { tag: "checkout-sessions", method: "get", path: "/v1/checkout/sessions/{sessionId}", idempotent: false, public: false, scopes: [] },
+  getCheckoutSession: { tag: "checkout-sessions", method: "get", path: "/v1/checkout/sessions/{sessionId}", idempotent: false, public: false, scopes: ["checkout_sessions.read"], requiresClientId: false },
   /** `POST /v1/checkout/sessions/{sessionId}/expire` — Expire a checkout session */
-  expireCheckoutSession: { tag: "checkout-sessions", method: "post", path: "/v1/checkout/sessions/{sessionId}/expire", idempotent: false, public: false, scopes: [] },
+  expireCheckoutSession: { tag: "checkout-sessions", method: "post", path: "/v1/checkout/sessions/{sessionId}/expire", idempotent: false, public: false, scopes: ["checkout_sessions.expire"], requiresClientId: false },
   /** `GET /v1/payments` — List payments */
-  listPayments: { tag: "payments", method: "get", path: "/v1/payments", idempotent: false, public: false, scopes: [] },
+  listPayments: { tag: "payments", method: "get", path: "/v1/payments", idempotent: false, public: false, scopes: ["payments.read"], requiresClientId: false },
   /** `POST /v1/payments` — Create a payment */
-  createPayment: { tag: "payments", method: "post", path: "/v1/payments", idempotent: true, public: false, scopes: [] },
+  createPayment: { tag: "payments", method: "post", path: "/v1/payments", idempotent: true, public: false, scopes: ["payments.create"], requiresClientId: false },
   /** `GET /v1/payments/{paymentId}` — Retrieve a payment */
-  getPayment: { tag: "payments", method: "get", path: "/v1/payments/{paymentId}", idempotent: false, public: false, scopes: [] },
+  getPayment: { tag: "payments", method: "get", path: "/v1/payments/{paymentId}", idempotent: false, public: false, scopes: ["payments.read"], requiresClientId: false },
   /** `POST /v1/payments/{paymentId}/refunds` — Refund a payment */
-  createRefund: { tag: "payments", method: "post", path: "/v1/payments/{paymentId}/refunds", idempotent: true, public: false, scopes: [] },
+  createRefund: { tag: "payments", method: "post", path: "/v1/payments/{paymentId}/refunds", idempotent: true, public: false, scopes: ["refunds.create"], requiresClientId: false },
   /** `GET /v1/payments/{paymentId}/instructions` — Get instructions for the payer */
-  getPaymentInstructions: { tag: "payments", method: "get", path: "/v1/payments/{paymentId}/instructions", idempotent: false, public: false, scopes: [] },
+  getPaymentInstructions: { tag: "payments", method: "get", path: "/v1/payments/{paymentId}/instructions", idempotent: false, public: false, scopes: ["payments.instructions.read"], requiresClientId: false },
   /** `GET /v1/balance` — Retrieve the balance */
-  getBalance: { tag: "payments", method: "get", path: "/v1/balance", idempotent: false, public: false, scopes: [] },
+  getBalance: { tag: "payments", method: "get", path: "/v1/balance", idempotent: false, public: false, scopes: ["balance.read"], requiresClientId: false },
   /** `GET /v1/webhook-endpoints` — List webhook endpoints */
-  listWebhookEndpoints: { tag: "webhooks", method: "get", path: "/v1/webhook-endpoints", idempotent: false, public: false, scopes: [] },
+  listWebhookEndpoints: { tag: "webhooks", method: "get", path: "/v1/webhook-endpoints", idempotent: false, public: false, scopes: ["webhooks.manage"], requiresClientId: false },
   /** `POST /v1/webhook-endpoints` — Create a webhook endpoint */
-  createWebhookEndpoint: { tag: "webhooks", method: "post", path: "/v1/webhook-endpoints", idempotent: false, public: false, scopes: [] },
+  createWebhookEndpoint: { tag: "webhooks", method: "post", path: "/v1/webhook-endpoints", idempotent: false, public: false, scopes: ["webhooks.manage"], requiresClientId: false },
   /** `GET /v1/webhook-endpoints/{endpointId}` — Retrieve a webhook endpoint */
-  getWebhookEndpoint: { tag: "webhooks", method: "get", path: "/v1/webhook-endpoints/{endpointId}", idempotent: false, public: false, scopes: [] },
+  getWebhookEndpoint: { tag: "webhooks", method: "get", path: "/v1/webhook-endpoints/{endpointId}", idempotent: false, public: false, scopes: ["webhooks.manage"], requiresClientId: false },
   /** `DELETE /v1/webhook-endpoints/{endpointId}` — Delete a webhook endpoint */
-  deleteWebhookEndpoint: { tag: "webhooks", method: "delete", path: "/v1/webhook-endpoints/{endpointId}", idempotent: false, public: false, scopes: [] },
+  deleteWebhookEndpoint: { tag: "webhooks", method: "delete", path: "/v1/webhook-endpoints/{endpointId}", idempotent: false, public: false, scopes: ["webhooks.manage"], requiresClientId: false },
   /** `PATCH /v1/webhook-endpoints/{endpointId}` — Update a webhook endpoint */
-  updateWebhookEndpoint: { tag: "webhooks", method: "patch", path: "/v1/webhook-endpoints/{endpointId}", idempotent: false, public: false, scopes: [] },
+  updateWebhookEndpoint: { tag: "webhooks", method: "patch", path: "/v1/webhook-endpoints/{endpointId}", idempotent: false, public: false, scopes: ["webhooks.manage"], requiresClientId: false },
   /** `POST /v1/webhook-endpoints/{endpointId}/rotate-secret` — Rotate an endpoint's signing secret */
-  rotateWebhookEndpointSecret: { tag: "webhooks", method: "post", path: "/v1/webhook-endpoints/{endpointId}/rotate-secret", idempotent: false, public: false, scopes: [] },
+  rotateWebhookEndpointSecret: { tag: "webhooks", method: "post", path: "/v1/webhook-endpoints/{endpointId}/rotate-secret", idempotent: false, public: false, scopes: ["webhooks.manage"], requiresClientId: false },
   /** `GET /v1/webhook-endpoints/{endpointId}/deliveries` — List an endpoint's deliveries */
-  listWebhookDeliveries: { tag: "webhooks", method: "get", path: "/v1/webhook-endpoints/{endpointId}/deliveries", idempotent: false, public: false, scopes: [] },
+  listWebhookDeliveries: { tag: "webhooks", method: "get", path: "/v1/webhook-endpoints/{endpointId}/deliveries", idempotent: false, public: false, scopes: ["webhooks.manage"], requiresClientId: false },
   /** `GET /v1/events` — List events */
-  listEvents: { tag: "events", method: "get", path: "/v1/events", idempotent: false, public: false, scopes: [] },
+  listEvents: { tag: "events", method: "get", path: "/v1/events", idempotent: false, public: false, scopes: ["events.read"], requiresClientId: false },
   /** `GET /v1/events/{eventId}` — Retrieve an event */
-  getEvent: { tag: "events", method: "get", path: "/v1/events/{eventId}", idempotent: false, public: false, scopes: [] },
+  getEvent: { tag: "events", method: "get", path: "/v1/events/{eventId}", idempotent: false, public: false, scopes: ["events.read"], requiresClientId: false },
   /** `POST /v1/events/{eventId}/redeliver` — Redeliver an event */
-  redeliverEvent: { tag: "events", method: "post", path: "/v1/events/{eventId}/redeliver", idempotent: true, public: false, scopes: [] },
+  redeliverEvent: { tag: "events", method: "post", path: "/v1/events/{eventId}/redeliver", idempotent: true, public: false, scopes: ["webhooks.manage"], requiresClientId: false },
   /** `POST /v1/sandbox/merchants` — Create a sandbox merchant */
-  createSandboxMerchant: { tag: "sandbox", method: "post", path: "/v1/sandbox/merchants", idempotent: false, public: true, scopes: [] },
+  createSandboxMerchant: { tag: "sandbox", method: "post", path: "/v1/sandbox/merchants", idempotent: false, public: true, scopes: [], requiresClientId: false },
   /** `POST /v1/sandbox/clock/advance` — Advance the test clock */
-  advanceSandboxClock: { tag: "sandbox", method: "post", path: "/v1/sandbox/clock/advance", idempotent: true, public: false, scopes: [] },
+  advanceSandboxClock: { tag: "sandbox", method: "post", path: "/v1/sandbox/clock/advance", idempotent: true, public: false, scopes: [], requiresClientId: false },
 } as const satisfies Record<string, OperationFacts>;
 
 /** The operationId of an operation of the contract's `paths`. */

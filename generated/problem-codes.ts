@@ -7,6 +7,7 @@
 export const PROBLEM_CODES = {
   invalid_request: { status: 400, title: "Invalid request" },
   malformed_json: { status: 400, title: "Malformed JSON" },
+  missing_client_id: { status: 400, title: "Missing client id" },
   unauthenticated: { status: 401, title: "Unauthenticated" },
   invalid_credentials: { status: 401, title: "Invalid credentials" },
   card_declined: { status: 402, title: "Card declined" },
@@ -14,6 +15,7 @@ export const PROBLEM_CODES = {
   payment_failed: { status: 402, title: "Payment failed" },
   test_instrument_in_live_mode: { status: 402, title: "Test instrument in live mode" },
   insufficient_scope: { status: 403, title: "Insufficient scope" },
+  invalid_client_id: { status: 403, title: "Invalid client id" },
   not_found: { status: 404, title: "Not found" },
   method_not_allowed: { status: 405, title: "Method not allowed" },
   idempotency_request_in_progress: { status: 409, title: "Request in progress" },

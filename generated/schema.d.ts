@@ -84,6 +84,107 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/applications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List applications
+         * @description Returns the merchant's applications, the default one included, newest first, one page at a time. When `hasMore` is `true`, pass `nextCursor` as `cursor` to get the next page.
+         */
+        get: operations["listApplications"];
+        put?: never;
+        /**
+         * Create an application
+         * @description Registers an application of the merchant (a storefront, a mobile app, a POS terminal) with a new public `clientId`. Issue client tokens for it with `createClientToken`. Needs a secret API key or its access token: client tokens cannot manage applications (`403`). `redirectUris` are for the OAuth authorization flow: `https://` URLs (`http://` on a loopback host in the sandbox), at most 10.
+         */
+        post: operations["createApplication"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/applications/{applicationId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve an application
+         * @description Returns an application of the merchant by id. An id unknown to this merchant (or another merchant's) is `404`.
+         */
+        get: operations["getApplication"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update an application
+         * @description Changes the name, description or redirect URIs of an application; fields left out keep their value, `redirectUris` replaces the list. The `clientId` never changes, and the default application stays the default.
+         */
+        patch: operations["updateApplication"];
+        trace?: never;
+    };
+    "/v1/applications/{applicationId}/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List an application's client tokens
+         * @description Returns the application's client tokens, revoked and expired ones included, newest first, without the tokens themselves. When `hasMore` is `true`, pass `nextCursor` as `cursor` to get the next page.
+         */
+        get: operations["listClientTokens"];
+        put?: never;
+        /**
+         * Create a client token
+         * @description Issues a client token of the application: a bearer credential limited to `scopes` (see
+         *     *Scopes* in the overview; `*` is every scope), optionally expiring after `expiresIn`
+         *     seconds (300 to 31,536,000). Send it as `Authorization: Bearer ct_test_…`. Everything
+         *     created with it records the application (`applicationId` on payments and checkout
+         *     sessions).
+         *
+         *     The token is in the `201` response only: Tillpoint stores a SHA-256 hash of it and can
+         *     never show it again. Revoke it with `revokeClientToken`. This operation takes no
+         *     `Idempotency-Key`: a stored replay would have to keep the token; retrying creates another
+         *     token (revoke the one you did not receive).
+         */
+        post: operations["createClientToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/applications/{applicationId}/tokens/{tokenId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke a client token
+         * @description Revokes a client token of the application: from this response on, the token is refused with `401` (`error="invalid_token"`). Answers `200` with the revoked token (`revokedAt` set); revoking a token already revoked answers the same, with its first `revokedAt`. A token of another application or merchant is `404`.
+         */
+        delete: operations["revokeClientToken"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/checkout/sessions": {
         parameters: {
             query?: never;
@@ -93,7 +194,7 @@ export interface paths {
         };
         /**
          * List checkout sessions
-         * @description Returns the merchant's checkout sessions, newest first, one page at a time. Filter by `status` and by creation time (`createdGte` inclusive, `createdLt` exclusive). When `hasMore` is `true`, pass `nextCursor` as `cursor`, with the same filters, to get the next page.
+         * @description Returns the merchant's checkout sessions, newest first, one page at a time. Filter by `status`, by `applicationId` and by creation time (`createdGte` inclusive, `createdLt` exclusive). When `hasMore` is `true`, pass `nextCursor` as `cursor`, with the same filters, to get the next page.
          */
         get: operations["listCheckoutSessions"];
         put?: never;
@@ -175,7 +276,7 @@ export interface paths {
         };
         /**
          * List payments
-         * @description Returns the merchant's payments, made through the API or on hosted checkout pages, newest first, one page at a time. Filter by `status`, by `checkoutSessionId` and by creation time (`createdGte` inclusive, `createdLt` exclusive). When `hasMore` is `true`, pass `nextCursor` as `cursor`, with the same filters, to get the next page.
+         * @description Returns the merchant's payments, made through the API or on hosted checkout pages, newest first, one page at a time. Filter by `status`, by `checkoutSessionId`, by `applicationId` and by creation time (`createdGte` inclusive, `createdLt` exclusive). When `hasMore` is `true`, pass `nextCursor` as `cursor`, with the same filters, to get the next page.
          */
         get: operations["listPayments"];
         put?: never;
@@ -823,13 +924,15 @@ export interface components {
          *     |---|---|---|
          *     | `invalid_request` | 400 | A parameter, header or body field is missing or invalid; see `errors`. |
          *     | `malformed_json` | 400 | The request body is not valid JSON. |
-         *     | `unauthenticated` | 401 | No credential, or an unknown, revoked, rotated-out or expired one. |
+         *     | `unauthenticated` | 401 | No credential, or an unknown, malformed, revoked, rotated-out or expired one. |
          *     | `invalid_credentials` | 401 | The API key and API secret given to `createAccessToken` do not match. |
          *     | `card_declined` | 402 | The card issuer declined the payment. |
          *     | `insufficient_funds` | 402 | The payer's card or wallet has insufficient funds. |
          *     | `payment_failed` | 402 | The mobile-money provider reported a failure. |
          *     | `test_instrument_in_live_mode` | 402 | A sandbox test card or phone number was used on a live server; nothing was charged. |
-         *     | `insufficient_scope` | 403 | The credential is valid but lacks the scope the operation needs. |
+         *     | `missing_client_id` | 400 | The operation needs the `X-Client-Id` header of one of your applications. |
+         *     | `insufficient_scope` | 403 | The credential is valid but lacks the scope the operation needs (see `requiredScopes`). |
+         *     | `invalid_client_id` | 403 | `X-Client-Id` is not one of your applications, or not the client token's application. |
          *     | `not_found` | 404 | No such object for this merchant, or no such route. |
          *     | `method_not_allowed` | 405 | The route exists but not with this HTTP method. |
          *     | `idempotency_request_in_progress` | 409 | A request with this `Idempotency-Key` is still being processed. |
@@ -843,7 +946,7 @@ export interface components {
          * @example invalid_request
          * @enum {string}
          */
-        ProblemCode: "invalid_request" | "malformed_json" | "unauthenticated" | "invalid_credentials" | "card_declined" | "insufficient_funds" | "payment_failed" | "test_instrument_in_live_mode" | "insufficient_scope" | "not_found" | "method_not_allowed" | "idempotency_request_in_progress" | "invalid_state" | "unsupported_media_type" | "idempotency_key_reused" | "amount_too_small" | "refund_exceeds_payment" | "rate_limited" | "internal_error";
+        ProblemCode: "invalid_request" | "malformed_json" | "missing_client_id" | "unauthenticated" | "invalid_credentials" | "card_declined" | "insufficient_funds" | "payment_failed" | "test_instrument_in_live_mode" | "insufficient_scope" | "invalid_client_id" | "not_found" | "method_not_allowed" | "idempotency_request_in_progress" | "invalid_state" | "unsupported_media_type" | "idempotency_key_reused" | "amount_too_small" | "refund_exceeds_payment" | "rate_limited" | "internal_error";
         /**
          * ProblemFieldError
          * @description One invalid input. Exactly one of `pointer` (a JSON Pointer, RFC 6901, into the request body), `parameter` (a path or query parameter name) or `header` (a request header name) says where.
@@ -870,6 +973,12 @@ export interface components {
              */
             detail: string;
         };
+        /**
+         * @description A permission of a client token, `<resource>.<action>`, or `*` for every scope. The operations each scope allows are listed under *Scopes* in the overview; every operation that a client token may call names its scope in its `clientToken` security requirement.
+         * @example payments.create
+         * @enum {string}
+         */
+        Scope: "*" | "payments.create" | "payments.read" | "payments.instructions.read" | "refunds.create" | "balance.read" | "checkout_sessions.create" | "checkout_sessions.read" | "checkout_sessions.expire" | "webhooks.manage" | "events.read";
         /**
          * Problem
          * @description Problem details (RFC 9457) returned with `Content-Type: application/problem+json` for every error. `code` is stable and meant for programs; `title` and `detail` are for people and may change. Validation failures list every offending field in `errors`.
@@ -921,6 +1030,13 @@ export interface components {
              * @example 42
              */
             retryAfter?: number;
+            /**
+             * @description On `403 insufficient_scope`, the scopes the operation needs (all of them); empty when no client token may call the operation (it needs a secret API key).
+             * @example [
+             *       "payments.create"
+             *     ]
+             */
+            requiredScopes?: components["schemas"]["Scope"][];
         };
         /** @description A tax rate as an exact decimal string of the fraction charged (`"0.2"` is 20 %, `"0.0825"` is 8.25 %); never a binary floating-point number. */
         TaxRate: {
@@ -1064,6 +1180,183 @@ export interface components {
             previousKeyExpiresAt: components["schemas"]["Timestamp"];
         };
         /**
+         * @description Identifier of an application (`app_` followed by 24 letters and digits).
+         * @example app_4Fq8Lm2Xz7Wc1Vb9Nk3Rt6Hd
+         */
+        ApplicationId: string;
+        /**
+         * @description Public identifier of an application: 32 lowercase letters and digits. Not a secret: it names the application in the `X-Client-Id` header and, later, as the OAuth `client_id`.
+         * @example 7f3k9q2m5x8w1v4b6n0r3t7y2h5j8c1d
+         */
+        ClientId: string;
+        /**
+         * Format: uri
+         * @description An OAuth redirect URI of the application (used by the OAuth authorization flow). A live server requires `https://`; a sandbox server also accepts `http://` for a loopback host (`localhost`, `127.0.0.1`, `[::1]`).
+         * @example https://shop.example.com/oauth/callback
+         */
+        RedirectUri: string;
+        /** @description An application of the merchant: a named integration (a storefront, a mobile app, a POS terminal) with a public `clientId`, its own client tokens and, for OAuth, its redirect URIs. Every merchant has exactly one default application (`isDefault: true`), created with the merchant; its `clientId` is the one `createSandboxMerchant` returns. */
+        Application: {
+            id: components["schemas"]["ApplicationId"];
+            clientId: components["schemas"]["ClientId"];
+            /**
+             * @description Name of the application, shown to the merchant.
+             * @example Web shop
+             */
+            name: string;
+            /**
+             * @description What the application is for, or `null`.
+             * @example The storefront at shop.example.com
+             */
+            description: string | null;
+            /** @description OAuth redirect URIs registered for the application (may be empty). */
+            redirectUris: components["schemas"]["RedirectUri"][];
+            /**
+             * @description Whether this is the merchant's default application, created with the merchant.
+             * @example false
+             */
+            isDefault: boolean;
+            createdAt: components["schemas"]["Timestamp"];
+            updatedAt: components["schemas"]["Timestamp"];
+        };
+        /** @description One page of applications, newest first. */
+        ApplicationList: {
+            /** @description The applications on this page. */
+            data: components["schemas"]["Application"][];
+            /**
+             * @description Whether more applications follow this page.
+             * @example false
+             */
+            hasMore: boolean;
+            /**
+             * @description Pass as `cursor` to get the next page; `null` on the last page.
+             * @example null
+             */
+            nextCursor: string | null;
+        };
+        /** @description A new application. */
+        CreateApplicationRequest: {
+            /**
+             * @description Name of the application.
+             * @example Web shop
+             */
+            name: string;
+            /**
+             * @description What the application is for.
+             * @example The storefront at shop.example.com
+             */
+            description?: string | null;
+            /** @description OAuth redirect URIs (default none). */
+            redirectUris?: components["schemas"]["RedirectUri"][];
+        };
+        /** @description Changes to an application; fields left out keep their value. */
+        UpdateApplicationRequest: {
+            /**
+             * @description New name.
+             * @example Web shop (EU)
+             */
+            name?: string;
+            /**
+             * @description New description, or `null` to remove it.
+             * @example null
+             */
+            description?: string | null;
+            /** @description Replaces the redirect URIs. */
+            redirectUris?: components["schemas"]["RedirectUri"][];
+        };
+        /**
+         * @description Identifier of a client token (`ctk_` followed by 24 letters and digits).
+         * @example ctk_9Rt2Wm5Qx8Lc3Vb7Nk1Hs4Pz
+         */
+        ClientTokenId: string;
+        /** @description A client token of an application, as listed: never the token itself, which is shown once by `createClientToken`. `prefix` and `last4` let you recognise it. `lastUsedAt` is updated at most once a minute per token, shortly after a request that used it. */
+        ClientToken: {
+            id: components["schemas"]["ClientTokenId"];
+            applicationId: components["schemas"]["ApplicationId"];
+            /**
+             * @description What the token is for.
+             * @example POS terminal 3
+             */
+            label: string;
+            /** @description What the token may do (`*` is every scope). */
+            scopes: components["schemas"]["Scope"][];
+            /**
+             * @description The token's type prefix (`ct_test_` in the sandbox, `ct_live_` in production).
+             * @example ct_test_
+             * @enum {string}
+             */
+            prefix: "ct_test_" | "ct_live_";
+            /**
+             * @description The last four characters of the token.
+             * @example dKNA
+             */
+            last4: string;
+            /**
+             * Format: date-time
+             * @description When the token stops working, or `null` if it does not expire.
+             * @example 2026-12-21T10:15:30.000Z
+             */
+            expiresAt: string | null;
+            /**
+             * Format: date-time
+             * @description When the token last authenticated a request (minute granularity), or `null`.
+             * @example null
+             */
+            lastUsedAt: string | null;
+            /**
+             * Format: date-time
+             * @description When the token was revoked, or `null`.
+             * @example null
+             */
+            revokedAt: string | null;
+            createdAt: components["schemas"]["Timestamp"];
+        };
+        /** @description One page of an application's client tokens, newest first (revoked ones included). */
+        ClientTokenList: {
+            /** @description The client tokens on this page. */
+            data: components["schemas"]["ClientToken"][];
+            /**
+             * @description Whether more tokens follow this page.
+             * @example false
+             */
+            hasMore: boolean;
+            /**
+             * @description Pass as `cursor` to get the next page; `null` on the last page.
+             * @example null
+             */
+            nextCursor: string | null;
+        };
+        /** @description A new client token of the application. */
+        CreateClientTokenRequest: {
+            /**
+             * @description What the token is for.
+             * @example POS terminal 3
+             */
+            label: string;
+            /**
+             * @description What the token may do; `*` is every scope.
+             * @example [
+             *       "payments.create",
+             *       "payments.read"
+             *     ]
+             */
+            scopes: components["schemas"]["Scope"][];
+            /**
+             * Format: int32
+             * @description Seconds until the token expires (5 minutes to 365 days); without it, it does not expire.
+             * @example 2592000
+             */
+            expiresIn?: number;
+        };
+        /** @description A client token just created, with the token itself in `token`: shown this once, stored only as a SHA-256 hash. Send it as `Authorization: Bearer <token>`. */
+        CreatedClientToken: components["schemas"]["ClientToken"] & {
+            /**
+             * @description The token: `ct_test_` or `ct_live_`, 30 random letters and digits, then a 6-character base62 CRC32 checksum of everything before it (so secret scanners can recognise a Tillpoint token offline).
+             * @example ct_test_J7gG3c1Fc914dhFdp3Sk0CrehH97KQ26dKNA
+             */
+            token: string;
+        };
+        /**
          * @description Where the checkout session is in its life cycle.
          *
          *     | status | meaning |
@@ -1162,6 +1455,11 @@ export interface components {
              * @example 2026-11-21T10:18:02.000Z
              */
             completedAt: string | null;
+            /**
+             * @description The application whose client token created this checkout session, or `null` when it was created with a secret API key or its access token.
+             * @example null
+             */
+            applicationId: components["schemas"]["ApplicationId"] | null;
             /**
              * @description The successful payment once the session is `complete`; `null` before. Failed attempts on the hosted page are not listed here.
              * @example pay_mowO1URTNCviFYkg6vbQU7D5
@@ -1333,6 +1631,11 @@ export interface components {
              * @example ORD-1042
              */
             reference: string | null;
+            /**
+             * @description The application whose client token created this payment (or the checkout session it was paid on), or `null` when it was created with a secret API key or its access token.
+             * @example null
+             */
+            applicationId: components["schemas"]["ApplicationId"] | null;
             /**
              * @description The hosted checkout session this payment was made on, or `null` for a payment created through the API.
              * @example null
@@ -2033,6 +2336,20 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description The credential is valid but may not do this: a client token without the operation's scope, or calling an operation that needs a secret API key (`insufficient_scope`, with `requiredScopes` and a `WWW-Authenticate` challenge naming them), or an `X-Client-Id` that is not the caller's application (`invalid_client_id`). */
+        Forbidden: {
+            headers: {
+                "X-Request-Id": components["headers"]["RequestId"];
+                "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                "WWW-Authenticate": components["headers"]["WWWAuthenticateInsufficientScope"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description A request with the same `Idempotency-Key` is still in progress, or the object is not in a state that allows this operation. */
         Conflict: {
             headers: {
@@ -2094,10 +2411,30 @@ export interface components {
          */
         Cursor: string;
         /**
+         * @description A unique key (a UUID v4 is recommended) that makes this request safe to retry. Within 24 hours, a retry with the same key and the same body returns the first response again with `Idempotent-Replayed: true`, without creating anything or moving money a second time. The same key with a different body is rejected with `422 idempotency_key_reused`; a retry sent while the first request is still being processed gets `409 idempotency_request_in_progress`. Keys are scoped to the authenticated merchant (or, on public routes, to the client).
+         * @example 5f0c2a9e-1d7b-4c8e-9a3f-6b2d8e4f1a70
+         */
+        IdempotencyKey: string;
+        /**
+         * @description Identifier of the application (`app_…`).
+         * @example app_4Fq8Lm2Xz7Wc1Vb9Nk3Rt6Hd
+         */
+        ApplicationId: components["schemas"]["ApplicationId"];
+        /**
+         * @description Identifier of the client token (`ctk_…`).
+         * @example ctk_9Rt2Wm5Qx8Lc3Vb7Nk1Hs4Pz
+         */
+        ClientTokenId: components["schemas"]["ClientTokenId"];
+        /**
          * @description Only return checkout sessions in this status.
          * @example open
          */
         CheckoutSessionStatusFilter: components["schemas"]["CheckoutSessionStatus"];
+        /**
+         * @description Only return objects created with a client token of this application (`app_…`). Objects created with a secret API key or its access tokens have no application.
+         * @example app_4Fq8Lm2Xz7Wc1Vb9Nk3Rt6Hd
+         */
+        ApplicationIdFilter: components["schemas"]["ApplicationId"];
         /**
          * @description Only return objects created at or after this instant (RFC 3339).
          * @example 2026-11-01T00:00:00Z
@@ -2108,11 +2445,6 @@ export interface components {
          * @example 2026-12-01T00:00:00Z
          */
         CreatedLt: string;
-        /**
-         * @description A unique key (a UUID v4 is recommended) that makes this request safe to retry. Within 24 hours, a retry with the same key and the same body returns the first response again with `Idempotent-Replayed: true`, without creating anything or moving money a second time. The same key with a different body is rejected with `422 idempotency_key_reused`; a retry sent while the first request is still being processed gets `409 idempotency_request_in_progress`. Keys are scoped to the authenticated merchant (or, on public routes, to the client).
-         * @example 5f0c2a9e-1d7b-4c8e-9a3f-6b2d8e4f1a70
-         */
-        IdempotencyKey: string;
         /**
          * @description Identifier of the checkout session (`cs_…`).
          * @example cs_8Hn2Lq5Wv0Xc3Rt7Yb1Mk4Pz
@@ -2191,8 +2523,10 @@ export interface components {
         RateLimitReset: number;
         /** @description Seconds to wait before retrying the request. */
         RetryAfter: number;
-        /** @description The authentication challenge of a `401` (RFC 9110 §11.6.1): the `Bearer` scheme, realm `tillpoint`. */
+        /** @description The authentication challenge of a `401` (RFC 9110 §11.6.1, RFC 6750 §3.1): the `Bearer` scheme, realm `tillpoint`; when a credential was sent but is unknown, malformed, expired or revoked, also `error="invalid_token"`. */
         WWWAuthenticate: string;
+        /** @description On `insufficient_scope`, the challenge of RFC 6750 §3.1 naming the scopes the operation needs, space-separated (empty when no client token may call it), e.g. `Bearer realm="tillpoint", error="insufficient_scope", scope="payments.create"`. */
+        WWWAuthenticateInsufficientScope: string;
         /** @description Present and `true` when this response is a replay of the response stored for an earlier request with the same `Idempotency-Key` and the same body. Nothing was created or moved again. */
         IdempotentReplayed: "true";
     };
@@ -2404,7 +2738,430 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listApplications: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Maximum number of objects to return, from 1 to 100.
+                 * @example 20
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description Opaque cursor from the `nextCursor` of the previous page. Omit it for the first page. Cursors are only valid with the same filters they were issued for.
+                 * @example eyJ0IjoiMjAyNi0xMS0yMVQxMDowMDowMC4wMDBaIiwiaWQiOiJwYXlfMSJ9
+                 */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of applications. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "app_Qw3Er5Ty7Ui9Op1As2Df4Gh6",
+                     *           "clientId": "k2m4p6r8t0v1x3z5b7d9f1h3j5l7n9q2",
+                     *           "name": "Web shop",
+                     *           "description": "The storefront at shop.example.com",
+                     *           "redirectUris": [
+                     *             "https://shop.example.com/oauth/callback"
+                     *           ],
+                     *           "isDefault": false,
+                     *           "createdAt": "2026-11-21T10:15:30.000Z",
+                     *           "updatedAt": "2026-11-21T10:15:30.000Z"
+                     *         },
+                     *         {
+                     *           "id": "app_4Fq8Lm2Xz7Wc1Vb9Nk3Rt6Hd",
+                     *           "clientId": "7f3k9q2m5x8w1v4b6n0r3t7y2h5j8c1d",
+                     *           "name": "Default application",
+                     *           "description": null,
+                     *           "redirectUris": [],
+                     *           "isDefault": true,
+                     *           "createdAt": "2026-11-20T08:00:00.000Z",
+                     *           "updatedAt": "2026-11-20T08:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "hasMore": false,
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApplicationList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    createApplication: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A unique key (a UUID v4 is recommended) that makes this request safe to retry. Within 24 hours, a retry with the same key and the same body returns the first response again with `Idempotent-Replayed: true`, without creating anything or moving money a second time. The same key with a different body is rejected with `422 idempotency_key_reused`; a retry sent while the first request is still being processed gets `409 idempotency_request_in_progress`. Keys are scoped to the authenticated merchant (or, on public routes, to the client).
+                 * @example 5f0c2a9e-1d7b-4c8e-9a3f-6b2d8e4f1a70
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateApplicationRequest"];
+            };
+        };
+        responses: {
+            /** @description The application. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "app_Qw3Er5Ty7Ui9Op1As2Df4Gh6",
+                     *       "clientId": "k2m4p6r8t0v1x3z5b7d9f1h3j5l7n9q2",
+                     *       "name": "Web shop",
+                     *       "description": "The storefront at shop.example.com",
+                     *       "redirectUris": [
+                     *         "https://shop.example.com/oauth/callback"
+                     *       ],
+                     *       "isDefault": false,
+                     *       "createdAt": "2026-11-21T10:15:30.000Z",
+                     *       "updatedAt": "2026-11-21T10:15:30.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Application"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getApplication: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Identifier of the application (`app_…`).
+                 * @example app_4Fq8Lm2Xz7Wc1Vb9Nk3Rt6Hd
+                 */
+                applicationId: components["parameters"]["ApplicationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The application. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "app_4Fq8Lm2Xz7Wc1Vb9Nk3Rt6Hd",
+                     *       "clientId": "7f3k9q2m5x8w1v4b6n0r3t7y2h5j8c1d",
+                     *       "name": "Default application",
+                     *       "description": null,
+                     *       "redirectUris": [],
+                     *       "isDefault": true,
+                     *       "createdAt": "2026-11-20T08:00:00.000Z",
+                     *       "updatedAt": "2026-11-20T08:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Application"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No application with this id exists for the authenticated merchant. */
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    updateApplication: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Identifier of the application (`app_…`).
+                 * @example app_4Fq8Lm2Xz7Wc1Vb9Nk3Rt6Hd
+                 */
+                applicationId: components["parameters"]["ApplicationId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateApplicationRequest"];
+            };
+        };
+        responses: {
+            /** @description The application after the change. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "app_Qw3Er5Ty7Ui9Op1As2Df4Gh6",
+                     *       "clientId": "k2m4p6r8t0v1x3z5b7d9f1h3j5l7n9q2",
+                     *       "name": "Web shop (EU)",
+                     *       "description": "The storefront at shop.example.com",
+                     *       "redirectUris": [
+                     *         "https://shop.example.com/oauth/callback"
+                     *       ],
+                     *       "isDefault": false,
+                     *       "createdAt": "2026-11-21T10:15:30.000Z",
+                     *       "updatedAt": "2026-11-22T09:02:11.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Application"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No application with this id exists for the authenticated merchant. */
+            404: components["responses"]["NotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listClientTokens: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Maximum number of objects to return, from 1 to 100.
+                 * @example 20
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description Opaque cursor from the `nextCursor` of the previous page. Omit it for the first page. Cursors are only valid with the same filters they were issued for.
+                 * @example eyJ0IjoiMjAyNi0xMS0yMVQxMDowMDowMC4wMDBaIiwiaWQiOiJwYXlfMSJ9
+                 */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description Identifier of the application (`app_…`).
+                 * @example app_4Fq8Lm2Xz7Wc1Vb9Nk3Rt6Hd
+                 */
+                applicationId: components["parameters"]["ApplicationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of client tokens. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "ctk_9Rt2Wm5Qx8Lc3Vb7Nk1Hs4Pz",
+                     *           "applicationId": "app_Qw3Er5Ty7Ui9Op1As2Df4Gh6",
+                     *           "label": "POS terminal 3",
+                     *           "scopes": [
+                     *             "payments.create",
+                     *             "payments.read"
+                     *           ],
+                     *           "prefix": "ct_test_",
+                     *           "last4": "dKNA",
+                     *           "expiresAt": "2026-12-21T10:15:30.000Z",
+                     *           "lastUsedAt": null,
+                     *           "revokedAt": null,
+                     *           "createdAt": "2026-11-21T10:15:30.000Z"
+                     *         }
+                     *       ],
+                     *       "hasMore": false,
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ClientTokenList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No application with this id exists for the authenticated merchant. */
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    createClientToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Identifier of the application (`app_…`).
+                 * @example app_4Fq8Lm2Xz7Wc1Vb9Nk3Rt6Hd
+                 */
+                applicationId: components["parameters"]["ApplicationId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateClientTokenRequest"];
+            };
+        };
+        responses: {
+            /** @description The client token, with the token itself (shown this once). */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "ctk_9Rt2Wm5Qx8Lc3Vb7Nk1Hs4Pz",
+                     *       "applicationId": "app_Qw3Er5Ty7Ui9Op1As2Df4Gh6",
+                     *       "label": "POS terminal 3",
+                     *       "scopes": [
+                     *         "payments.create",
+                     *         "payments.read"
+                     *       ],
+                     *       "prefix": "ct_test_",
+                     *       "last4": "dKNA",
+                     *       "expiresAt": "2026-12-21T10:15:30.000Z",
+                     *       "lastUsedAt": null,
+                     *       "revokedAt": null,
+                     *       "createdAt": "2026-11-21T10:15:30.000Z",
+                     *       "token": "ct_test_J7gG3c1Fc914dhFdp3Sk0CrehH97KQ26dKNA"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CreatedClientToken"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No application with this id exists for the authenticated merchant. */
+            404: components["responses"]["NotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    revokeClientToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Identifier of the application (`app_…`).
+                 * @example app_4Fq8Lm2Xz7Wc1Vb9Nk3Rt6Hd
+                 */
+                applicationId: components["parameters"]["ApplicationId"];
+                /**
+                 * @description Identifier of the client token (`ctk_…`).
+                 * @example ctk_9Rt2Wm5Qx8Lc3Vb7Nk1Hs4Pz
+                 */
+                tokenId: components["parameters"]["ClientTokenId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The revoked client token. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "ctk_9Rt2Wm5Qx8Lc3Vb7Nk1Hs4Pz",
+                     *       "applicationId": "app_Qw3Er5Ty7Ui9Op1As2Df4Gh6",
+                     *       "label": "POS terminal 3",
+                     *       "scopes": [
+                     *         "payments.create",
+                     *         "payments.read"
+                     *       ],
+                     *       "prefix": "ct_test_",
+                     *       "last4": "dKNA",
+                     *       "expiresAt": "2026-12-21T10:15:30.000Z",
+                     *       "lastUsedAt": "2026-11-22T16:41:00.000Z",
+                     *       "revokedAt": "2026-11-23T09:00:12.000Z",
+                     *       "createdAt": "2026-11-21T10:15:30.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ClientToken"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such client token of this application for the authenticated merchant. */
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
@@ -2427,6 +3184,11 @@ export interface operations {
                  * @example open
                  */
                 status?: components["parameters"]["CheckoutSessionStatusFilter"];
+                /**
+                 * @description Only return objects created with a client token of this application (`app_…`). Objects created with a secret API key or its access tokens have no application.
+                 * @example app_4Fq8Lm2Xz7Wc1Vb9Nk3Rt6Hd
+                 */
+                applicationId?: components["parameters"]["ApplicationIdFilter"];
                 /**
                  * @description Only return objects created at or after this instant (RFC 3339).
                  * @example 2026-11-01T00:00:00Z
@@ -2472,6 +3234,7 @@ export interface operations {
                      *           "createdAt": "2026-11-21T10:15:30.000Z",
                      *           "completedAt": "2026-11-21T10:18:02.000Z",
                      *           "paymentId": "pay_mowO1URTNCviFYkg6vbQU7D5",
+                     *           "applicationId": null,
                      *           "metadata": {
                      *             "orderId": "ORD-1042"
                      *           }
@@ -2491,6 +3254,7 @@ export interface operations {
                      *           "createdAt": "2026-11-20T16:02:11.000Z",
                      *           "completedAt": null,
                      *           "paymentId": null,
+                     *           "applicationId": null,
                      *           "metadata": {}
                      *         }
                      *       ],
@@ -2503,6 +3267,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
@@ -2542,6 +3307,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
@@ -2579,6 +3345,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description No checkout session with this id exists for the authenticated merchant. */
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
@@ -2637,6 +3404,7 @@ export interface operations {
                      *       "createdAt": "2026-11-21T10:15:30.000Z",
                      *       "completedAt": null,
                      *       "paymentId": null,
+                     *       "applicationId": null,
                      *       "metadata": {}
                      *     }
                      */
@@ -2645,6 +3413,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description No checkout session with this id exists for the authenticated merchant. */
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
@@ -2675,6 +3444,11 @@ export interface operations {
                  * @example cs_8Hn2Lq5Wv0Xc3Rt7Yb1Mk4Pz
                  */
                 checkoutSessionId?: components["parameters"]["CheckoutSessionIdFilter"];
+                /**
+                 * @description Only return objects created with a client token of this application (`app_…`). Objects created with a secret API key or its access tokens have no application.
+                 * @example app_4Fq8Lm2Xz7Wc1Vb9Nk3Rt6Hd
+                 */
+                applicationId?: components["parameters"]["ApplicationIdFilter"];
                 /**
                  * @description Only return objects created at or after this instant (RFC 3339).
                  * @example 2026-11-01T00:00:00Z
@@ -2724,6 +3498,7 @@ export interface operations {
                      *           "customerEmail": "amara@example.com",
                      *           "reference": null,
                      *           "checkoutSessionId": "cs_8Hn2Lq5Wv0Xc3Rt7Yb1Mk4Pz",
+                     *           "applicationId": null,
                      *           "failureCode": null,
                      *           "failureMessage": null,
                      *           "nextAction": null,
@@ -2752,6 +3527,7 @@ export interface operations {
                      *           "customerEmail": null,
                      *           "reference": "ORD-1039",
                      *           "checkoutSessionId": null,
+                     *           "applicationId": null,
                      *           "failureCode": "card_declined",
                      *           "failureMessage": "The card issuer declined the payment.",
                      *           "nextAction": null,
@@ -2769,6 +3545,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
@@ -2809,6 +3586,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             402: components["responses"]["PaymentRequired"];
+            403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
@@ -2846,6 +3624,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description No payment with this id exists for the authenticated merchant. */
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
@@ -2893,6 +3672,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description No payment with this id exists for the authenticated merchant. */
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
@@ -2944,6 +3724,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description No payment with this id exists for the authenticated merchant. */
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
@@ -2994,6 +3775,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
@@ -3068,6 +3850,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
@@ -3112,6 +3895,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -3147,6 +3931,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description No webhook endpoint with this id exists for the authenticated merchant (or it was deleted). */
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
@@ -3189,6 +3974,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description No webhook endpoint with this id exists for the authenticated merchant (or it was deleted). */
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
@@ -3229,6 +4015,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description No webhook endpoint with this id exists for the authenticated merchant (or it was deleted). */
             404: components["responses"]["NotFound"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -3270,6 +4057,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description No webhook endpoint with this id exists for the authenticated merchant (or it was deleted). */
             404: components["responses"]["NotFound"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -3383,6 +4171,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description No webhook endpoint with this id exists for the authenticated merchant (or it was deleted). */
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
@@ -3457,6 +4246,7 @@ export interface operations {
                      *               "createdAt": "2026-11-21T10:15:30.000Z",
                      *               "completedAt": "2026-11-21T10:18:02.000Z",
                      *               "paymentId": "pay_mowO1URTNCviFYkg6vbQU7D5",
+                     *               "applicationId": null,
                      *               "metadata": {
                      *                 "orderId": "ORD-1042"
                      *               }
@@ -3487,6 +4277,7 @@ export interface operations {
                      *               "customerEmail": "amara@example.com",
                      *               "reference": null,
                      *               "checkoutSessionId": "cs_8Hn2Lq5Wv0Xc3Rt7Yb1Mk4Pz",
+                     *               "applicationId": null,
                      *               "failureCode": null,
                      *               "failureMessage": null,
                      *               "nextAction": null,
@@ -3508,6 +4299,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
@@ -3542,6 +4334,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description No event with this id exists for the authenticated merchant. */
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
@@ -3607,6 +4400,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description No event with this id, or no webhook endpoint `endpointId`, exists for the authenticated merchant. */
             404: components["responses"]["NotFound"];
             /** @description The endpoint is disabled or not subscribed to the event's type, no enabled endpoint is subscribed to it, or a request with the same `Idempotency-Key` is still in progress. */
@@ -3712,6 +4506,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description The server is in live mode, where sandbox routes do not exist. */
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
@@ -3777,6 +4572,7 @@ export interface operations {
                  *           "customerEmail": "amara@example.com",
                  *           "reference": "ORD-1042",
                  *           "checkoutSessionId": null,
+                 *           "applicationId": null,
                  *           "failureCode": null,
                  *           "failureMessage": null,
                  *           "nextAction": null,
@@ -3884,6 +4680,7 @@ export interface operations {
                  *           "customerEmail": "amara@example.com",
                  *           "reference": "ORD-1042",
                  *           "checkoutSessionId": null,
+                 *           "applicationId": null,
                  *           "failureCode": "card_declined",
                  *           "failureMessage": "The card issuer declined the payment.",
                  *           "nextAction": null,
@@ -3989,6 +4786,7 @@ export interface operations {
                  *           "customerEmail": "amara@example.com",
                  *           "reference": "ORD-1042",
                  *           "checkoutSessionId": null,
+                 *           "applicationId": null,
                  *           "failureCode": null,
                  *           "failureMessage": null,
                  *           "nextAction": null,
@@ -4096,6 +4894,7 @@ export interface operations {
                  *           "customerEmail": "amara@example.com",
                  *           "reference": "ORD-1042",
                  *           "checkoutSessionId": null,
+                 *           "applicationId": null,
                  *           "failureCode": null,
                  *           "failureMessage": null,
                  *           "nextAction": {
@@ -4206,6 +5005,7 @@ export interface operations {
                  *           "customerEmail": "amara@example.com",
                  *           "reference": "ORD-1042",
                  *           "checkoutSessionId": null,
+                 *           "applicationId": null,
                  *           "failureCode": null,
                  *           "failureMessage": null,
                  *           "nextAction": null,
@@ -4309,6 +5109,7 @@ export interface operations {
                  *           "createdAt": "2026-11-21T10:15:30.000Z",
                  *           "completedAt": null,
                  *           "paymentId": null,
+                 *           "applicationId": null,
                  *           "metadata": {
                  *             "orderId": "ORD-1042"
                  *           }
@@ -4407,6 +5208,7 @@ export interface operations {
                  *           "createdAt": "2026-11-21T10:15:30.000Z",
                  *           "completedAt": "2026-11-21T10:18:02.000Z",
                  *           "paymentId": "pay_mowO1URTNCviFYkg6vbQU7D5",
+                 *           "applicationId": null,
                  *           "metadata": {
                  *             "orderId": "ORD-1042"
                  *           }
@@ -4505,6 +5307,7 @@ export interface operations {
                  *           "createdAt": "2026-11-21T10:15:30.000Z",
                  *           "completedAt": null,
                  *           "paymentId": null,
+                 *           "applicationId": null,
                  *           "metadata": {
                  *             "orderId": "ORD-1042"
                  *           }

@@ -1,14 +1,15 @@
 /**
  * createApp(deps): the Express 5 application, built from the family modules of
  * `server/families.ts`. Order of the pipeline:
- * request id → access log → rate limits → docs and the families' hosted pages → JSON body →
+ * request id → access log → rate limits → docs and the families' hosted pages → authorization
+ * (401/403/400 missing_client_id, server/auth/authorize.ts) → JSON body →
  * express-openapi-validator (requests, security, responses) → one handler per operationId →
  * problem details for every error.
  */
 import { readFileSync } from 'node:fs';
 import express, { type Request, type Response } from 'express';
 import * as OpenApiValidator from 'express-openapi-validator';
-import { securityHandlers } from './auth/index.ts';
+import { authorize, securityHandlers } from './auth/index.ts';
 import type { AppDeps, BaseDeps } from './deps.ts';
 import type { Tx } from './db/index.ts';
 import { ProblemError, type Problem } from './errors/problem.ts';
@@ -94,13 +95,16 @@ export function createApp(deps: AppDeps): express.Express {
     // A live server has no sandbox routes at all: answer 404 before any validation can describe them.
     app.use('/v1/sandbox', (req, _res, next) => next(new ProblemError('not_found', `No route ${req.method} ${req.originalUrl}.`)));
   }
+  // 401/403 (credentials, scopes) and 400 missing_client_id, from the operation index, before the
+  // body is parsed and validated.
+  app.use(authorize(deps));
   app.use(express.json({ limit: '100kb', type: ['application/json', 'application/*+json'] }));
   app.use(
     OpenApiValidator.middleware({
       apiSpec: BUNDLED_SPEC_PATH,
       validateRequests: { allErrors: true, allowUnknownQueryParameters: false },
       validateResponses: { allErrors: true },
-      validateSecurity: { handlers: securityHandlers(deps) },
+      validateSecurity: { handlers: securityHandlers() },
       validateFormats: true,
       ajvFormats: { mode: 'full' },
       ignoreUndocumented: false,
@@ -118,6 +122,16 @@ export function createApp(deps: AppDeps): express.Express {
   });
   app.use(problemMiddleware(deps.log));
   return app;
+}
+
+/**
+ * Whose `Idempotency-Key`s a request's key is compared with: the merchant's (secret API key and
+ * its access tokens), one application's (its client tokens: what they create records the
+ * application, so another application's request must not replay it), or the client IP's.
+ */
+function idempotencyScope(req: Request): string {
+  if (!req.auth) return `ip:${req.ip}`;
+  return req.auth.applicationId ? `${req.auth.merchantId}:${req.auth.applicationId}` : req.auth.merchantId;
 }
 
 async function serve(deps: AppDeps, op: SpecOperation, req: Request, res: Response): Promise<void> {
@@ -155,7 +169,7 @@ async function serve(deps: AppDeps, op: SpecOperation, req: Request, res: Respon
   const result = key
     ? await runIdempotent(
         deps.db,
-        { scope: req.auth ? req.auth.merchantId : `ip:${req.ip}`, key, operationId: op.operationId, path: req.path, body: req.body },
+        { scope: idempotencyScope(req), key, operationId: op.operationId, path: req.path, body: req.body },
         // The 24-hour window runs on the real clock: another merchant's sandbox clock cannot end it.
         deps.realNow(),
         deps.signingKey,

@@ -3,6 +3,7 @@
  * family: write its folder, then list its module here. The order is the order of their pages and
  * event subscribers.
  */
+import { applications } from './applications/index.ts';
 import { auth } from './auth/index.ts';
 import { checkoutSessions } from './checkout-sessions/index.ts';
 import { events } from './events/index.ts';
@@ -14,7 +15,7 @@ import { tax } from './tax/index.ts';
 import { webhooks } from './webhooks/index.ts';
 
 /** Every family module. */
-export const families = [auth, checkoutSessions, payments, sandbox, webhooks, events, geo, tax] as const;
+export const families = [auth, applications, checkoutSessions, payments, sandbox, webhooks, events, geo, tax] as const;
 
 /**
  * Compile-time proof that no operationId is handled by two families: on a duplicate, this line

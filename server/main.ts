@@ -12,7 +12,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
-import { createMerchant, findMerchant, verifyCredential, type CreatedMerchant } from './auth/index.ts';
+import { createMerchant, verifyCredential, type CreatedMerchant } from './auth/index.ts';
 import { createDeps } from './app.ts';
 import { startServer } from './boot.ts';
 import { loadConfig, type Config } from './config.ts';
@@ -29,8 +29,9 @@ async function demoMerchant(deps: AppDeps, demo: Config['demo']): Promise<DemoCr
   if (demo.apiKey && demo.apiSecret) {
     const existing = await verifyCredential(deps, demo.apiKey);
     if (existing) {
-      const merchant = await findMerchant(deps.db, existing.merchantId);
-      return { merchantId: existing.merchantId, name: existing.merchantName, apiKey: demo.apiKey, apiSecret: demo.apiSecret, clientId: merchant!.clientId };
+      const clientId = await deps.ports.applications?.defaultClientId(deps.db, existing.merchantId);
+      if (!clientId) throw new Error(`Merchant ${existing.merchantId} has no default application`);
+      return { merchantId: existing.merchantId, name: existing.merchantName, apiKey: demo.apiKey, apiSecret: demo.apiSecret, clientId };
     }
     return createMerchant(deps, demo.name, demo);
   }

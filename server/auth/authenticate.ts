@@ -1,12 +1,14 @@
 /**
- * Authentication of secured operations. express-openapi-validator calls one security handler per
- * scheme of the contract (`apiKey`: `x-api-key` header; `bearerAuth`: `Authorization: Bearer`,
- * carrying an access token or the API key itself); the first credential that verifies sets
- * `req.auth`. Failures become `401 unauthenticated` problems.
+ * Authentication of secured operations. The credential is verified once, early
+ * ({@link authenticateRequest}, called by the rate limiter and by `./authorize.ts`), and sets
+ * `req.auth`: a secret API key (`x-api-key`, or `Authorization: Bearer sk_…`), an access token of
+ * one (`Bearer <JWT>`), or a client token of an application (`Bearer ct_…`). `./authorize.ts`
+ * answers 401/403 from there; express-openapi-validator's security handlers (one per scheme of
+ * the contract) only accept what was verified.
  */
 import type { Request } from 'express';
 import type { AppDeps } from '../deps.ts';
-import { digestsEqual, hashSecret, looksLikeApiKey } from './credentials.ts';
+import { digestsEqual, hashSecret, isClientTokenLike, looksLikeApiKey, looksLikeClientToken } from './credentials.ts';
 import { verifyAccessToken } from './jwt.ts';
 import { findActiveKeyByHash, findActiveKeyById } from './repository.ts';
 import type { AuthContext } from './context.ts';
@@ -20,8 +22,10 @@ declare module 'express-serve-static-core' {
 }
 
 /**
- * Verifies one credential: an API key (hash lookup, constant-time compare, not expired) or an
- * access token (signature, expiry, and its API key still active). A credential verified in the
+ * Verifies one credential: an API key (hash lookup, constant-time compare, not expired), a client
+ * token (checksum checked offline first, then hash lookup, constant-time compare, not revoked or
+ * expired; through `deps.ports.applications`) or an access token (signature, expiry, and its API
+ * key still active). A credential verified in the
  * last few seconds comes from the process's cache (see `./cache.ts` for the bounds).
  * @returns the caller, or `null` when the credential is unknown, expired or rotated out.
  */
@@ -29,26 +33,41 @@ export async function verifyCredential(deps: AppDeps, credential: string): Promi
   // Credential lifetimes run on the real clock (see AppDeps.realNow).
   const now = deps.realNow();
   const cached = deps.credentialCache?.get(credential, now);
-  if (cached) return cached;
+  if (cached) {
+    if (cached.via === 'client_token') deps.ports.applications?.tokenUsed(deps, cached.credentialId, now);
+    return cached;
+  }
   const verifiedSince = deps.credentialCache?.clock() ?? 0;
   let auth: AuthContext;
   let validUntil: Date | null;
-  if (looksLikeApiKey(credential)) {
+  if (isClientTokenLike(credential)) {
+    // A bad checksum is refused before any database access.
+    if (!looksLikeClientToken(credential) || !deps.ports.applications) return null;
+    const verified = await deps.ports.applications.verifyClientToken(deps.db, credential, now);
+    if (!verified) return null;
+    ({ auth, validUntil } = verified);
+    deps.ports.applications.tokenUsed(deps, auth.credentialId, now);
+  } else if (looksLikeApiKey(credential)) {
     const hash = hashSecret(credential);
     const found = await findActiveKeyByHash(deps.db, hash, now);
     if (!found || !digestsEqual(found.key.keyHash, hash)) return null;
-    auth = { merchantId: found.merchant.id, merchantName: found.merchant.name, apiKeyId: found.key.id, via: 'api_key' };
+    auth = keyContext(found.merchant, found.key.id, 'api_key');
     validUntil = found.key.expiresAt;
   } else {
     const claims = await verifyAccessToken(deps.signingKey, credential, now);
     if (!claims) return null;
     const found = await findActiveKeyById(deps.db, claims.apiKeyId, claims.merchantId, now);
     if (!found) return null;
-    auth = { merchantId: found.merchant.id, merchantName: found.merchant.name, apiKeyId: found.key.id, via: 'access_token' };
+    auth = keyContext(found.merchant, found.key.id, 'access_token');
     validUntil = found.key.expiresAt && found.key.expiresAt < claims.expiresAt ? found.key.expiresAt : claims.expiresAt;
   }
   deps.credentialCache?.set(credential, auth, validUntil, verifiedSince);
   return auth;
+}
+
+/** The caller of a secret API key or its access token: every scope, no application. */
+function keyContext(merchant: { id: string; name: string }, keyId: string, via: 'api_key' | 'access_token'): AuthContext {
+  return { merchantId: merchant.id, merchantName: merchant.name, via, credentialId: keyId, apiKeyId: keyId, applicationId: null, scopes: ['*'] };
 }
 
 /** The raw credential a request carries in `x-api-key` or `Authorization: Bearer`, if any. */
@@ -72,23 +91,24 @@ export async function authenticateRequest(deps: AppDeps, req: Request): Promise<
   if (req.auth) return;
   const credential = credentialOf(req);
   if (!credential) return;
+  // A client token is a bearer credential only (scheme clientToken): in x-api-key it is refused.
+  if (isClientTokenLike(credential) && req.get('x-api-key') !== undefined) return;
   const auth = await verifyCredential(deps, credential);
   if (auth) req.auth = auth;
 }
 
-/** Security handlers for express-openapi-validator, one per scheme in the contract. */
-export function securityHandlers(deps: AppDeps) {
-  const check = async (req: Request, credential: string | undefined) => {
-    if (req.auth) return true;
-    if (!credential) return false;
-    const auth = await verifyCredential(deps, credential);
-    if (!auth) return false;
-    req.auth = auth;
-    return true;
-  };
+/**
+ * Security handlers for express-openapi-validator, one per scheme in the contract. They accept
+ * only what {@link authenticateRequest} verified (`req.auth`), each for its own kind of
+ * credential: `apiKey` and `bearerAuth` never accept a client token, `clientToken` accepts
+ * nothing else. (A scheme without a handler would let anonymous requests through.)
+ */
+export function securityHandlers() {
+  const keyOrToken = (req: Request) => req.auth !== undefined && req.auth.via !== 'client_token';
   return {
-    apiKey: (req: Request) => check(req, req.get('x-api-key')?.trim()),
+    apiKey: (req: Request) => keyOrToken(req) && req.get('x-api-key') !== undefined,
     // When both headers are sent, x-api-key is the credential (the one rate limits count).
-    bearerAuth: async (req: Request) => req.get('x-api-key') === undefined && check(req, bearerTokenOf(req)),
+    bearerAuth: (req: Request) => keyOrToken(req) && req.get('x-api-key') === undefined,
+    clientToken: (req: Request) => req.auth?.via === 'client_token' && req.get('x-api-key') === undefined,
   };
 }

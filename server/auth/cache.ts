@@ -4,7 +4,7 @@
  *
  * Bounds (documented in the README): an entry is trusted for at most `ttlMs` of real time
  * (`CREDENTIAL_CACHE_MS`, default 5 s) and never past the credential's own expiry on the server
- * clock. Rotating a key in this process drops its entries at once; another process or instance
+ * clock. Rotating a key or revoking a client token in this process drops its entries at once; another process or instance
  * stops accepting a rotated-out key within `ttlMs`. At most `maxEntries` credentials are kept
  * (oldest dropped first). Keys are SHA-256 digests: no raw credential is kept.
  */
@@ -17,14 +17,17 @@ export interface CredentialCache {
   get(credential: string, now: Date): AuthContext | undefined;
   /**
    * Remembers a verified credential valid until `validUntil` (server clock; null = no expiry).
-   * `verifiedSince` is the real time (ms) the verification began: an entry whose key was
+   * `verifiedSince` is the real time (ms) the verification began: an entry whose credential was
    * invalidated after that moment is not stored (its database read may predate the rotation).
    */
   set(credential: string, auth: AuthContext, validUntil: Date | null, verifiedSince: number): void;
   /** The real clock (ms) of this cache, read before a verification starts. */
   clock(): number;
-  /** Forgets every credential of this API key (rotation, revocation). */
-  invalidateKey(apiKeyId: string): void;
+  /**
+   * Forgets every credential verified as this `credentialId` (see AuthContext): an API key and its
+   * access tokens on rotation, a client token on revocation.
+   */
+  invalidateKey(credentialId: string): void;
 }
 
 interface Entry {
@@ -59,7 +62,7 @@ export function createCredentialCache(ttlMs: number, maxEntries = 10_000, realNo
     clock: realNow,
     set(credential, auth, validUntil, verifiedSince) {
       if (ttlMs <= 0) return;
-      if ((invalidated.get(auth.apiKeyId) ?? Number.NEGATIVE_INFINITY) >= verifiedSince) return;
+      if ((invalidated.get(auth.credentialId) ?? Number.NEGATIVE_INFINITY) >= verifiedSince) return;
       const key = digest(credential);
       if (!entries.has(key) && entries.size >= maxEntries) entries.delete(entries.keys().next().value!);
       entries.set(key, {
@@ -68,11 +71,11 @@ export function createCredentialCache(ttlMs: number, maxEntries = 10_000, realNo
         staleAt: realNow() + ttlMs,
       });
     },
-    invalidateKey(apiKeyId) {
-      invalidated.set(apiKeyId, realNow());
+    invalidateKey(credentialId) {
+      invalidated.set(credentialId, realNow());
       // Forget invalidations older than any verification still in flight could be.
       for (const [id, at] of invalidated) if (at < realNow() - 60_000) invalidated.delete(id);
-      for (const [key, entry] of entries) if (entry.auth.apiKeyId === apiKeyId) entries.delete(key);
+      for (const [key, entry] of entries) if (entry.auth.credentialId === credentialId) entries.delete(key);
     },
   };
 }

@@ -7,6 +7,10 @@ import { defineFamily } from '../http/family.ts';
 import { authHandlers } from './handlers.ts';
 
 export { authenticateRequest, securityHandlers, verifyCredential, type AuthContext } from './authenticate.ts';
+export { authorize } from './authorize.ts';
+export { hasScopes } from './context.ts';
+export { digestsEqual, generateClientId, generateClientToken, hashSecret, type KeyMode } from './credentials.ts';
+export type { ApplicationsPort, VerifiedClientToken } from './ports.ts';
 export { createCredentialCache, type CredentialCache } from './cache.ts';
 export { findMerchant, type MerchantRow } from './repository.ts';
 export { createMerchant, type CreatedMerchant, type FixedCredentials } from './service.ts';

@@ -36,8 +36,9 @@ export interface FixedCredentials {
 }
 
 /**
- * Creates a merchant with one API key, in one transaction. Source: createSandboxMerchant.
- * @throws Error when fixed credentials are malformed.
+ * Creates a merchant with one API key and its default application (whose `clientId` is the one
+ * returned), in one transaction. Source: createSandboxMerchant.
+ * @throws Error when fixed credentials are malformed, or no family provides the applications port.
  */
 export async function createMerchant(deps: AppDeps, name: string, fixed: FixedCredentials = {}): Promise<CreatedMerchant> {
   const mode = deps.config.mode === 'live' ? 'live' : 'test';
@@ -46,11 +47,14 @@ export async function createMerchant(deps: AppDeps, name: string, fixed: FixedCr
   const clientId = fixed.clientId ?? generateClientId();
   if (!looksLikeApiKey(apiKey)) throw new Error('API key must look like sk_test_ followed by 32 letters or digits');
   if (!/^[0-9a-z]{32}$/.test(clientId)) throw new Error('Client id must be 32 lowercase letters or digits');
+  const applications = deps.ports.applications;
+  if (!applications) throw new Error('No family provides the applications port: a merchant needs its default application');
   const merchantId = newId('mer');
   const now = deps.now();
   await deps.db.transaction(async (tx) => {
-    await insertMerchant(tx, { id: merchantId, name, clientId, apiSecretHash: hashSecret(apiSecret), livemode: mode === 'live', createdAt: now });
+    await insertMerchant(tx, { id: merchantId, name, apiSecretHash: hashSecret(apiSecret), livemode: mode === 'live', createdAt: now });
     await insertApiKey(tx, { id: newId('key'), merchantId, keyHash: hashSecret(apiKey), keyPrefix: keyPrefix(apiKey), createdAt: now });
+    await applications.createDefaultApplication(tx, merchantId, clientId, now);
   });
   return { merchantId, name, apiKey, apiSecret, clientId, createdAt: now };
 }
@@ -93,15 +97,18 @@ export interface RotatedKey {
  * grace period keeps its earlier expiry, which `previousKeyExpiresAt` reports. Source: rotateApiKey.
  */
 export async function rotateApiKey(deps: AppDeps, auth: AuthContext, gracePeriodSeconds: number): Promise<RotatedKey> {
+  // Client tokens never get here (403 insufficient_scope: rotateApiKey does not list clientToken).
+  const currentKeyId = auth.apiKeyId;
+  if (!currentKeyId) throw new Error('rotateApiKey reached without an API key');
   const now = deps.realNow();
   const merchant = await findMerchant(deps.db, auth.merchantId);
   const apiKey = generateApiKey(merchant?.livemode ? 'live' : 'test');
   const requestedExpiry = new Date(now.getTime() + gracePeriodSeconds * 1000);
   const previousKeyExpiresAt = await deps.db.transaction(async (tx) => {
     await insertApiKey(tx, { id: newId('key'), merchantId: auth.merchantId, keyHash: hashSecret(apiKey), keyPrefix: keyPrefix(apiKey), createdAt: now });
-    return expireApiKey(tx, auth.apiKeyId, requestedExpiry);
+    return expireApiKey(tx, currentKeyId, requestedExpiry);
   });
   // The old key's cached verifications carry its old (absent) expiry: verify it afresh.
-  deps.credentialCache?.invalidateKey(auth.apiKeyId);
+  deps.credentialCache?.invalidateKey(currentKeyId);
   return { apiKey, keyPrefix: keyPrefix(apiKey), createdAt: now, previousKeyExpiresAt };
 }

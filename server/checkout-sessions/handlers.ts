@@ -9,7 +9,8 @@ type SessionOps = 'createCheckoutSession' | 'listCheckoutSessions' | 'getCheckou
 
 export const checkoutSessionsHandlers: Pick<OperationHandlers, SessionOps> = {
   async createCheckoutSession(ctx) {
-    const session = await sessions.createSession(ctx.db, ctx.deps, requireAuth(ctx).merchantId, ctx.body);
+    const auth = requireAuth(ctx);
+    const session = await sessions.createSession(ctx.db, ctx.deps, auth.merchantId, ctx.body, auth.applicationId);
     return { status: 201, body: toCheckoutSession(session, ctx.deps.links) };
   },
 

@@ -47,10 +47,12 @@ export async function findDueExpirations(db: Executor, now: Date, merchantId?: s
 /** Filters of listCheckoutSessions. */
 export interface SessionFilters extends ListQuery {
   status?: SessionRow['status'];
+  applicationId?: string;
 }
 
 export async function listSessions(db: Executor, merchantId: string, filters: SessionFilters): Promise<SessionRow[]> {
   const conditions: SQL[] = [eq(checkoutSessions.merchantId, merchantId), ...listConditions(filters, checkoutSessions)];
   if (filters.status) conditions.push(eq(checkoutSessions.status, filters.status));
+  if (filters.applicationId) conditions.push(eq(checkoutSessions.applicationId, filters.applicationId));
   return db.select().from(checkoutSessions).where(and(...conditions)).orderBy(...listOrder(checkoutSessions)).limit(fetchSize(filters));
 }

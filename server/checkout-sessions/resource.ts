@@ -22,6 +22,7 @@ export function toCheckoutSession(row: SessionRow, links: Links): CheckoutSessio
     createdAt: row.createdAt.toISOString(),
     completedAt: row.completedAt?.toISOString() ?? null,
     paymentId: row.paymentId,
+    applicationId: row.applicationId,
     metadata: row.metadata,
   };
 }

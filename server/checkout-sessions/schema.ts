@@ -21,7 +21,12 @@ export const checkoutSessions = pgTable(
     createdAt: createdAt(),
     completedAt: timestamp('completed_at', { withTimezone: true, precision: 3 }),
     paymentId: text('payment_id'),
+    /** The application whose client token created the session; null with a secret API key. */
+    applicationId: text('application_id'),
     metadata: jsonb('metadata').$type<Record<string, string>>().notNull(),
   },
-  (t) => [index('checkout_sessions_list_idx').on(t.merchantId, t.createdAt, t.id)],
+  (t) => [
+    index('checkout_sessions_list_idx').on(t.merchantId, t.createdAt, t.id),
+    index('checkout_sessions_application_idx').on(t.merchantId, t.applicationId, t.createdAt, t.id),
+  ],
 );

@@ -28,7 +28,13 @@ const MAX_AMOUNT = 999_999_999_999;
  * @throws ProblemError 400 `invalid_request` (amount and lineItems both or neither, bad URL,
  *   unknown currency, total too large), 422 `amount_too_small`.
  */
-export async function createSession(db: Executor, deps: AppDeps, merchantId: string, input: CreateCheckoutSessionRequest): Promise<SessionRow> {
+export async function createSession(
+  db: Executor,
+  deps: AppDeps,
+  merchantId: string,
+  input: CreateCheckoutSessionRequest,
+  applicationId: string | null = null,
+): Promise<SessionRow> {
   const lineItems = input.lineItems ?? [];
   if ((input.amount === undefined) === (input.lineItems === undefined)) {
     throw invalidField(input.amount === undefined ? '/amount' : '/lineItems', 'give either amount or lineItems, not both and not neither');
@@ -58,6 +64,7 @@ export async function createSession(db: Executor, deps: AppDeps, merchantId: str
       expiresAt: new Date(now.getTime() + (input.expiresIn ?? 3600) * 1000),
       createdAt: now,
       metadata: input.metadata ?? {},
+      applicationId,
     });
     await deps.events.record(tx, merchantId, 'checkout.session.created', session, now);
     return session;
@@ -146,6 +153,7 @@ export async function payWithCard(
         customerEmail: customerEmail || session.customerEmail || undefined,
         metadata: session.metadata,
         checkoutSessionId: session.id,
+        applicationId: session.applicationId,
       },
       now,
     );

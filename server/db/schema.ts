@@ -8,6 +8,7 @@
  */
 export * from '../merchants/schema.ts';
 export * from '../auth/schema.ts';
+export * from '../applications/schema.ts';
 export * from '../checkout-sessions/schema.ts';
 export * from '../payments/schema.ts';
 export * from '../ledger/schema.ts';

@@ -67,7 +67,7 @@ export function rateLimits(deps: AppDeps) {
       const op = findOperation(req.method, req.path);
       if (op && !op.public) await authenticateRequest(deps, req);
       const [use, limit, key] = req.auth
-        ? [byKey, authLimit, req.auth.apiKeyId]
+        ? [byKey, authLimit, req.auth.credentialId]
         : [byIp, publicLimit, ipKeyGenerator(req.ip ?? 'unknown')];
       if (!use) return next();
       let result: RateLimiterRes;

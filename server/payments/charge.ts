@@ -27,7 +27,7 @@ type FailureCode = NonNullable<components['schemas']['Payment']['failureCode']>;
 export type ChargeFailure = Exclude<FailureCode, 'authentication_failed'>;
 
 /** A payment request as the use case takes it: the contract's body plus the session it pays. */
-export type ChargeInput = CreatePaymentRequest & { checkoutSessionId?: string };
+export type ChargeInput = CreatePaymentRequest & { checkoutSessionId?: string; applicationId?: string | null };
 
 /** The stored `failureMessage` of each immediate failure. */
 export const FAILURES: Record<ChargeFailure, string> = {
@@ -144,6 +144,7 @@ export async function charge(tx: Tx, deps: AppDeps, merchantId: string, input: C
     customerEmail: input.customerEmail ?? null,
     reference: input.reference ?? null,
     checkoutSessionId: input.checkoutSessionId ?? null,
+    applicationId: input.applicationId ?? null,
     failureCode: failure ?? null,
     failureMessage: failure ? FAILURES[failure] : null,
     returnUrl: input.returnUrl ?? null,

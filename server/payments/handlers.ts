@@ -13,7 +13,8 @@ type PaymentOps = 'createPayment' | 'listPayments' | 'getPayment' | 'createRefun
 
 export const paymentsHandlers: Pick<OperationHandlers, PaymentOps> = {
   async createPayment(ctx) {
-    const payment = await createPayment(ctx.db, ctx.deps, requireAuth(ctx).merchantId, ctx.body);
+    const auth = requireAuth(ctx);
+    const payment = await createPayment(ctx.db, ctx.deps, auth.merchantId, { ...ctx.body, applicationId: auth.applicationId });
     return { status: 201, body: toPayment(payment, ctx.deps.links) };
   },
 

@@ -47,12 +47,14 @@ export async function updatePayment(db: Executor, paymentId: string, changes: Pa
 export interface PaymentFilters extends ListQuery {
   status?: PaymentRow['status'];
   checkoutSessionId?: string;
+  applicationId?: string;
 }
 
 export async function listPayments(db: Executor, merchantId: string, filters: PaymentFilters): Promise<PaymentRow[]> {
   const conditions: SQL[] = [eq(payments.merchantId, merchantId), ...listConditions(filters, payments)];
   if (filters.status) conditions.push(eq(payments.status, filters.status));
   if (filters.checkoutSessionId) conditions.push(eq(payments.checkoutSessionId, filters.checkoutSessionId));
+  if (filters.applicationId) conditions.push(eq(payments.applicationId, filters.applicationId));
   return db.select().from(payments).where(and(...conditions)).orderBy(...listOrder(payments)).limit(fetchSize(filters));
 }
 

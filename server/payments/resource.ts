@@ -25,6 +25,7 @@ export function toPayment(row: PaymentRow, links: Links): Payment {
     customerEmail: row.customerEmail,
     reference: row.reference,
     checkoutSessionId: row.checkoutSessionId,
+    applicationId: row.applicationId,
     failureCode: row.failureCode as Payment['failureCode'],
     failureMessage: row.failureMessage,
     nextAction:

@@ -20,6 +20,8 @@ export const payments = pgTable(
     customerEmail: text('customer_email'),
     reference: text('reference'),
     checkoutSessionId: text('checkout_session_id'),
+    /** The application whose client token created the payment (or its checkout session); null with a secret API key. */
+    applicationId: text('application_id'),
     failureCode: text('failure_code'),
     failureMessage: text('failure_message'),
     returnUrl: text('return_url'),
@@ -30,6 +32,7 @@ export const payments = pgTable(
   },
   (t) => [
     index('payments_list_idx').on(t.merchantId, t.createdAt, t.id),
+    index('payments_application_idx').on(t.merchantId, t.applicationId, t.createdAt, t.id),
     index('payments_settle_idx').on(t.settleAt).where(sql`status = 'pending'`),
   ],
 );

@@ -148,7 +148,11 @@ describe('objects of another merchant', () => {
     // Created after the payment and the session, so that no delivery is queued to its URL.
     const endpoint = unwrap(await b.client.POST('/v1/webhook-endpoints', { body: { url: 'https://b.example.com/hooks', events: ['*'] } }));
     const [event] = unwrap(await b.client.GET('/v1/events', { params: { query: { limit: 1 } } })).data;
-    owned = { paymentId: payment.id, sessionId: session.id, endpointId: endpoint.id, eventId: event!.id };
+    const application = unwrap(await b.client.POST('/v1/applications', { body: { name: 'B app' } }));
+    const token = unwrap(
+      await b.client.POST('/v1/applications/{applicationId}/tokens', { params: { path: { applicationId: application.id } }, body: { label: 'B', scopes: ['*'] } }),
+    );
+    owned = { paymentId: payment.id, sessionId: session.id, endpointId: endpoint.id, eventId: event!.id, applicationId: application.id, tokenId: token.id };
   });
 
   const withObject = secured.filter((op) => op.parameters.some((p) => p.in === 'path'));

@@ -74,7 +74,7 @@ function paymentRow(merchantId: string, i: number): PaymentRow {
   return {
     id, merchantId, status: 'succeeded', amount: 2500 + i, currency: 'USD', amountRefunded: 0,
     methodType: 'card', methodDetails: { card: { brand: 'visa', last4: '4242', expMonth: 12, expYear: 2030 } },
-    description: `Order ORD-${i}`, customerEmail: 'amara@example.com', reference: `ORD-${i}`, checkoutSessionId: null,
+    description: `Order ORD-${i}`, customerEmail: 'amara@example.com', reference: `ORD-${i}`, checkoutSessionId: null, applicationId: null,
     failureCode: null, failureMessage: null, returnUrl: null, settleAt: null, metadata: { orderId: `ORD-${i}` }, createdAt: at, updatedAt: at,
   };
 }

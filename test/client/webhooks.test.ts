@@ -29,6 +29,7 @@ const event = {
       customerEmail: 'amara@example.com',
       reference: 'ORD-1042',
       checkoutSessionId: null,
+      applicationId: null,
       failureCode: null,
       failureMessage: null,
       nextAction: null,

@@ -121,6 +121,13 @@ export interface Created {
   operationId: string;
   /** Reusable by later requests; `false` for objects created for one request (it may delete them). */
   shared: boolean;
+  /** The path parameters it was created under (a nested object's parent, e.g. `applicationId` of a token). */
+  parents?: Record<string, string>;
+}
+
+/** Whether an object created under `parents` can stand where the path parameters `given` are already set. */
+function sameParents(parents: Record<string, string> | undefined, given: Record<string, string> | undefined): boolean {
+  return Object.entries(given ?? {}).every(([name, value]) => parents?.[name] === undefined || parents[name] === value);
 }
 
 /** How a request authenticates. */
@@ -500,21 +507,25 @@ export class RunContext {
    * example that succeeds), else an item of a list (`variant`-th).
    * @returns the id, or an explanation of why none could be obtained.
    */
-  async obtainId(pattern: string, merchant: Merchant, options: { fresh?: boolean; variant?: number; depth?: number } = {}): Promise<string | { error: string }> {
+  async obtainId(
+    pattern: string,
+    merchant: Merchant,
+    options: { fresh?: boolean; variant?: number; depth?: number; given?: Record<string, string> } = {},
+  ): Promise<string | { error: string }> {
     const depth = options.depth ?? 0;
     if (depth > MAX_DEPTH) return { error: `prerequisites nest deeper than ${MAX_DEPTH} levels for ${pattern}` };
     if (!options.fresh) {
-      const cached = this.registry.find((c) => c.shared && c.pattern === pattern && c.owner === merchant.label);
+      const cached = this.registry.find((c) => c.shared && c.pattern === pattern && c.owner === merchant.label && sameParents(c.parents, options.given));
       if (cached) return cached.id;
     }
     const reasons: string[] = [];
     for (const creator of this.creatorsOf(pattern)) {
-      const made = await this.create(creator, merchant, { exampleIndex: options.variant, depth: depth + 1, shared: !options.fresh });
+      const made = await this.create(creator, merchant, { exampleIndex: options.variant, depth: depth + 1, shared: !options.fresh, given: options.given });
       if (typeof made === 'string') return made;
       reasons.push(made.error);
     }
     for (const lister of this.listersOf(pattern)) {
-      const built = await this.buildParts(lister, merchant, { depth: depth + 1 });
+      const built = await this.buildParts(lister, merchant, { depth: depth + 1, given: options.given });
       if ('error' in built) {
         reasons.push(built.error);
         continue;
@@ -536,17 +547,21 @@ export class RunContext {
    * Creates an object with `op` for `merchant`: with example `exampleIndex`, or with each example
    * in turn until one succeeds.
    */
-  async create(op: Operation, merchant: Merchant, options: { exampleIndex?: number; depth?: number; shared?: boolean } = {}): Promise<string | { error: string }> {
+  async create(
+    op: Operation,
+    merchant: Merchant,
+    options: { exampleIndex?: number; depth?: number; shared?: boolean; given?: Record<string, string> } = {},
+  ): Promise<string | { error: string }> {
     const count = Math.max(1, op.body?.json?.examples.length ?? 0);
     const indexes = options.exampleIndex !== undefined ? [options.exampleIndex % count] : [...Array(count).keys()];
     let last = '';
     for (const i of indexes) {
-      const built = await this.buildParts(op, merchant, { fresh: true, example: i, depth: options.depth });
+      const built = await this.buildParts(op, merchant, { fresh: true, example: i, depth: options.depth, given: options.given });
       if ('error' in built) return built;
       const ex = await this.send(op, built.parts, this.authFor(op, merchant));
       const id = (ex.json as { id?: unknown } | undefined)?.id;
       if (ex.status >= 200 && ex.status < 300 && typeof id === 'string') {
-        this.registry.push({ id, pattern: op.resourcePattern!, owner: merchant.label, operationId: op.id, shared: options.shared === true });
+        this.registry.push({ id, pattern: op.resourcePattern!, owner: merchant.label, operationId: op.id, shared: options.shared === true, parents: built.parts.pathParams });
         return id;
       }
       last = `${op.id} answered ${ex.status || ex.error}`;
@@ -556,7 +571,8 @@ export class RunContext {
 
   /**
    * Builds a valid request for `op` as `merchant`, from the spec's examples:
-   * - path parameters: objects of the merchant (new ones when `fresh`);
+   * - path parameters: objects of the merchant (new ones when `fresh`), those in `given` as given;
+   *   a later one is obtained under the earlier ones (a token of the application in the path);
    * - query parameters: the required ones, and with `optionalQuery` every one with an example;
    * - headers: a unique Idempotency-Key, required headers from their examples;
    * - body: request example `example` (default the first), or none with `'none'`; with `raw`
@@ -565,7 +581,15 @@ export class RunContext {
   async buildParts(
     op: Operation,
     merchant: Merchant,
-    options: { fresh?: boolean; example?: number | 'none'; optionalQuery?: boolean; raw?: boolean; variant?: number; depth?: number } = {},
+    options: {
+      fresh?: boolean;
+      example?: number | 'none';
+      optionalQuery?: boolean;
+      raw?: boolean;
+      variant?: number;
+      depth?: number;
+      given?: Record<string, string>;
+    } = {},
   ): Promise<{ parts: RequestParts; exampleName?: string; needs?: string[] } | { error: string }> {
     const parts: RequestParts = { pathParams: {}, query: [], headers: {} };
     const depth = options.depth ?? 0;
@@ -573,8 +597,10 @@ export class RunContext {
     const missing = new Set<string>();
     for (const p of op.parameters.filter((x) => x.in === 'path')) {
       const pattern = typeof p.resolved.pattern === 'string' ? p.resolved.pattern : undefined;
-      if (pattern && this.isResourcePattern(pattern)) {
-        const id = await this.obtainId(pattern, merchant, { fresh: options.fresh, variant: options.variant, depth });
+      const given = options.given?.[p.name];
+      if (given !== undefined) parts.pathParams[p.name] = given;
+      else if (pattern && this.isResourcePattern(pattern)) {
+        const id = await this.obtainId(pattern, merchant, { fresh: options.fresh, variant: options.variant, depth, given: { ...parts.pathParams } });
         if (typeof id !== 'string') return { error: `path parameter ${p.name}: ${id.error}` };
         parts.pathParams[p.name] = id;
       } else {

@@ -281,6 +281,8 @@ export interface SecurityScheme {
   /** Header, query or cookie name of an `apiKey` scheme. */
   paramName?: string;
   scheme?: string;
+  /** `bearerFormat` of an http bearer scheme, e.g. `ct_{test|live}_…`. */
+  bearerFormat?: string;
 }
 
 const isJsonMedia = (type: string) => /^application\/(.+\+)?json$/i.test(type.split(';')[0]!.trim());
@@ -389,8 +391,8 @@ export function loadConformanceSpec(path = DEFAULT_SPEC_PATH): ConformanceSpec {
   const doc = parse(readFileSync(path, 'utf8')) as OpenApiDocument;
   const securitySchemes: Record<string, SecurityScheme> = {};
   for (const [name, raw] of Object.entries((doc.components?.securitySchemes ?? {}) as Record<string, unknown>)) {
-    const s = locate<{ type: string; in?: string; name?: string; scheme?: string }>(doc, raw, `/components/securitySchemes${joinPointer(name)}`).value;
-    securitySchemes[name] = { name, type: s.type, in: s.in, paramName: s.name, scheme: s.scheme?.toLowerCase() };
+    const s = locate<{ type: string; in?: string; name?: string; scheme?: string; bearerFormat?: string }>(doc, raw, `/components/securitySchemes${joinPointer(name)}`).value;
+    securitySchemes[name] = { name, type: s.type, in: s.in, paramName: s.name, scheme: s.scheme?.toLowerCase(), bearerFormat: s.bearerFormat };
   }
   const credentialNames = new Set<string>();
   for (const s of Object.values(securitySchemes)) {

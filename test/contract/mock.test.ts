@@ -168,7 +168,8 @@ describe('Prism mock on the bundled spec', () => {
 
   it('a secured operation without credentials is 401 with the documented problem', async () => {
     const getPayment = operation('getPayment');
-    expect(getPayment.security).toBeUndefined(); // inherits the global apiKey / bearerAuth requirement
+    // The global apiKey / bearerAuth alternatives, plus a client token with its scope.
+    expect(getPayment.security).toEqual([{ apiKey: [] }, { bearerAuth: [] }, { clientToken: ['payments.read'] }]);
     const res = await call(getPayment, { path: getPayment.path.replace('{paymentId}', 'pay_3kTq9ZmX2bW7nR4vL8cY1dPa') });
     const body = (await expectDocumented(getPayment, res, 401)) as Json;
     expect(body.code).toBe('unauthenticated');

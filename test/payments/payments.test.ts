@@ -104,6 +104,7 @@ describe('createPayment', () => {
       customerEmail: 'amara@example.com',
       reference: 'ORD-1042',
       checkoutSessionId: null,
+      applicationId: null,
       failureCode: null,
       failureMessage: null,
       nextAction: null,

@@ -17,7 +17,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Exchange } from '../http.ts';
 import { CheckRecorder, type CheckResult } from '../report.ts';
 import type { Merchant, RequestParts, RunContext } from '../context.ts';
-import { documentedResponse, type Operation } from '../spec.ts';
+import { documentedResponse, resolveSchema, type Operation } from '../spec.ts';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -186,3 +186,71 @@ export async function crossMerchantCheck(ctx: RunContext, op: Operation, a: Merc
   rec.note(`${ex.status} for merchant B's object`);
   return rec.result();
 }
+
+/** A bearer scheme whose requirements name scopes, and how the suite obtains its tokens. */
+interface ScopedScheme {
+  name: string;
+  /** The literal start of its tokens, from `bearerFormat` (e.g. `ct_`). */
+  prefix: string;
+  /** The operation issuing tokens: its JSON body has an array of the scope vocabulary. */
+  issuer: Operation;
+  /** That array property. */
+  scopesProperty: string;
+  /** The vocabulary (the array items' `enum`). */
+  vocabulary: string[];
+}
+
+/**
+ * The scoped bearer scheme of the spec, if it has one the suite can obtain tokens of: an http
+ * bearer scheme named with scopes in some requirement, whose `bearerFormat` starts with a literal
+ * prefix, and an operation whose body has an array property whose items' `enum` holds every scope
+ * used with the scheme.
+ */
+export function scopedScheme(ctx: RunContext): ScopedScheme | undefined {
+  for (const s of Object.values(ctx.spec.securitySchemes)) {
+    if (s.type !== 'http' || s.scheme !== 'bearer') continue;
+    const used = new Set(ctx.spec.operations.flatMap((op) => op.security.flatMap((alt) => alt[s.name] ?? [])));
+    const prefix = /^[A-Za-z0-9_]+/.exec(s.bearerFormat ?? '')?.[0];
+    if (used.size === 0 || !prefix) continue;
+    for (const issuer of ctx.spec.operations) {
+      const schema = issuer.body?.json?.schema;
+      if (!schema) continue;
+      const props = (resolveSchema(ctx.spec.doc, schema).properties ?? {}) as Record<string, unknown>;
+      for (const [property, raw] of Object.entries(props)) {
+        const p = resolveSchema(ctx.spec.doc, raw);
+        const items = p.type === 'array' && p.items ? resolveSchema(ctx.spec.doc, p.items) : undefined;
+        const vocabulary = Array.isArray(items?.enum) ? (items.enum as unknown[]).filter((v): v is string => typeof v === 'string') : [];
+        if (vocabulary.length > 0 && [...used].every((u) => vocabulary.includes(u))) return { name: s.name, prefix, issuer, scopesProperty: property, vocabulary };
+      }
+    }
+  }
+  return undefined;
+}
+
+const scopedTokens = new WeakMap<RunContext, Map<string, Promise<string | { error: string }>>>();
+
+/** A token of the scoped scheme with exactly `scopes`, issued for `merchant` (one per scope set and run). */
+function scopedToken(ctx: RunContext, scheme: ScopedScheme, merchant: Merchant, scopes: string[]): Promise<string | { error: string }> {
+  let cache = scopedTokens.get(ctx);
+  if (!cache) scopedTokens.set(ctx, (cache = new Map()));
+  const key = `${merchant.label} ${scopes.join(' ')}`;
+  let token = cache.get(key);
+  if (!token) {
+    token = (async () => {
+      const built = await ctx.buildParts(scheme.issuer, merchant, { fresh: true });
+      if ('error' in built) return { error: `${scheme.issuer.id}: ${built.error}` };
+      const body = 'body' in built.parts && built.parts.body && 'json' in built.parts.body ? (built.parts.body.json as Record<string, unknown>) : {};
+      const parts: RequestParts = { ...built.parts, body: { json: { ...body, [scheme.scopesProperty]: scopes } } };
+      const ex = await ctx.send(scheme.issuer, parts, ctx.authFor(scheme.issuer, merchant));
+      // The longest string starting with the prefix (a bare `ct_test_` is a prefix field, not the token).
+      const found = Object.values((ex.json ?? {}) as Record<string, unknown>)
+        .filter((v): v is string => typeof v === 'string' && v.startsWith(scheme.prefix))
+        .sort((x, y) => y.length - x.length)[0];
+      if (typeof found === 'string') ctx.secrets.add(found);
+      return typeof found === 'string' ? found : { error: `${scheme.issuer.id} answered ${ex.status || ex.error} without a ${scheme.prefix}… token` };
+    })();
+    cache.set(key, token);
+  }
+  return token;
+}
+

@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/prism.ts';
 import { cardPayment } from '../support/server.ts';
@@ -132,6 +133,21 @@ async function allPaymentIds(url: string): Promise<Set<string>> {
   return ids;
 }
 
+/** fsync, synchronous_commit and full_page_writes of the running cluster of `dir` (port from postmaster.pid). */
+async function durabilitySettings(dir: string): Promise<Record<string, string>> {
+  const port = readFileSync(join(dir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[3]!.trim();
+  const password = readFileSync(join(dir, 'postgres.password'), 'utf8').trim();
+  const client = new pg.Client({ host: '127.0.0.1', port: Number(port), user: 'postgres', password, database: 'tillpoint' });
+  await client.connect();
+  try {
+    const out: Record<string, string> = {};
+    for (const name of ['fsync', 'synchronous_commit', 'full_page_writes']) out[name] = (await client.query(`SHOW ${name}`)).rows[0][name];
+    return out;
+  } finally {
+    await client.end();
+  }
+}
+
 describe('npm start on the embedded PostgreSQL cluster', () => {
   it('initialises a cluster, prints the embedded database, and answers with the printed key', async () => {
     const dir = dataDir();
@@ -194,6 +210,9 @@ describe('npm start on the embedded PostgreSQL cluster', () => {
       const second = spawnServer(dir, port);
       await ready(second);
       expect(second.output()).not.toContain('(new cluster)');
+      // The cluster of npm start is durable: a kill -9 keeps the OS page cache, so the count
+      // alone would pass with fsync off; these settings are what survive a power cut.
+      expect(await durabilitySettings(dir)).toEqual({ fsync: 'on', synchronous_commit: 'on', full_page_writes: 'on' });
       const stored = await allPaymentIds(second.url);
       const lost = acknowledged.filter((id) => !stored.has(id));
       expect(lost).toEqual([]);

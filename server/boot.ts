@@ -46,10 +46,20 @@ async function signingKey(db: Db, fromEnv?: string): Promise<Uint8Array> {
   return new TextEncoder().encode(row!.value);
 }
 
-/** Listens on `port`/`host` (0 = a free port) and resolves once bound. */
-function listen(port: number, host: string): Promise<Server> {
+/**
+ * Listens on `port`/`host` (0 = a free port) and resolves once bound. Slow clients are cut off:
+ * the whole request must arrive within `requestTimeoutMs` and its headers within
+ * `headersTimeoutMs` (Node checks every second), and at most `maxConnections` are open at once.
+ */
+function listen(config: Readonly<Config>): Promise<Server> {
+  const { port, host } = config;
   return new Promise<Server>((resolve, reject) => {
-    const server = createServer();
+    const server = createServer({
+      requestTimeout: config.requestTimeoutMs,
+      headersTimeout: config.headersTimeoutMs,
+      connectionsCheckingInterval: 1_000,
+    });
+    server.maxConnections = config.maxConnections;
     server.once('error', reject);
     server.listen(port, host, () => {
       server.off('error', reject);
@@ -76,14 +86,11 @@ export async function startServer(config: Readonly<Config>, runtime: Runtime = {
     }));
   let server: Server;
   try {
-    server = await listen(config.port, config.host);
+    server = await listen(config);
   } catch (err) {
     await database.close();
     throw err;
   }
-  // Request and header timeouts: a slow client cannot hold a connection for minutes.
-  server.requestTimeout = 30_000;
-  server.headersTimeout = 10_000;
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host !== '0.0.0.0' ? config.host : '127.0.0.1'}:${port}`;
   const appConfig: AppConfig = Object.freeze({ ...config, publicBaseUrl: config.publicBaseUrl ?? url.replace('127.0.0.1', 'localhost') });

@@ -64,6 +64,12 @@ export interface Config {
    * client choose its own IP (and rate-limit bucket) by sending the header itself.
    */
   trustProxy: number;
+  /** Milliseconds a client has to send a whole request (then 408 and the connection closes). Default 30 000. */
+  requestTimeoutMs: number;
+  /** Milliseconds a client has to send the request's headers. Default 10 000. */
+  headersTimeoutMs: number;
+  /** Open connections per process; more are refused at once. Default 1 024. */
+  maxConnections: number;
   /** pino log level (`silent` mutes). Default `info`. */
   logLevel: string;
   /** Worker processes (node:cluster) sharing the port and the database. Default 1 (no cluster). */
@@ -157,6 +163,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     rateLimitAuthenticated: overrides.rateLimitAuthenticated ?? intFromEnv(env, 'RATE_LIMIT_AUTHENTICATED', 100),
     rateLimitPublic: overrides.rateLimitPublic ?? intFromEnv(env, 'RATE_LIMIT_PUBLIC', 300),
     trustProxy: overrides.trustProxy ?? proxyHopsFromEnv(env),
+    requestTimeoutMs: overrides.requestTimeoutMs ?? intFromEnv(env, 'REQUEST_TIMEOUT_MS', 30_000),
+    headersTimeoutMs: overrides.headersTimeoutMs ?? intFromEnv(env, 'HEADERS_TIMEOUT_MS', 10_000),
+    maxConnections: overrides.maxConnections ?? intFromEnv(env, 'MAX_CONNECTIONS', 1_024),
     logLevel: overrides.logLevel ?? (env.LOG_LEVEL || 'info'),
     webConcurrency,
     credentialCacheMs: overrides.credentialCacheMs ?? intFromEnv(env, 'CREDENTIAL_CACHE_MS', 5_000),

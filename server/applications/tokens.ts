@@ -9,7 +9,7 @@ import { digestsEqual, generateClientToken, hashSecret, type AuthContext, type V
 import type { Executor } from '../db/index.ts';
 import type { AppDeps } from '../deps.ts';
 import { notFound } from '../errors/problem.ts';
-import type { ListQuery } from '../http/pagination.ts';
+import { pageLimit, type ListQuery } from '../http/pagination.ts';
 import { newId } from '../ids.ts';
 import { getApplication } from './applications.ts';
 import * as repo from './repository.ts';
@@ -58,6 +58,7 @@ export async function createClientToken(
 
 /** listClientTokens: newest first, revoked and expired included. @throws ProblemError 404 `not_found`. */
 export async function listClientTokens(db: Executor, merchantId: string, applicationId: string, query: ListQuery): Promise<ClientTokenRow[]> {
+  pageLimit(query); // a bad limit is a 400 even for an unknown application
   const app = await getApplication(db, merchantId, applicationId);
   return repo.listClientTokens(db, app.id, query);
 }

@@ -28,6 +28,12 @@ export const OPERATIONS = {
   createAccessToken: { tag: "auth", method: "post", path: "/v1/auth/token", idempotent: false, public: true, scopes: [] },
   /** `POST /v1/api-keys/rotate` — Rotate the API key */
   rotateApiKey: { tag: "auth", method: "post", path: "/v1/api-keys/rotate", idempotent: false, public: false, scopes: [] },
+  /** `GET /v1/api-keys` — List API keys */
+  listApiKeys: { tag: "auth", method: "get", path: "/v1/api-keys", idempotent: false, public: false, scopes: [] },
+  /** `DELETE /v1/api-keys/{apiKeyId}` — Revoke an API key */
+  revokeApiKey: { tag: "auth", method: "delete", path: "/v1/api-keys/{apiKeyId}", idempotent: false, public: false, scopes: [] },
+  /** `POST /v1/api-secret/rotate` — Rotate the API secret */
+  rotateApiSecret: { tag: "auth", method: "post", path: "/v1/api-secret/rotate", idempotent: false, public: false, scopes: [] },
   /** `GET /v1/checkout/sessions` — List checkout sessions */
   listCheckoutSessions: { tag: "checkout-sessions", method: "get", path: "/v1/checkout/sessions", idempotent: false, public: false, scopes: [] },
   /** `POST /v1/checkout/sessions` — Create a checkout session */

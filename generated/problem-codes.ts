@@ -17,6 +17,8 @@ export const PROBLEM_CODES = {
   method_not_allowed: { status: 405, title: "Method not allowed" },
   idempotency_request_in_progress: { status: 409, title: "Request in progress" },
   invalid_state: { status: 409, title: "Invalid state" },
+  api_key_expiring: { status: 409, title: "API key expiring" },
+  api_key_in_use: { status: 409, title: "API key in use" },
   unsupported_media_type: { status: 415, title: "Unsupported media type" },
   idempotency_key_reused: { status: 422, title: "Idempotency key reused" },
   amount_too_small: { status: 422, title: "Amount too small" },

@@ -35,9 +35,69 @@ export interface paths {
         put?: never;
         /**
          * Rotate the API key
-         * @description Issues a new secret API key for the merchant and retires the key that authenticated this request (or that the bearer token was issued for): immediately, or after `gracePeriodSeconds` so that running services can switch without downtime. Access tokens issued for the old key stop working when the old key does. The new key is shown once and stored only as a hash, so this operation takes no `Idempotency-Key` (a stored response would keep the key in clear). Prefer a grace period of at least a few minutes: if the response is lost, the old key still works and a new rotation can be made.
+         * @description Issues a new secret API key for the merchant and retires the key that authenticated this request (or that the bearer token was issued for): immediately, or after `gracePeriodSeconds` so that running services can switch without downtime. Access tokens issued for the old key stop working when the old key does. The new key is shown once and stored only as a hash, so this operation takes no `Idempotency-Key` (a stored response would keep the key in clear). Prefer a grace period of at least a few minutes: if the response is lost, the old key still works and a new rotation can be made. A key already rotated out cannot be rotated again (`409 api_key_expiring`): otherwise a key in its grace period could keep minting keys that outlive it. Rotate with the new key.
          */
         post: operations["rotateApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List API keys
+         * @description Returns the merchant's API keys that still work, including keys rotated out and still in their grace period (with their `expiresAt`), newest first, one page at a time. Keys are described by id and prefix only: a key itself is shown once, when it is created, and only its hash is stored. Revoked and expired keys are not listed.
+         */
+        get: operations["listApiKeys"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/api-keys/{apiKeyId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an API key
+         * @description Makes an API key stop working at once, with the access tokens issued for it: for instance a key that leaked, or the previous key of a rotation before its grace period ends. The key making this call cannot revoke itself (rotate it instead), and a key that is itself rotated out cannot revoke others, so a leaked old key cannot lock out the new one. An id unknown to this merchant, or of a key that no longer works, is `404`.
+         */
+        delete: operations["revokeApiKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/api-secret/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate the API secret
+         * @description Replaces the merchant's API secret, the one `createAccessToken` takes with an API key, and returns the new one, once. The previous secret stops working at once; access tokens already issued keep working until they expire, and API keys are not affected. The secret is stored only as a hash, so this operation takes no `Idempotency-Key` (a stored response would keep it in clear); if the response is lost, rotate again. A key that is itself rotated out cannot rotate the secret.
+         */
+        post: operations["rotateApiSecret"];
         delete?: never;
         options?: never;
         head?: never;
@@ -805,6 +865,8 @@ export interface components {
          *     | `method_not_allowed` | 405 | The route exists but not with this HTTP method. |
          *     | `idempotency_request_in_progress` | 409 | A request with this `Idempotency-Key` is still being processed. |
          *     | `invalid_state` | 409 | The object is not in a state that allows this operation. |
+         *     | `api_key_expiring` | 409 | The calling API key is rotated out (in its grace period) and cannot manage keys or the secret. |
+         *     | `api_key_in_use` | 409 | `revokeApiKey` was asked to revoke the API key making the call. |
          *     | `unsupported_media_type` | 415 | The body is not `application/json`. |
          *     | `idempotency_key_reused` | 422 | This `Idempotency-Key` was used with a different request body. |
          *     | `amount_too_small` | 422 | The amount is below the minimum for the currency. |
@@ -814,7 +876,7 @@ export interface components {
          * @example invalid_request
          * @enum {string}
          */
-        ProblemCode: "invalid_request" | "malformed_json" | "unauthenticated" | "invalid_credentials" | "card_declined" | "insufficient_funds" | "payment_failed" | "insufficient_scope" | "not_found" | "method_not_allowed" | "idempotency_request_in_progress" | "invalid_state" | "unsupported_media_type" | "idempotency_key_reused" | "amount_too_small" | "refund_exceeds_payment" | "rate_limited" | "internal_error";
+        ProblemCode: "invalid_request" | "malformed_json" | "unauthenticated" | "invalid_credentials" | "card_declined" | "insufficient_funds" | "payment_failed" | "insufficient_scope" | "not_found" | "method_not_allowed" | "idempotency_request_in_progress" | "invalid_state" | "api_key_expiring" | "api_key_in_use" | "unsupported_media_type" | "idempotency_key_reused" | "amount_too_small" | "refund_exceeds_payment" | "rate_limited" | "internal_error";
         /**
          * ProblemFieldError
          * @description One invalid input. Exactly one of `pointer` (a JSON Pointer, RFC 6901, into the request body), `parameter` (a path or query parameter name) or `header` (a request header name) says where.
@@ -923,6 +985,50 @@ export interface components {
             keyPrefix: string;
             createdAt: components["schemas"]["Timestamp"];
             previousKeyExpiresAt: components["schemas"]["Timestamp"];
+        };
+        /**
+         * @description Identifier of an API key (`key_` followed by 24 letters and digits); not the key itself.
+         * @example key_4Tn8Qw2Lx6Zc1Vb9Mr5Kp3Hd
+         */
+        ApiKeyId: string;
+        /** @description One of your secret API keys, described without the key itself (only its hash is stored): its id, its first characters to recognise it, and when it stops working. */
+        ApiKey: {
+            id: components["schemas"]["ApiKeyId"];
+            /**
+             * @description The first 12 characters of the key, safe to show and log.
+             * @example sk_test_7Rt2
+             */
+            keyPrefix: string;
+            createdAt: components["schemas"]["Timestamp"];
+            /**
+             * Format: date-time
+             * @description When the key stops (or stopped) working: the end of its grace period after a rotation, or the moment it was revoked; `null` for a key without an end.
+             * @example null
+             */
+            expiresAt: string | null;
+        };
+        /** @description A page of API keys, newest first. */
+        ApiKeyList: {
+            data: components["schemas"]["ApiKey"][];
+            /**
+             * @description `true` when more keys follow; pass `nextCursor` as `cursor` to get them.
+             * @example false
+             */
+            hasMore: boolean;
+            /**
+             * @description Cursor of the next page, or `null` on the last page.
+             * @example null
+             */
+            nextCursor: string | null;
+        };
+        /** @description The new API secret, shown once. */
+        RotatedApiSecret: {
+            /**
+             * @description The new API secret (`ss_test_…`), used with an API key to obtain access tokens.
+             * @example ss_test_Z4mK8pQ2wX6nR1tV9yB3cD7fG5hJ0sLa
+             */
+            apiSecret: string;
+            createdAt: components["schemas"]["Timestamp"];
         };
         /**
          * @description Where the checkout session is in its life cycle.
@@ -1881,6 +1987,19 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description No such object exists for the authenticated merchant (it never existed, or it belongs to another merchant), or no such route. Operations say which object next to their `$ref`. */
+        NotFound: {
+            headers: {
+                "X-Request-Id": components["headers"]["RequestId"];
+                "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description A request with the same `Idempotency-Key` is still in progress, or the object is not in a state that allows this operation. */
         Conflict: {
             headers: {
@@ -1896,19 +2015,6 @@ export interface components {
         };
         /** @description The request is well-formed but cannot be processed: an `Idempotency-Key` reused with a different body, or a business rule such as a per-currency minimum. */
         UnprocessableEntity: {
-            headers: {
-                "X-Request-Id": components["headers"]["RequestId"];
-                "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
-                "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
-                "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
-                [name: string]: unknown;
-            };
-            content: {
-                "application/problem+json": components["schemas"]["Problem"];
-            };
-        };
-        /** @description No such object exists for the authenticated merchant (it never existed, or it belongs to another merchant), or no such route. Operations say which object next to their `$ref`. */
-        NotFound: {
             headers: {
                 "X-Request-Id": components["headers"]["RequestId"];
                 "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
@@ -1945,6 +2051,11 @@ export interface components {
          * @example eyJ0IjoiMjAyNi0xMS0yMVQxMDowMDowMC4wMDBaIiwiaWQiOiJwYXlfMSJ9
          */
         Cursor: string;
+        /**
+         * @description Identifier of the API key (`key_…`), as `listApiKeys` returns it.
+         * @example key_4Tn8Qw2Lx6Zc1Vb9Mr5Kp3Hd
+         */
+        ApiKeyId: components["schemas"]["ApiKeyId"];
         /**
          * @description Only return checkout sessions in this status.
          * @example open
@@ -2165,7 +2276,183 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            /** @description The key making this call is already rotated out (`api_key_expiring`). */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listApiKeys: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Maximum number of objects to return, from 1 to 100.
+                 * @example 20
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description Opaque cursor from the `nextCursor` of the previous page. Omit it for the first page. Cursors are only valid with the same filters they were issued for.
+                 * @example eyJ0IjoiMjAyNi0xMS0yMVQxMDowMDowMC4wMDBaIiwiaWQiOiJwYXlfMSJ9
+                 */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of API keys. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "key_4Tn8Qw2Lx6Zc1Vb9Mr5Kp3Hd",
+                     *           "keyPrefix": "sk_test_7Rt2",
+                     *           "createdAt": "2026-11-21T10:15:30.000Z",
+                     *           "expiresAt": null
+                     *         },
+                     *         {
+                     *           "id": "key_9Wd2Rk6Mv1Xq5Lz8Nc3Bt7Hp",
+                     *           "keyPrefix": "sk_test_4eC3",
+                     *           "createdAt": "2026-11-01T08:00:00.000Z",
+                     *           "expiresAt": "2026-11-21T11:15:30.000Z"
+                     *         }
+                     *       ],
+                     *       "hasMore": false,
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiKeyList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    revokeApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Identifier of the API key (`key_…`), as `listApiKeys` returns it.
+                 * @example key_4Tn8Qw2Lx6Zc1Vb9Mr5Kp3Hd
+                 */
+                apiKeyId: components["parameters"]["ApiKeyId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key, revoked (`expiresAt` is now). */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "key_4Tn8Qw2Lx6Zc1Vb9Mr5Kp3Hd",
+                     *       "keyPrefix": "sk_test_7Rt2",
+                     *       "createdAt": "2026-11-21T10:15:30.000Z",
+                     *       "expiresAt": "2026-11-21T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiKey"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description No working API key with this id exists for the authenticated merchant. */
+            404: components["responses"]["NotFound"];
+            /** @description The key to revoke is the one making this call (`api_key_in_use`), or the calling key is rotated out (`api_key_expiring`). */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    rotateApiSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new API secret. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "apiSecret": "ss_test_Z4mK8pQ2wX6nR1tV9yB3cD7fG5hJ0sLa",
+                     *       "createdAt": "2026-11-21T10:15:30.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RotatedApiSecret"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description The key making this call is rotated out (`api_key_expiring`). */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };

@@ -148,7 +148,8 @@ describe('objects of another merchant', () => {
     // Created after the payment and the session, so that no delivery is queued to its URL.
     const endpoint = unwrap(await b.client.POST('/v1/webhook-endpoints', { body: { url: 'https://b.example.com/hooks', events: ['*'] } }));
     const [event] = unwrap(await b.client.GET('/v1/events', { params: { query: { limit: 1 } } })).data;
-    owned = { paymentId: payment.id, sessionId: session.id, endpointId: endpoint.id, eventId: event!.id };
+    const [apiKey] = unwrap(await b.client.GET('/v1/api-keys')).data;
+    owned = { paymentId: payment.id, sessionId: session.id, endpointId: endpoint.id, eventId: event!.id, apiKeyId: apiKey!.id };
   });
 
   const withObject = secured.filter((op) => op.parameters.some((p) => p.in === 'path'));

@@ -1533,7 +1533,7 @@ export interface components {
         WebhookEndpointId: string;
         /**
          * Format: uri
-         * @description Where events are POSTed. A live server requires `https://` and a public host (not `localhost` or a private, loopback or link-local IP address); a sandbox server also accepts `http://` and any host, for instance a tunnel or `http://localhost` during development. Redirects are not followed.
+         * @description Where events are POSTed. A live server requires `https://` and a public host: not `localhost`, `*.localhost`, a cloud metadata name or a literal private, loopback, link-local or other special-purpose IP address; and each delivery connects only to public addresses of the host, checked when connecting (a name that resolves to a private address receives nothing, and its attempts read "connection failed"). Trailing dots of the host name are removed. A sandbox server also accepts `http://` and any host, for instance a tunnel or `http://localhost` during development. Redirects are not followed.
          * @example https://shop.example.com/webhooks/tillpoint
          */
         WebhookUrl: string;

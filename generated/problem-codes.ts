@@ -19,6 +19,7 @@ export const PROBLEM_CODES = {
   invalid_state: { status: 409, title: "Invalid state" },
   api_key_expiring: { status: 409, title: "API key expiring" },
   api_key_in_use: { status: 409, title: "API key in use" },
+  webhook_endpoint_limit: { status: 409, title: "Too many webhook endpoints" },
   unsupported_media_type: { status: 415, title: "Unsupported media type" },
   idempotency_key_reused: { status: 422, title: "Idempotency key reused" },
   amount_too_small: { status: 422, title: "Amount too small" },

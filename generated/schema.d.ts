@@ -348,6 +348,9 @@ export interface paths {
          *     - `events` lists the event types to send, or `["*"]` for all of them.
          *     - A live server accepts only `https://` URLs; a sandbox server also accepts `http://`.
          *     - Events that happen from now on are delivered; use `redeliverEvent` for older ones.
+         *     - A merchant has at most 16 endpoints, disabled ones included (`409
+         *       webhook_endpoint_limit`): one endpoint can subscribe to any number of event types, and
+         *       deleting an endpoint makes room.
          *
          *     Deliveries are made at least once: answer `2xx` quickly (within 10 seconds) after storing the
          *     event, ignore an event id you have already processed, and expect events in any order. Any
@@ -501,6 +504,11 @@ export interface paths {
          *     while it was disabled. The delivery carries the same body and the same `webhook-id` (the
          *     event id) as the first one, so a receiver that already processed the event can ignore it.
          *     Each new delivery is retried on the usual schedule; follow it with `listWebhookDeliveries`.
+         *
+         *     At most one delivery of an event to an endpoint is pending at a time: an endpoint that
+         *     already has one (the first delivery still being retried, or an earlier redelivery) gets no
+         *     second one, and that pending delivery is returned in the answer instead, unchanged. Repeating
+         *     the call therefore never multiplies what a receiver gets.
          *
          *     - The event is unknown to this merchant, or so is `endpointId`: `404`.
          *     - The named endpoint is disabled or not subscribed to the event's type, or (without
@@ -867,6 +875,7 @@ export interface components {
          *     | `invalid_state` | 409 | The object is not in a state that allows this operation. |
          *     | `api_key_expiring` | 409 | The calling API key is rotated out (in its grace period) and cannot manage keys or the secret. |
          *     | `api_key_in_use` | 409 | `revokeApiKey` was asked to revoke the API key making the call. |
+         *     | `webhook_endpoint_limit` | 409 | The merchant already has the most webhook endpoints allowed (16). |
          *     | `unsupported_media_type` | 415 | The body is not `application/json`. |
          *     | `idempotency_key_reused` | 422 | This `Idempotency-Key` was used with a different request body. |
          *     | `amount_too_small` | 422 | The amount is below the minimum for the currency. |
@@ -876,7 +885,7 @@ export interface components {
          * @example invalid_request
          * @enum {string}
          */
-        ProblemCode: "invalid_request" | "malformed_json" | "unauthenticated" | "invalid_credentials" | "card_declined" | "insufficient_funds" | "payment_failed" | "insufficient_scope" | "not_found" | "method_not_allowed" | "idempotency_request_in_progress" | "invalid_state" | "api_key_expiring" | "api_key_in_use" | "unsupported_media_type" | "idempotency_key_reused" | "amount_too_small" | "refund_exceeds_payment" | "rate_limited" | "internal_error";
+        ProblemCode: "invalid_request" | "malformed_json" | "unauthenticated" | "invalid_credentials" | "card_declined" | "insufficient_funds" | "payment_failed" | "insufficient_scope" | "not_found" | "method_not_allowed" | "idempotency_request_in_progress" | "invalid_state" | "api_key_expiring" | "api_key_in_use" | "webhook_endpoint_limit" | "unsupported_media_type" | "idempotency_key_reused" | "amount_too_small" | "refund_exceeds_payment" | "rate_limited" | "internal_error";
         /**
          * ProblemFieldError
          * @description One invalid input. Exactly one of `pointer` (a JSON Pointer, RFC 6901, into the request body), `parameter` (a path or query parameter name) or `header` (a request header name) says where.
@@ -1818,9 +1827,9 @@ export interface components {
             /** @description Send only to this endpoint. It must be enabled and subscribed to the event's type. */
             endpointId?: components["schemas"]["WebhookEndpointId"];
         };
-        /** @description The deliveries queued by a redelivery, one per endpoint, each due now. */
+        /** @description The pending deliveries of a redelivery, one per endpoint (at most 16). */
         QueuedDeliveries: {
-            /** @description The new deliveries, `pending` with no attempt yet. */
+            /** @description The new deliveries, `pending` with no attempt yet, due now; for an endpoint that already had a pending delivery of the event, that delivery as it is. */
             data: components["schemas"]["WebhookDelivery"][];
         };
         /** @description Options for a new sandbox merchant. */
@@ -3160,6 +3169,30 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            /** @description The merchant already has 16 webhook endpoints (`webhook_endpoint_limit`). */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://docs.tillpoint.dev/problems/webhook_endpoint_limit",
+                     *       "title": "Too many webhook endpoints",
+                     *       "status": 409,
+                     *       "detail": "This merchant already has 16 webhook endpoints, the most allowed; delete one first.",
+                     *       "instance": "/v1/webhook-endpoints",
+                     *       "code": "webhook_endpoint_limit",
+                     *       "requestId": "req_2Lq7Wx4Nc9Vb1Mz6"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -3621,7 +3654,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The deliveries queued, one per endpoint, due now. */
+            /** @description One pending delivery per endpoint, due now (or, when one was already pending, that one). */
             202: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];

@@ -7,7 +7,8 @@ import type { AppDeps } from '../deps.ts';
 import { ProblemError, notFound } from '../errors/problem.ts';
 import { newId } from '../ids.ts';
 import * as webhooksRepo from '../webhooks/repository.ts';
-import type { DeliveryRow } from '../webhooks/repository.ts';
+import type { AttemptRow, DeliveryRow } from '../webhooks/repository.ts';
+import { groupAttempts } from '../webhooks/service.ts';
 import * as repo from './repository.ts';
 import type { EventRow } from './repository.ts';
 
@@ -26,11 +27,19 @@ export function listEvents(deps: AppDeps, merchantId: string, filters: repo.Even
 /**
  * redeliverEvent: queues one new delivery of the event, due now, to `endpointId` or to every
  * enabled endpoint subscribed to its type. The body and `webhook-id` are the event's, as on the
- * first delivery.
+ * first delivery. An endpoint that already has a pending delivery of the event gets none: that
+ * delivery is returned instead, unchanged.
+ * @returns one pending delivery per target endpoint, in target order, with the attempts of those
+ *   that were already pending.
  * @throws ProblemError 404 unknown event or endpoint; 409 `invalid_state` when the endpoint is
  *   disabled or not subscribed, or no enabled endpoint is subscribed.
  */
-export async function redeliverEvent(deps: AppDeps, merchantId: string, eventId: string, endpointId?: string): Promise<DeliveryRow[]> {
+export async function redeliverEvent(
+  deps: AppDeps,
+  merchantId: string,
+  eventId: string,
+  endpointId?: string,
+): Promise<{ deliveries: DeliveryRow[]; attempts: Map<string, AttemptRow[]> }> {
   const now = deps.now();
   return deps.db.transaction(async (tx) => {
     const event = await repo.findEvent(tx, merchantId, eventId);
@@ -52,9 +61,14 @@ export async function redeliverEvent(deps: AppDeps, merchantId: string, eventId:
         throw new ProblemError('invalid_state', `No enabled webhook endpoint is subscribed to ${event.type} events.`);
       }
     }
-    return webhooksRepo.insertDeliveries(
+    // At most one pending delivery per (event, endpoint) (issue #5): under a per-event lock, an
+    // endpoint that has one gets it back instead of a new one.
+    await webhooksRepo.lockFor(tx, `redeliver:${event.id}`);
+    const pending = await webhooksRepo.pendingDeliveriesOf(tx, event.id, targets);
+    const pendingFor = new Map(pending.map((d) => [d.endpointId, d]));
+    const inserted = await webhooksRepo.insertDeliveries(
       tx,
-      targets.map((target) => ({
+      targets.filter((target) => !pendingFor.has(target)).map((target) => ({
         id: newId('del'),
         merchantId,
         endpointId: target,
@@ -65,5 +79,8 @@ export async function redeliverEvent(deps: AppDeps, merchantId: string, eventId:
         createdAt: now,
       })),
     );
+    const insertedFor = new Map(inserted.map((d) => [d.endpointId, d]));
+    const deliveries = targets.map((target) => (pendingFor.get(target) ?? insertedFor.get(target))!);
+    return { deliveries, attempts: groupAttempts(await webhooksRepo.attemptsOf(tx, pending.map((d) => d.id))) };
   });
 }

@@ -9,7 +9,8 @@
  */
 import type { components } from '../../generated/schema.d.ts';
 import type { AppDeps } from '../deps.ts';
-import { invalidField, notFound } from '../errors/problem.ts';
+import { ProblemError, invalidField, notFound } from '../errors/problem.ts';
+import type { Executor } from '../db/index.ts';
 import { pageLimit, type ListQuery } from '../http/pagination.ts';
 import { newId } from '../ids.ts';
 import { forbiddenHostReason } from './address-policy.ts';
@@ -55,14 +56,35 @@ function checkFilter(events: readonly string[]): void {
 }
 
 /**
- * createWebhookEndpoint: stores an enabled endpoint with a new secret.
- * @throws ProblemError 400 `invalid_request` (URL, filter).
+ * Most webhook endpoints a merchant may have, disabled ones included (issue #5): one event fans
+ * out to at most this many deliveries.
+ */
+export const MAX_ENDPOINTS_PER_MERCHANT = 16;
+
+/**
+ * createWebhookEndpoint: stores an enabled endpoint with a new secret. The count and the insert
+ * run under a per-merchant lock, so concurrent creations cannot pass the limit.
+ * @throws ProblemError 400 `invalid_request` (URL, filter); 409 `webhook_endpoint_limit` when the
+ *   merchant already has {@link MAX_ENDPOINTS_PER_MERCHANT} endpoints.
  */
 export async function createEndpoint(deps: AppDeps, merchantId: string, input: CreateRequest): Promise<EndpointRow> {
   const url = checkUrl(deps, input.url);
   checkFilter(input.events);
   const now = deps.now();
-  return repo.insertEndpoint(deps.db, {
+  return deps.db.transaction(async (tx) => {
+    await repo.lockFor(tx, `webhook-endpoints:${merchantId}`);
+    if ((await repo.countEndpoints(tx, merchantId)) >= MAX_ENDPOINTS_PER_MERCHANT) {
+      throw new ProblemError(
+        'webhook_endpoint_limit',
+        `This merchant already has ${MAX_ENDPOINTS_PER_MERCHANT} webhook endpoints, the most allowed; delete one first.`,
+      );
+    }
+    return insertNewEndpoint(tx, merchantId, url, input, now);
+  });
+}
+
+function insertNewEndpoint(tx: Executor, merchantId: string, url: string, input: CreateRequest, now: Date): Promise<EndpointRow> {
+  return repo.insertEndpoint(tx, {
     id: newId('we'),
     merchantId,
     url,

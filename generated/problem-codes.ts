@@ -24,6 +24,7 @@ export const PROBLEM_CODES = {
   idempotency_key_reused: { status: 422, title: "Idempotency key reused" },
   amount_too_small: { status: 422, title: "Amount too small" },
   refund_exceeds_payment: { status: 422, title: "Refund exceeds payment" },
+  balance_limit_exceeded: { status: 422, title: "Balance limit exceeded" },
   rate_limited: { status: 429, title: "Too many requests" },
   internal_error: { status: 500, title: "Internal error" },
 } as const satisfies Record<string, { readonly status: number; readonly title: string }>;

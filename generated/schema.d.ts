@@ -203,7 +203,9 @@ export interface paths {
          * Create a payment
          * @description Charges a card or a mobile-money wallet, server to server. `amount` is an integer in the
          *     currency's minor unit (`2500` is 25.00 USD, `50000` is 50,000 UGX) and must reach the
-         *     currency's minimum (`422 amount_too_small`).
+         *     currency's minimum (`422 amount_too_small`). A payment that would take your balance in its
+         *     currency past 9007199254740991 minor units is refused with `422 balance_limit_exceeded`
+         *     (see `getBalance`), and nothing is charged.
          *
          *     The `201` response carries the payment in one of three states:
          *
@@ -313,7 +315,7 @@ export interface paths {
         };
         /**
          * Retrieve the balance
-         * @description Returns the merchant's funds per currency, as integers in each currency's minor unit. `available` is the settled money; `pending` is money from payments that have not settled yet. Every figure is derived from the ledger, so it always equals the sum of the payments, refunds and other movements recorded for the merchant. A currency whose balance is zero is not listed.
+         * @description Returns the merchant's funds per currency, as integers in each currency's minor unit. `available` is the settled money; `pending` is money from payments that have not settled yet. Every figure is derived from the ledger, so it always equals the sum of the payments, refunds and other movements recorded for the merchant. A currency whose balance is zero is not listed. A merchant holds at most 9007199254740991 (2^53 − 1) minor units per currency, available and pending together, so every figure is an exact JSON integer: a payment that would pass that is refused with `422 balance_limit_exceeded`.
          */
         get: operations["getBalance"];
         put?: never;
@@ -880,12 +882,13 @@ export interface components {
          *     | `idempotency_key_reused` | 422 | This `Idempotency-Key` was used with a different request body. |
          *     | `amount_too_small` | 422 | The amount is below the minimum for the currency. |
          *     | `refund_exceeds_payment` | 422 | The refund would exceed the amount still refundable. |
+         *     | `balance_limit_exceeded` | 422 | The payment would take the merchant's balance in its currency past 9007199254740991 minor units. |
          *     | `rate_limited` | 429 | Too many requests; wait `Retry-After` seconds. |
          *     | `internal_error` | 500 | An unexpected error on our side; nothing was half-written. |
          * @example invalid_request
          * @enum {string}
          */
-        ProblemCode: "invalid_request" | "malformed_json" | "unauthenticated" | "invalid_credentials" | "card_declined" | "insufficient_funds" | "payment_failed" | "insufficient_scope" | "not_found" | "method_not_allowed" | "idempotency_request_in_progress" | "invalid_state" | "api_key_expiring" | "api_key_in_use" | "webhook_endpoint_limit" | "unsupported_media_type" | "idempotency_key_reused" | "amount_too_small" | "refund_exceeds_payment" | "rate_limited" | "internal_error";
+        ProblemCode: "invalid_request" | "malformed_json" | "unauthenticated" | "invalid_credentials" | "card_declined" | "insufficient_funds" | "payment_failed" | "insufficient_scope" | "not_found" | "method_not_allowed" | "idempotency_request_in_progress" | "invalid_state" | "api_key_expiring" | "api_key_in_use" | "webhook_endpoint_limit" | "unsupported_media_type" | "idempotency_key_reused" | "amount_too_small" | "refund_exceeds_payment" | "balance_limit_exceeded" | "rate_limited" | "internal_error";
         /**
          * ProblemFieldError
          * @description One invalid input. Exactly one of `pointer` (a JSON Pointer, RFC 6901, into the request body), `parameter` (a path or query parameter name) or `header` (a request header name) says where.

@@ -30,6 +30,8 @@ export const OPERATIONS = {
   rotateApiKey: { tag: "auth", method: "post", path: "/v1/api-keys/rotate", idempotent: false, public: false, scopes: [] },
   /** `GET /v1/api-keys` — List API keys */
   listApiKeys: { tag: "auth", method: "get", path: "/v1/api-keys", idempotent: false, public: false, scopes: [] },
+  /** `POST /v1/api-keys` — Create an API key */
+  createApiKey: { tag: "auth", method: "post", path: "/v1/api-keys", idempotent: false, public: false, scopes: [] },
   /** `DELETE /v1/api-keys/{apiKeyId}` — Revoke an API key */
   revokeApiKey: { tag: "auth", method: "delete", path: "/v1/api-keys/{apiKeyId}", idempotent: false, public: false, scopes: [] },
   /** `POST /v1/api-secret/rotate` — Rotate the API secret */

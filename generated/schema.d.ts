@@ -57,7 +57,11 @@ export interface paths {
          */
         get: operations["listApiKeys"];
         put?: never;
-        post?: never;
+        /**
+         * Create an API key
+         * @description Issues an additional secret API key for the merchant, for instance one per service so that each can be revoked on its own with `revokeApiKey`. The key is shown once and stored only as a hash, so this operation takes no `Idempotency-Key` (a stored response would keep the key in clear); if the response is lost, list the keys and revoke the one you did not receive. A key that is itself rotated out cannot create keys (`409 api_key_expiring`), so it cannot mint a key that outlives it.
+         */
+        post: operations["createApiKey"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1032,6 +1036,21 @@ export interface components {
              * @example null
              */
             nextCursor: string | null;
+        };
+        /** @description A new, additional API key, shown once; only its hash is stored. */
+        CreatedApiKey: {
+            id: components["schemas"]["ApiKeyId"];
+            /**
+             * @description The new secret API key. Store it now; it cannot be shown again.
+             * @example sk_test_9Lm4Qx7Wc2Zb5Nv8Rt1Kp6Hd3Jy0Fs2A
+             */
+            apiKey: string;
+            /**
+             * @description The first 12 characters of the key, safe to show and log.
+             * @example sk_test_9Lm4
+             */
+            keyPrefix: string;
+            createdAt: components["schemas"]["Timestamp"];
         };
         /** @description The new API secret, shown once. */
         RotatedApiSecret: {
@@ -2361,6 +2380,66 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    createApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new API key (shown once). */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "key_4Tn8Qw2Lx6Zc1Vb9Mr5Kp3Hd",
+                     *       "apiKey": "sk_test_9Lm4Qx7Wc2Zb5Nv8Rt1Kp6Hd3Jy0Fs2A",
+                     *       "keyPrefix": "sk_test_9Lm4",
+                     *       "createdAt": "2026-11-21T10:15:30.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CreatedApiKey"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description The key making this call is rotated out (`api_key_expiring`). */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://docs.tillpoint.dev/problems/api_key_expiring",
+                     *       "title": "API key expiring",
+                     *       "status": 409,
+                     *       "detail": "The API key making this call was rotated out and expires at 2026-11-21T11:15:30.000Z; use the new key.",
+                     *       "instance": "/v1/api-keys",
+                     *       "code": "api_key_expiring",
+                     *       "requestId": "req_3Fq8Lm1Zx5Wc7Nv2"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };

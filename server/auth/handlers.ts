@@ -1,10 +1,10 @@
-/** Handlers of the auth family: createAccessToken, rotateApiKey, listApiKeys, revokeApiKey, rotateApiSecret. */
+/** Handlers of the auth family: createAccessToken, rotateApiKey, listApiKeys, createApiKey, revokeApiKey, rotateApiSecret. */
 import type { OperationHandlers } from '../http/operations.ts';
 import { requireAuth } from '../http/operations.ts';
 import { toPage } from '../http/pagination.ts';
-import { issueAccessToken, listApiKeys, revokeApiKey, rotateApiKey, rotateApiSecret, type ApiKeySummary } from './service.ts';
+import { createApiKey, issueAccessToken, listApiKeys, revokeApiKey, rotateApiKey, rotateApiSecret, type ApiKeySummary } from './service.ts';
 
-type AuthOps = 'createAccessToken' | 'rotateApiKey' | 'listApiKeys' | 'revokeApiKey' | 'rotateApiSecret';
+type AuthOps = 'createAccessToken' | 'rotateApiKey' | 'listApiKeys' | 'createApiKey' | 'revokeApiKey' | 'rotateApiSecret';
 
 /** Wire shape of an API key (`ApiKey`): no key, only its id, prefix and dates. */
 function toApiKey(key: ApiKeySummary) {
@@ -33,6 +33,11 @@ export const authHandlers: Pick<OperationHandlers, AuthOps> = {
   async listApiKeys(ctx) {
     const rows = await listApiKeys(ctx.deps, requireAuth(ctx), ctx.query);
     return { status: 200, body: toPage(rows, ctx.query, toApiKey) };
+  },
+
+  async createApiKey(ctx) {
+    const created = await createApiKey(ctx.deps, requireAuth(ctx));
+    return { status: 201, body: { id: created.id, apiKey: created.apiKey, keyPrefix: created.keyPrefix, createdAt: created.createdAt.toISOString() } };
   },
 
   async revokeApiKey(ctx) {

@@ -169,6 +169,26 @@ export async function revokeApiKey(deps: AppDeps, auth: AuthContext, apiKeyId: s
   return revoked;
 }
 
+/** The result of createApiKey: the new raw key (shown once) and its id. */
+export interface CreatedKey {
+  id: string;
+  apiKey: string;
+  keyPrefix: string;
+  createdAt: Date;
+}
+
+/**
+ * Issues an additional API key for the merchant; only its hash is stored. Source: createApiKey.
+ * @throws ProblemError 409 `api_key_expiring` when the caller's key is rotated out.
+ */
+export async function createApiKey(deps: AppDeps, auth: AuthContext): Promise<CreatedKey> {
+  await assertCallerKeyNotExpiring(deps, auth);
+  const merchant = await findMerchant(deps.db, auth.merchantId);
+  const apiKey = generateApiKey(merchant?.livemode ? 'live' : 'test');
+  const row = await insertApiKey(deps.db, { id: newId('key'), merchantId: auth.merchantId, keyHash: hashSecret(apiKey), keyPrefix: keyPrefix(apiKey), createdAt: deps.now() });
+  return { id: row.id, apiKey, keyPrefix: row.keyPrefix, createdAt: row.createdAt };
+}
+
 /** The result of rotateApiSecret: the new raw secret (shown once). */
 export interface RotatedSecret {
   apiSecret: string;

@@ -79,6 +79,26 @@ describe('listApiKeys', () => {
   });
 });
 
+describe('createApiKey', () => {
+  it('201: an additional key, shown once, that works and is listed by id and prefix', async () => {
+    const { client } = await s.newMerchant();
+    const r = await client.POST('/v1/api-keys');
+    expect(r.response.status).toBe(201);
+    const created = unwrap(r);
+    expect(created.apiKey).toMatch(/^sk_test_[0-9A-Za-z]{32}$/);
+    expect(await statusOf(created.apiKey)).toBe(200);
+    const listed = await keysOf(client);
+    expect(listed.map((k) => k.id)).toContain(created.id);
+    expect(JSON.stringify(listed)).not.toContain(created.apiKey);
+  });
+
+  it('409 api_key_expiring from a rotated-out key; 401 without a credential', async () => {
+    const { oldClient } = await rotatedMerchant();
+    expectProblem(await oldClient.POST('/v1/api-keys'), 409, 'api_key_expiring');
+    expectProblem(await s.anonymous().POST('/v1/api-keys'), 401, 'unauthenticated');
+  });
+});
+
 describe('revokeApiKey', () => {
   it('200: the old key stops working at once, even with its verification cached', async () => {
     const { oldKey, newClient } = await rotatedMerchant();

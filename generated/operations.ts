@@ -52,6 +52,14 @@ export const OPERATIONS = {
   createClientToken: { tag: "applications", method: "post", path: "/v1/applications/{applicationId}/tokens", idempotent: false, public: false, scopes: [], requiresClientId: false },
   /** `DELETE /v1/applications/{applicationId}/tokens/{tokenId}` — Revoke a client token */
   revokeClientToken: { tag: "applications", method: "delete", path: "/v1/applications/{applicationId}/tokens/{tokenId}", idempotent: false, public: false, scopes: [], requiresClientId: false },
+  /** `GET /v1/api-keys` — List API keys */
+  listApiKeys: { tag: "auth", method: "get", path: "/v1/api-keys", idempotent: false, public: false, scopes: [], requiresClientId: false },
+  /** `POST /v1/api-keys` — Create an API key */
+  createApiKey: { tag: "auth", method: "post", path: "/v1/api-keys", idempotent: false, public: false, scopes: [], requiresClientId: false },
+  /** `DELETE /v1/api-keys/{apiKeyId}` — Revoke an API key */
+  revokeApiKey: { tag: "auth", method: "delete", path: "/v1/api-keys/{apiKeyId}", idempotent: false, public: false, scopes: [], requiresClientId: false },
+  /** `POST /v1/api-secret/rotate` — Rotate the API secret */
+  rotateApiSecret: { tag: "auth", method: "post", path: "/v1/api-secret/rotate", idempotent: false, public: false, scopes: [], requiresClientId: false },
   /** `GET /v1/checkout/sessions` — List checkout sessions */
   listCheckoutSessions: { tag: "checkout-sessions", method: "get", path: "/v1/checkout/sessions", idempotent: false, public: false, scopes: ["checkout_sessions.read"], requiresClientId: false },
   /** `POST /v1/checkout/sessions` — Create a checkout session */

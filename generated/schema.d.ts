@@ -75,7 +75,7 @@ export interface paths {
         put?: never;
         /**
          * Rotate the API key
-         * @description Issues a new secret API key for the merchant and retires the key that authenticated this request (or that the bearer token was issued for): immediately, or after `gracePeriodSeconds` so that running services can switch without downtime. Access tokens issued for the old key stop working when the old key does. The new key is shown once and stored only as a hash, so this operation takes no `Idempotency-Key` (a stored response would keep the key in clear). Prefer a grace period of at least a few minutes: if the response is lost, the old key still works and a new rotation can be made.
+         * @description Issues a new secret API key for the merchant and retires the key that authenticated this request (or that the bearer token was issued for): immediately, or after `gracePeriodSeconds` so that running services can switch without downtime. Access tokens issued for the old key stop working when the old key does. The new key is shown once and stored only as a hash, so this operation takes no `Idempotency-Key` (a stored response would keep the key in clear). Prefer a grace period of at least a few minutes: if the response is lost, the old key still works and a new rotation can be made. A key already rotated out cannot be rotated again (`409 api_key_expiring`): otherwise a key in its grace period could keep minting keys that outlive it. Rotate with the new key.
          */
         post: operations["rotateApiKey"];
         delete?: never;
@@ -185,6 +185,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List API keys
+         * @description Returns the merchant's API keys that still work, including keys rotated out and still in their grace period (with their `expiresAt`), newest first, one page at a time. Keys are described by id and prefix only: a key itself is shown once, when it is created, and only its hash is stored. Revoked and expired keys are not listed.
+         */
+        get: operations["listApiKeys"];
+        put?: never;
+        /**
+         * Create an API key
+         * @description Issues an additional secret API key for the merchant, for instance one per service so that each can be revoked on its own with `revokeApiKey`. The key is shown once and stored only as a hash, so this operation takes no `Idempotency-Key` (a stored response would keep the key in clear); if the response is lost, list the keys and revoke the one you did not receive. A key that is itself rotated out cannot create keys (`409 api_key_expiring`), so it cannot mint a key that outlives it.
+         */
+        post: operations["createApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/api-keys/{apiKeyId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an API key
+         * @description Makes an API key stop working at once, with the access tokens issued for it: for instance a key that leaked, or the previous key of a rotation before its grace period ends. The key making this call cannot revoke itself (rotate it instead), and a key that is itself rotated out cannot revoke others, so a leaked old key cannot lock out the new one. An id unknown to this merchant, or of a key that no longer works, is `404`.
+         */
+        delete: operations["revokeApiKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/api-secret/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate the API secret
+         * @description Replaces the merchant's API secret, the one `createAccessToken` takes with an API key, and returns the new one, once. The previous secret stops working at once; access tokens already issued keep working until they expire, and API keys are not affected. The secret is stored only as a hash, so this operation takes no `Idempotency-Key` (a stored response would keep it in clear); if the response is lost, rotate again. A key that is itself rotated out cannot rotate the secret.
+         */
+        post: operations["rotateApiSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/checkout/sessions": {
         parameters: {
             query?: never;
@@ -284,7 +348,9 @@ export interface paths {
          * Create a payment
          * @description Charges a card or a mobile-money wallet, server to server. `amount` is an integer in the
          *     currency's minor unit (`2500` is 25.00 USD, `50000` is 50,000 UGX) and must reach the
-         *     currency's minimum (`422 amount_too_small`).
+         *     currency's minimum (`422 amount_too_small`). A payment that would take your balance in its
+         *     currency past 9007199254740991 minor units is refused with `422 balance_limit_exceeded`
+         *     (see `getBalance`), and nothing is charged.
          *
          *     The `201` response carries the payment in one of three states:
          *
@@ -394,7 +460,7 @@ export interface paths {
         };
         /**
          * Retrieve the balance
-         * @description Returns the merchant's funds per currency, as integers in each currency's minor unit. `available` is the settled money; `pending` is money from payments that have not settled yet. Every figure is derived from the ledger, so it always equals the sum of the payments, refunds and other movements recorded for the merchant. A currency whose balance is zero is not listed.
+         * @description Returns the merchant's funds per currency, as integers in each currency's minor unit. `available` is the settled money; `pending` is money from payments that have not settled yet. Every figure is derived from the ledger, so it always equals the sum of the payments, refunds and other movements recorded for the merchant. A currency whose balance is zero is not listed. A merchant holds at most 9007199254740991 (2^53 − 1) minor units per currency, available and pending together, so every figure is an exact JSON integer: a payment that would pass that is refused with `422 balance_limit_exceeded`.
          */
         get: operations["getBalance"];
         put?: never;
@@ -429,6 +495,9 @@ export interface paths {
          *     - `events` lists the event types to send, or `["*"]` for all of them.
          *     - A live server accepts only `https://` URLs; a sandbox server also accepts `http://`.
          *     - Events that happen from now on are delivered; use `redeliverEvent` for older ones.
+         *     - A merchant has at most 16 endpoints, disabled ones included (`409
+         *       webhook_endpoint_limit`): one endpoint can subscribe to any number of event types, and
+         *       deleting an endpoint makes room.
          *
          *     Deliveries are made at least once: answer `2xx` quickly (within 10 seconds) after storing the
          *     event, ignore an event id you have already processed, and expect events in any order. Any
@@ -582,6 +651,11 @@ export interface paths {
          *     while it was disabled. The delivery carries the same body and the same `webhook-id` (the
          *     event id) as the first one, so a receiver that already processed the event can ignore it.
          *     Each new delivery is retried on the usual schedule; follow it with `listWebhookDeliveries`.
+         *
+         *     At most one delivery of an event to an endpoint is pending at a time: an endpoint that
+         *     already has one (the first delivery still being retried, or an earlier redelivery) gets no
+         *     second one, and that pending delivery is returned in the answer instead, unchanged. Repeating
+         *     the call therefore never multiplies what a receiver gets.
          *
          *     - The event is unknown to this merchant, or so is `endpointId`: `404`.
          *     - The named endpoint is disabled or not subscribed to the event's type, or (without
@@ -937,16 +1011,20 @@ export interface components {
          *     | `method_not_allowed` | 405 | The route exists but not with this HTTP method. |
          *     | `idempotency_request_in_progress` | 409 | A request with this `Idempotency-Key` is still being processed. |
          *     | `invalid_state` | 409 | The object is not in a state that allows this operation. |
+         *     | `api_key_expiring` | 409 | The calling API key is rotated out (in its grace period) and cannot manage keys or the secret. |
+         *     | `api_key_in_use` | 409 | `revokeApiKey` was asked to revoke the API key making the call. |
+         *     | `webhook_endpoint_limit` | 409 | The merchant already has the most webhook endpoints allowed (16). |
          *     | `unsupported_media_type` | 415 | The body is not `application/json`. |
          *     | `idempotency_key_reused` | 422 | This `Idempotency-Key` was used with a different request body. |
          *     | `amount_too_small` | 422 | The amount is below the minimum for the currency. |
          *     | `refund_exceeds_payment` | 422 | The refund would exceed the amount still refundable. |
+         *     | `balance_limit_exceeded` | 422 | The payment would take the merchant's balance in its currency past 9007199254740991 minor units. |
          *     | `rate_limited` | 429 | Too many requests; wait `Retry-After` seconds. |
          *     | `internal_error` | 500 | An unexpected error on our side; nothing was half-written. |
          * @example invalid_request
          * @enum {string}
          */
-        ProblemCode: "invalid_request" | "malformed_json" | "missing_client_id" | "unauthenticated" | "invalid_credentials" | "card_declined" | "insufficient_funds" | "payment_failed" | "test_instrument_in_live_mode" | "insufficient_scope" | "invalid_client_id" | "not_found" | "method_not_allowed" | "idempotency_request_in_progress" | "invalid_state" | "unsupported_media_type" | "idempotency_key_reused" | "amount_too_small" | "refund_exceeds_payment" | "rate_limited" | "internal_error";
+        ProblemCode: "invalid_request" | "malformed_json" | "missing_client_id" | "unauthenticated" | "invalid_credentials" | "card_declined" | "insufficient_funds" | "payment_failed" | "test_instrument_in_live_mode" | "insufficient_scope" | "invalid_client_id" | "not_found" | "method_not_allowed" | "idempotency_request_in_progress" | "invalid_state" | "api_key_expiring" | "api_key_in_use" | "webhook_endpoint_limit" | "unsupported_media_type" | "idempotency_key_reused" | "amount_too_small" | "refund_exceeds_payment" | "balance_limit_exceeded" | "rate_limited" | "internal_error";
         /**
          * ProblemFieldError
          * @description One invalid input. Exactly one of `pointer` (a JSON Pointer, RFC 6901, into the request body), `parameter` (a path or query parameter name) or `header` (a request header name) says where.
@@ -1355,6 +1433,65 @@ export interface components {
              * @example ct_test_J7gG3c1Fc914dhFdp3Sk0CrehH97KQ26dKNA
              */
             token: string;
+        };
+        /**
+         * @description Identifier of an API key (`key_` followed by 24 letters and digits); not the key itself.
+         * @example key_4Tn8Qw2Lx6Zc1Vb9Mr5Kp3Hd
+         */
+        ApiKeyId: string;
+        /** @description One of your secret API keys, described without the key itself (only its hash is stored): its id, its first characters to recognise it, and when it stops working. */
+        ApiKey: {
+            id: components["schemas"]["ApiKeyId"];
+            /**
+             * @description The first 12 characters of the key, safe to show and log.
+             * @example sk_test_7Rt2
+             */
+            keyPrefix: string;
+            createdAt: components["schemas"]["Timestamp"];
+            /**
+             * Format: date-time
+             * @description When the key stops (or stopped) working: the end of its grace period after a rotation, or the moment it was revoked; `null` for a key without an end.
+             * @example null
+             */
+            expiresAt: string | null;
+        };
+        /** @description A page of API keys, newest first. */
+        ApiKeyList: {
+            data: components["schemas"]["ApiKey"][];
+            /**
+             * @description `true` when more keys follow; pass `nextCursor` as `cursor` to get them.
+             * @example false
+             */
+            hasMore: boolean;
+            /**
+             * @description Cursor of the next page, or `null` on the last page.
+             * @example null
+             */
+            nextCursor: string | null;
+        };
+        /** @description A new, additional API key, shown once; only its hash is stored. */
+        CreatedApiKey: {
+            id: components["schemas"]["ApiKeyId"];
+            /**
+             * @description The new secret API key. Store it now; it cannot be shown again.
+             * @example sk_test_9Lm4Qx7Wc2Zb5Nv8Rt1Kp6Hd3Jy0Fs2A
+             */
+            apiKey: string;
+            /**
+             * @description The first 12 characters of the key, safe to show and log.
+             * @example sk_test_9Lm4
+             */
+            keyPrefix: string;
+            createdAt: components["schemas"]["Timestamp"];
+        };
+        /** @description The new API secret, shown once. */
+        RotatedApiSecret: {
+            /**
+             * @description The new API secret (`ss_test_…`), used with an API key to obtain access tokens.
+             * @example ss_test_Z4mK8pQ2wX6nR1tV9yB3cD7fG5hJ0sLa
+             */
+            apiSecret: string;
+            createdAt: components["schemas"]["Timestamp"];
         };
         /**
          * @description Where the checkout session is in its life cycle.
@@ -1869,7 +2006,7 @@ export interface components {
         WebhookEndpointId: string;
         /**
          * Format: uri
-         * @description Where events are POSTed. A live server requires `https://` and a public host (not `localhost` or a private, loopback or link-local IP address); a sandbox server also accepts `http://` and any host, for instance a tunnel or `http://localhost` during development. Redirects are not followed.
+         * @description Where events are POSTed. A live server requires `https://` and a public host: not `localhost`, `*.localhost`, a cloud metadata name or a literal private, loopback, link-local or other special-purpose IP address; and each delivery connects only to public addresses of the host, checked when connecting (a name that resolves to a private address receives nothing, and its attempts read "connection failed"). Trailing dots of the host name are removed. A sandbox server also accepts `http://` and any host, for instance a tunnel or `http://localhost` during development. Redirects are not followed.
          * @example https://shop.example.com/webhooks/tillpoint
          */
         WebhookUrl: string;
@@ -2154,9 +2291,9 @@ export interface components {
             /** @description Send only to this endpoint. It must be enabled and subscribed to the event's type. */
             endpointId?: components["schemas"]["WebhookEndpointId"];
         };
-        /** @description The deliveries queued by a redelivery, one per endpoint, each due now. */
+        /** @description The pending deliveries of a redelivery, one per endpoint (at most 16). */
         QueuedDeliveries: {
-            /** @description The new deliveries, `pending` with no attempt yet. */
+            /** @description The new deliveries, `pending` with no attempt yet, due now; for an endpoint that already had a pending delivery of the event, that delivery as it is. */
             data: components["schemas"]["WebhookDelivery"][];
         };
         /** @description Options for a new sandbox merchant. */
@@ -2425,6 +2562,11 @@ export interface components {
          * @example ctk_9Rt2Wm5Qx8Lc3Vb7Nk1Hs4Pz
          */
         ClientTokenId: components["schemas"]["ClientTokenId"];
+        /**
+         * @description Identifier of the API key (`key_…`), as `listApiKeys` returns it.
+         * @example key_4Tn8Qw2Lx6Zc1Vb9Mr5Kp3Hd
+         */
+        ApiKeyId: components["schemas"]["ApiKeyId"];
         /**
          * @description Only return checkout sessions in this status.
          * @example open
@@ -2739,6 +2881,19 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            /** @description The key making this call is already rotated out (`api_key_expiring`). */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -3162,6 +3317,229 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             /** @description No such client token of this application for the authenticated merchant. */
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listApiKeys: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Maximum number of objects to return, from 1 to 100.
+                 * @example 20
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description Opaque cursor from the `nextCursor` of the previous page. Omit it for the first page. Cursors are only valid with the same filters they were issued for.
+                 * @example eyJ0IjoiMjAyNi0xMS0yMVQxMDowMDowMC4wMDBaIiwiaWQiOiJwYXlfMSJ9
+                 */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of API keys. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "key_4Tn8Qw2Lx6Zc1Vb9Mr5Kp3Hd",
+                     *           "keyPrefix": "sk_test_7Rt2",
+                     *           "createdAt": "2026-11-21T10:15:30.000Z",
+                     *           "expiresAt": null
+                     *         },
+                     *         {
+                     *           "id": "key_9Wd2Rk6Mv1Xq5Lz8Nc3Bt7Hp",
+                     *           "keyPrefix": "sk_test_4eC3",
+                     *           "createdAt": "2026-11-01T08:00:00.000Z",
+                     *           "expiresAt": "2026-11-21T11:15:30.000Z"
+                     *         }
+                     *       ],
+                     *       "hasMore": false,
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiKeyList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    createApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new API key (shown once). */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "key_4Tn8Qw2Lx6Zc1Vb9Mr5Kp3Hd",
+                     *       "apiKey": "sk_test_9Lm4Qx7Wc2Zb5Nv8Rt1Kp6Hd3Jy0Fs2A",
+                     *       "keyPrefix": "sk_test_9Lm4",
+                     *       "createdAt": "2026-11-21T10:15:30.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CreatedApiKey"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description The key making this call is rotated out (`api_key_expiring`). */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://docs.tillpoint.dev/problems/api_key_expiring",
+                     *       "title": "API key expiring",
+                     *       "status": 409,
+                     *       "detail": "The API key making this call was rotated out and expires at 2026-11-21T11:15:30.000Z; use the new key.",
+                     *       "instance": "/v1/api-keys",
+                     *       "code": "api_key_expiring",
+                     *       "requestId": "req_3Fq8Lm1Zx5Wc7Nv2"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    revokeApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Identifier of the API key (`key_…`), as `listApiKeys` returns it.
+                 * @example key_4Tn8Qw2Lx6Zc1Vb9Mr5Kp3Hd
+                 */
+                apiKeyId: components["parameters"]["ApiKeyId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key, revoked (`expiresAt` is now). */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "key_4Tn8Qw2Lx6Zc1Vb9Mr5Kp3Hd",
+                     *       "keyPrefix": "sk_test_7Rt2",
+                     *       "createdAt": "2026-11-21T10:15:30.000Z",
+                     *       "expiresAt": "2026-11-21T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiKey"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description No working API key with this id exists for the authenticated merchant. */
+            404: components["responses"]["NotFound"];
+            /** @description The key to revoke is the one making this call (`api_key_in_use`), or the calling key is rotated out (`api_key_expiring`). */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    rotateApiSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new API secret. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "apiSecret": "ss_test_Z4mK8pQ2wX6nR1tV9yB3cD7fG5hJ0sLa",
+                     *       "createdAt": "2026-11-21T10:15:30.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RotatedApiSecret"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description The key making this call is rotated out (`api_key_expiring`). */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
@@ -3896,6 +4274,30 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            /** @description The merchant already has 16 webhook endpoints (`webhook_endpoint_limit`). */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://docs.tillpoint.dev/problems/webhook_endpoint_limit",
+                     *       "title": "Too many webhook endpoints",
+                     *       "status": 409,
+                     *       "detail": "This merchant already has 16 webhook endpoints, the most allowed; delete one first.",
+                     *       "instance": "/v1/webhook-endpoints",
+                     *       "code": "webhook_endpoint_limit",
+                     *       "requestId": "req_2Lq7Wx4Nc9Vb1Mz6"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -4366,7 +4768,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The deliveries queued, one per endpoint, due now. */
+            /** @description One pending delivery per endpoint, due now (or, when one was already pending, that one). */
             202: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];

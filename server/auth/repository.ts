@@ -4,6 +4,7 @@ import type { Executor } from '../db/index.ts';
 import { runPrepared } from '../db/prepared.ts';
 import { apiKeys } from './schema.ts';
 import { merchants } from '../merchants/schema.ts';
+import { fetchSize, listConditions, listOrder, type ListQuery } from '../http/pagination.ts';
 
 export type MerchantRow = typeof merchants.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
@@ -48,16 +49,47 @@ export async function findActiveKeyById(db: Executor, keyId: string, merchantId:
 }
 
 /**
- * Sets when a key stops working; only ever brings the expiry closer.
- * @returns the key's effective expiry afterwards: `expiresAt`, or the earlier one it already had.
+ * Retires a key that has no expiry yet: sets `expiresAt` only if it is still `null`, so that of
+ * two concurrent rotations from the same key exactly one succeeds.
+ * @returns `true` when this call retired the key, `false` when it already had an expiry.
  */
-export async function expireApiKey(db: Executor, keyId: string, expiresAt: Date): Promise<Date> {
-  await db
+export async function retireUnexpiringKey(db: Executor, keyId: string, expiresAt: Date): Promise<boolean> {
+  const rows = await db
     .update(apiKeys)
     .set({ expiresAt })
-    .where(and(eq(apiKeys.id, keyId), or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, expiresAt))));
-  const [row] = await db.select({ expiresAt: apiKeys.expiresAt }).from(apiKeys).where(eq(apiKeys.id, keyId)).limit(1);
-  return row?.expiresAt ?? expiresAt;
+    .where(and(eq(apiKeys.id, keyId), isNull(apiKeys.expiresAt)))
+    .returning({ id: apiKeys.id });
+  return rows.length === 1;
+}
+
+/** The key row with this id (any state), if it exists. */
+export async function findKeyById(db: Executor, keyId: string): Promise<ApiKeyRow | undefined> {
+  const [row] = await db.select().from(apiKeys).where(eq(apiKeys.id, keyId)).limit(1);
+  return row;
+}
+
+/** A page of the merchant's keys still valid at `now`, newest first (one extra row, see toPage). */
+export function listActiveKeys(db: Executor, merchantId: string, now: Date, query: ListQuery): Promise<ApiKeyRow[]> {
+  const conditions = [eq(apiKeys.merchantId, merchantId), or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now))!, ...listConditions(query, apiKeys)];
+  return db.select().from(apiKeys).where(and(...conditions)).orderBy(...listOrder(apiKeys)).limit(fetchSize(query));
+}
+
+/**
+ * Makes a key of `merchantId` stop working at `now`, if it still works then.
+ * @returns the updated row, or `undefined` when no such working key exists.
+ */
+export async function revokeKey(db: Executor, merchantId: string, keyId: string, now: Date): Promise<ApiKeyRow | undefined> {
+  const [row] = await db
+    .update(apiKeys)
+    .set({ expiresAt: now })
+    .where(and(eq(apiKeys.id, keyId), eq(apiKeys.merchantId, merchantId), or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now))))
+    .returning();
+  return row;
+}
+
+/** Replaces the merchant's API secret hash. */
+export async function setApiSecretHash(db: Executor, merchantId: string, apiSecretHash: string): Promise<void> {
+  await db.update(merchants).set({ apiSecretHash }).where(eq(merchants.id, merchantId));
 }
 
 /** A merchant by id. */

@@ -1,6 +1,7 @@
 /**
  * Merchants and their credentials: creation (sandbox merchants, the demo merchant), the
- * key-for-token exchange (createAccessToken) and key rotation (rotateApiKey).
+ * key-for-token exchange (createAccessToken), key rotation (rotateApiKey), key listing and
+ * revocation (listApiKeys, revokeApiKey) and secret rotation (rotateApiSecret).
  */
 import type { AppDeps } from '../deps.ts';
 import { ProblemError } from '../errors/problem.ts';
@@ -16,7 +17,19 @@ import {
 } from './credentials.ts';
 import { ACCESS_TOKEN_TTL_SECONDS, signAccessToken } from './jwt.ts';
 import type { AuthContext } from './authenticate.ts';
-import { expireApiKey, findActiveKeyByHash, findMerchant, insertApiKey, insertMerchant } from './repository.ts';
+import type { ListQuery } from '../http/pagination.ts';
+import {
+  findActiveKeyByHash,
+  findKeyById,
+  findMerchant,
+  insertApiKey,
+  insertMerchant,
+  listActiveKeys,
+  retireUnexpiringKey,
+  revokeKey,
+  setApiSecretHash,
+  type ApiKeyRow,
+} from './repository.ts';
 
 /** A merchant just created, with its raw credentials (returned once, never stored). */
 export interface CreatedMerchant {
@@ -92,9 +105,26 @@ export interface RotatedKey {
 }
 
 /**
+ * Refuses key management from a key that is rotated out (it has an expiry): such a key must not
+ * mint keys that outlive it, revoke the keys that replace it, or take over the secret (issue #2).
+ * @throws ProblemError 409 `api_key_expiring`.
+ */
+async function assertCallerKeyNotExpiring(deps: AppDeps, auth: AuthContext): Promise<void> {
+  if (!auth.apiKeyId) throw new Error('key management reached without an API key (client tokens are refused before)');
+  const key = await findKeyById(deps.db, auth.apiKeyId);
+  if (key?.expiresAt) throw expiringKey(key.expiresAt);
+}
+
+function expiringKey(expiresAt: Date): ProblemError {
+  return new ProblemError('api_key_expiring', `The API key making this call was rotated out and expires at ${expiresAt.toISOString()}; use the new key.`);
+}
+
+/**
  * Issues a new API key and retires the caller's key after `gracePeriodSeconds` (0 = now), in one
- * transaction. Access tokens issued for the old key stop with it. A key already in a shorter
- * grace period keeps its earlier expiry, which `previousKeyExpiresAt` reports. Source: rotateApiKey.
+ * transaction. Access tokens issued for the old key stop with it. Source: rotateApiKey.
+ * @param gracePeriodSeconds seconds the old key keeps working (0 to 604800).
+ * @throws ProblemError 409 `api_key_expiring` when the caller's key is already rotated out
+ *   (checked and set atomically, so two concurrent rotations from one key cannot both succeed).
  */
 export async function rotateApiKey(deps: AppDeps, auth: AuthContext, gracePeriodSeconds: number): Promise<RotatedKey> {
   // Client tokens never get here (403 insufficient_scope: rotateApiKey does not list clientToken).
@@ -103,12 +133,85 @@ export async function rotateApiKey(deps: AppDeps, auth: AuthContext, gracePeriod
   const now = deps.realNow();
   const merchant = await findMerchant(deps.db, auth.merchantId);
   const apiKey = generateApiKey(merchant?.livemode ? 'live' : 'test');
-  const requestedExpiry = new Date(now.getTime() + gracePeriodSeconds * 1000);
-  const previousKeyExpiresAt = await deps.db.transaction(async (tx) => {
+  const previousKeyExpiresAt = new Date(now.getTime() + gracePeriodSeconds * 1000);
+  await deps.db.transaction(async (tx) => {
+    if (!(await retireUnexpiringKey(tx, currentKeyId, previousKeyExpiresAt))) {
+      const key = await findKeyById(tx, currentKeyId);
+      throw expiringKey(key?.expiresAt ?? now);
+    }
     await insertApiKey(tx, { id: newId('key'), merchantId: auth.merchantId, keyHash: hashSecret(apiKey), keyPrefix: keyPrefix(apiKey), createdAt: now });
-    return expireApiKey(tx, currentKeyId, requestedExpiry);
   });
   // The old key's cached verifications carry its old (absent) expiry: verify it afresh.
   deps.credentialCache?.invalidateKey(currentKeyId);
   return { apiKey, keyPrefix: keyPrefix(apiKey), createdAt: now, previousKeyExpiresAt };
+}
+
+/** An API key as listApiKeys and revokeApiKey describe it (never the key itself). */
+export type ApiKeySummary = Pick<ApiKeyRow, 'id' | 'keyPrefix' | 'createdAt' | 'expiresAt'>;
+
+/**
+ * A page of the merchant's keys that still work at the server's `now` (including keys in their
+ * grace period), newest first, plus one extra row for `toPage`. Source: listApiKeys.
+ * @throws ProblemError 400 `invalid_request` for a bad `limit` or `cursor`.
+ */
+export function listApiKeys(deps: AppDeps, auth: AuthContext, query: ListQuery): Promise<ApiKeySummary[]> {
+  return listActiveKeys(deps.db, auth.merchantId, deps.now(), query);
+}
+
+/**
+ * Makes one of the merchant's keys stop working now, with its access tokens, and forgets its
+ * cached verifications in this process at once (other processes within the cache TTL).
+ * Source: revokeApiKey.
+ * @throws ProblemError 409 `api_key_in_use` for the caller's own key, 409 `api_key_expiring`
+ *   when the caller's key is rotated out, 404 `not_found` for a key that is unknown to this
+ *   merchant or no longer works.
+ */
+export async function revokeApiKey(deps: AppDeps, auth: AuthContext, apiKeyId: string): Promise<ApiKeySummary> {
+  if (apiKeyId === auth.apiKeyId) {
+    throw new ProblemError('api_key_in_use', `The API key ${apiKeyId} is making this call and cannot revoke itself; rotate it instead.`);
+  }
+  await assertCallerKeyNotExpiring(deps, auth);
+  const revoked = await revokeKey(deps.db, auth.merchantId, apiKeyId, deps.now());
+  if (!revoked) throw new ProblemError('not_found', `No working API key ${apiKeyId} exists for this merchant.`);
+  deps.credentialCache?.invalidateKey(apiKeyId);
+  return revoked;
+}
+
+/** The result of createApiKey: the new raw key (shown once) and its id. */
+export interface CreatedKey {
+  id: string;
+  apiKey: string;
+  keyPrefix: string;
+  createdAt: Date;
+}
+
+/**
+ * Issues an additional API key for the merchant; only its hash is stored. Source: createApiKey.
+ * @throws ProblemError 409 `api_key_expiring` when the caller's key is rotated out.
+ */
+export async function createApiKey(deps: AppDeps, auth: AuthContext): Promise<CreatedKey> {
+  await assertCallerKeyNotExpiring(deps, auth);
+  const merchant = await findMerchant(deps.db, auth.merchantId);
+  const apiKey = generateApiKey(merchant?.livemode ? 'live' : 'test');
+  const row = await insertApiKey(deps.db, { id: newId('key'), merchantId: auth.merchantId, keyHash: hashSecret(apiKey), keyPrefix: keyPrefix(apiKey), createdAt: deps.now() });
+  return { id: row.id, apiKey, keyPrefix: row.keyPrefix, createdAt: row.createdAt };
+}
+
+/** The result of rotateApiSecret: the new raw secret (shown once). */
+export interface RotatedSecret {
+  apiSecret: string;
+  createdAt: Date;
+}
+
+/**
+ * Replaces the merchant's API secret (the previous one stops working at once; keys and issued
+ * access tokens are unaffected). Only the hash is stored. Source: rotateApiSecret.
+ * @throws ProblemError 409 `api_key_expiring` when the caller's key is rotated out.
+ */
+export async function rotateApiSecret(deps: AppDeps, auth: AuthContext): Promise<RotatedSecret> {
+  await assertCallerKeyNotExpiring(deps, auth);
+  const merchant = await findMerchant(deps.db, auth.merchantId);
+  const apiSecret = generateApiSecret(merchant?.livemode ? 'live' : 'test');
+  await setApiSecretHash(deps.db, auth.merchantId, hashSecret(apiSecret));
+  return { apiSecret, createdAt: deps.now() };
 }

@@ -43,8 +43,8 @@ export function checkoutPages(deps: AppDeps): express.Router {
 
   router.post('/checkout/:sessionId/pay', form, (req, res, next) => {
     withSession(deps, req, res, async (session) => {
-      // Without a form body (another content type) Express leaves `req.body` undefined.
-      const body = (req.body ?? {}) as Record<string, string | undefined>;
+      const body = formFields(req.body);
+      if (typeof body === 'string') return renderForm(deps, res, session, body, 400);
       const card = parseCard(body);
       if (typeof card === 'string') return renderForm(deps, res, session, card, 400);
       const email = body.email?.trim() || undefined;
@@ -79,6 +79,26 @@ async function withSession(deps: AppDeps, req: Request, res: Response, open: (se
   if (session.status === 'expired') return res.redirect(303, session.cancelUrl);
   if (session.status === 'complete') return res.redirect(303, successRedirect(session));
   await open(session);
+}
+
+/** The fields the card form sends. */
+const FORM_FIELDS = ['cardNumber', 'expiry', 'cvc', 'email', 'holderName'] as const;
+
+/**
+ * The card form's fields as single strings (absent ones `undefined`), or the message to show
+ * when one was sent more than once: the urlencoded parser turns `cvc=1&cvc=2` into an array, and
+ * a form field is never one (issue #7). Fields the form does not have are ignored.
+ * @param raw `req.body` as the urlencoded parser left it (`undefined` for another content type).
+ */
+export function formFields(raw: unknown): Record<(typeof FORM_FIELDS)[number], string | undefined> | string {
+  const source = (raw ?? {}) as Record<string, unknown>;
+  const fields = {} as Record<(typeof FORM_FIELDS)[number], string | undefined>;
+  for (const name of FORM_FIELDS) {
+    const value = Object.hasOwn(source, name) ? source[name] : undefined;
+    if (value !== undefined && typeof value !== 'string') return 'Each field of the form must be sent once. Check the form and try again.';
+    fields[name] = value;
+  }
+  return fields;
 }
 
 /** The contract's `format: email` (the validator's own definition) and `maxLength: 254`. */

@@ -19,8 +19,8 @@ export const eventsHandlers: Pick<OperationHandlers, EventOps> = {
   },
 
   async redeliverEvent(ctx) {
-    const deliveries = await events.redeliverEvent(ctx.db, ctx.deps, requireAuth(ctx).merchantId, ctx.params.eventId, ctx.body?.endpointId);
+    const { deliveries, attempts } = await events.redeliverEvent(ctx.db, ctx.deps, requireAuth(ctx).merchantId, ctx.params.eventId, ctx.body?.endpointId);
     ctx.deps.jobs.wake(WEBHOOK_DELIVERY_JOB);
-    return { status: 202, body: { data: deliveries.map((d) => toWebhookDelivery(d, [])) } };
+    return { status: 202, body: { data: deliveries.map((d) => toWebhookDelivery(d, attempts.get(d.id) ?? [])) } };
   },
 };

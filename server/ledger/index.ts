@@ -9,10 +9,11 @@
  * - `clearing:<method>` — the outside world (card network, mobile-money providers); its balance is
  *   the negative of everything that came in.
  */
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Executor, Tx } from '../db/index.ts';
 import { toNumber } from '../db/index.ts';
 import { ledgerEntries, ledgerTransactions } from './schema.ts';
+import { ProblemError } from '../errors/problem.ts';
 import { newId } from '../ids.ts';
 
 /** One line of a posting: a signed amount (minor units) on an account. */
@@ -29,8 +30,46 @@ export const accounts = {
 };
 
 /**
+ * Most a merchant may hold in one currency, available plus pending, in minor units: 2^53 − 1,
+ * so that every balance the API answers is a safe JSON integer (issue #10). About 90 trillion
+ * in a two-decimal currency.
+ */
+export const MAX_ACCOUNT_BALANCE = Number.MAX_SAFE_INTEGER;
+
+const MERCHANT_ACCOUNT = /^merchant:([^:]+):/;
+
+/**
+ * Refuses a posting that would take a merchant's total in the posting's currency (its available
+ * and pending accounts together, so that moving money between them never fails) past
+ * {@link MAX_ACCOUNT_BALANCE}. Only postings that increase that total pay for the sum.
+ * @throws ProblemError 422 `balance_limit_exceeded`.
+ */
+async function assertWithinBalanceLimit(tx: Tx, currency: string, entries: Entry[]): Promise<void> {
+  const deltas = new Map<string, number>();
+  for (const e of entries) {
+    const merchantId = MERCHANT_ACCOUNT.exec(e.account)?.[1];
+    if (merchantId) deltas.set(merchantId, (deltas.get(merchantId) ?? 0) + e.amount);
+  }
+  for (const [merchantId, delta] of deltas) {
+    if (delta <= 0) continue;
+    const [row] = await tx
+      .select({ total: sql<string | null>`sum(${ledgerEntries.amount})` })
+      .from(ledgerEntries)
+      .where(and(inArray(ledgerEntries.account, [accounts.available(merchantId), accounts.pending(merchantId)]), eq(ledgerEntries.currency, currency)));
+    if (BigInt(row?.total ?? 0) + BigInt(delta) > BigInt(MAX_ACCOUNT_BALANCE)) {
+      throw new ProblemError(
+        'balance_limit_exceeded',
+        `This would take the ${currency} balance past ${MAX_ACCOUNT_BALANCE} minor units, the most one account can hold.`,
+      );
+    }
+  }
+}
+
+/**
  * Posts a balanced set of entries in one currency inside the caller's transaction.
- * @throws Error when the entries do not sum to zero or an amount is not a safe integer.
+ * @throws Error when the entries do not sum to zero or an amount is not a safe integer;
+ *   ProblemError 422 `balance_limit_exceeded` when a merchant's total in the currency would pass
+ *   {@link MAX_ACCOUNT_BALANCE} (the caller's transaction then rolls back).
  */
 export async function post(
   tx: Tx,
@@ -42,6 +81,7 @@ export async function post(
     sum += e.amount;
   }
   if (sum !== 0) throw new Error(`Unbalanced ledger posting for ${posting.kind} ${posting.sourceId}: sums to ${sum}`);
+  await assertWithinBalanceLimit(tx, posting.currency, posting.entries);
   const id = newId('ltx');
   await tx.insert(ledgerTransactions).values({ id, merchantId: posting.merchantId, kind: posting.kind, sourceId: posting.sourceId, createdAt: posting.at });
   await tx.insert(ledgerEntries).values(posting.entries.map((e) => ({ transactionId: id, account: e.account, currency: posting.currency, amount: e.amount })));

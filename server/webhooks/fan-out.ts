@@ -9,7 +9,8 @@ import { ProblemError, notFound } from '../errors/problem.ts';
 import type { EventSubscriber } from '../http/family.ts';
 import { newId } from '../ids.ts';
 import * as repo from './repository.ts';
-import type { DeliveryRow } from './repository.ts';
+import type { AttemptRow, DeliveryRow } from './repository.ts';
+import { groupAttempts } from './service.ts';
 
 /** The pending delivery rows of one event to `endpointIds`, due at `at`. */
 function deliveries(merchantId: string, event: { id: string; type: string }, endpointIds: string[], at: Date): repo.NewDeliveryRow[] {
@@ -34,7 +35,11 @@ export const queueDeliveries: EventSubscriber = async (db, event) => {
 /**
  * Queues one new delivery of a past event, due now, to `endpointId` or to every enabled endpoint
  * subscribed to its type. The body and `webhook-id` are the event's, as on the first delivery.
+ * An endpoint that already has a pending delivery of the event gets none (issue 13 #5: no
+ * amplification by repeated redelivery): that delivery is returned instead, unchanged.
  * @param db A transaction (the caller's read of the event and these rows commit together).
+ * @returns one pending delivery per target endpoint, in target order, with the attempts of those
+ *   that were already pending.
  * @throws ProblemError 404 unknown endpoint; 409 `invalid_state` when the endpoint is disabled
  *   or not subscribed, or no enabled endpoint is subscribed.
  */
@@ -44,7 +49,7 @@ export async function redeliver(
   merchantId: string,
   event: { id: string; type: string },
   endpointId?: string,
-): Promise<DeliveryRow[]> {
+): Promise<{ deliveries: DeliveryRow[]; attempts: Map<string, AttemptRow[]> }> {
   let targets: string[];
   if (endpointId) {
     const endpoint = await repo.findEndpoint(db, merchantId, endpointId);
@@ -62,5 +67,14 @@ export async function redeliver(
       throw new ProblemError('invalid_state', `No enabled webhook endpoint is subscribed to ${event.type} events.`);
     }
   }
-  return repo.insertDeliveries(db, deliveries(merchantId, event, targets, deps.now()));
+  // Under a per-event lock, an endpoint with a pending delivery gets that one back.
+  await repo.lockFor(db, `redeliver:${event.id}`);
+  const pending = await repo.pendingDeliveriesOf(db, event.id, targets);
+  const pendingFor = new Map(pending.map((d) => [d.endpointId, d]));
+  const inserted = await repo.insertDeliveries(db, deliveries(merchantId, event, targets.filter((t) => !pendingFor.has(t)), deps.now()));
+  const insertedFor = new Map(inserted.map((d) => [d.endpointId, d]));
+  return {
+    deliveries: targets.map((target) => (pendingFor.get(target) ?? insertedFor.get(target))!),
+    attempts: groupAttempts(await repo.attemptsOf(db, pending.map((d) => d.id))),
+  };
 }

@@ -1,5 +1,5 @@
 /** SQL for webhook endpoints, deliveries and attempts. Plain rows in, plain rows out. */
-import { and, asc, eq, inArray, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, eq, inArray, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { Db, Executor } from '../db/index.ts';
 import { events } from '../outbox/schema.ts';
 import { webhookAttempts, webhookDeliveries, webhookEndpoints } from './schema.ts';
@@ -50,6 +50,30 @@ export async function listEndpoints(db: Executor, merchantId: string, query: Lis
     .where(and(eq(webhookEndpoints.merchantId, merchantId), ...listConditions(query, webhookEndpoints)))
     .orderBy(...listOrder(webhookEndpoints))
     .limit(fetchSize(query));
+}
+
+/**
+ * Serialises, until the transaction ends, the writers that take this lock with the same `key`
+ * (a PostgreSQL transaction-level advisory lock on a hash of it): e.g. endpoint creation per
+ * merchant, redelivery per event.
+ */
+export async function lockFor(tx: Executor, key: string): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`);
+}
+
+/** How many endpoints the merchant has, enabled or not. */
+export async function countEndpoints(db: Executor, merchantId: string): Promise<number> {
+  const [row] = await db.select({ n: count() }).from(webhookEndpoints).where(eq(webhookEndpoints.merchantId, merchantId));
+  return row?.n ?? 0;
+}
+
+/** The pending deliveries of an event to any of `endpointIds`. */
+export async function pendingDeliveriesOf(db: Executor, eventId: string, endpointIds: string[]): Promise<DeliveryRow[]> {
+  if (endpointIds.length === 0) return [];
+  return db
+    .select()
+    .from(webhookDeliveries)
+    .where(and(eq(webhookDeliveries.eventId, eventId), inArray(webhookDeliveries.endpointId, endpointIds), eq(webhookDeliveries.status, 'pending')));
 }
 
 /** The enabled endpoints of a merchant (the fan-out candidates of its events). */

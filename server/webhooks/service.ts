@@ -7,13 +7,13 @@
  * updateWebhookEndpoint, deleteWebhookEndpoint, rotateWebhookEndpointSecret,
  * listWebhookDeliveries.
  */
-import { BlockList, isIP } from 'node:net';
 import type { components } from '../../generated/schema.d.ts';
 import type { Executor } from '../db/index.ts';
 import type { AppDeps } from '../deps.ts';
-import { invalidField, notFound } from '../errors/problem.ts';
+import { ProblemError, invalidField, notFound } from '../errors/problem.ts';
 import { pageLimit, type ListQuery } from '../http/pagination.ts';
 import { newId } from '../ids.ts';
+import { forbiddenHostReason } from './address-policy.ts';
 import * as repo from './repository.ts';
 import type { AttemptRow, DeliveryRow, EndpointRow } from './repository.ts';
 import { generateSecret } from './signing.ts';
@@ -24,33 +24,15 @@ type UpdateRequest = components['schemas']['UpdateWebhookEndpointRequest'];
 /** Default overlap of a secret rotation, in seconds (one day). */
 export const DEFAULT_OVERLAP_SECONDS = 86_400;
 
-/** Loopback, private, link-local and other non-public ranges: no live endpoint may name one literally. */
-const NON_PUBLIC = new BlockList();
-for (const [net, prefix] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.168.0.0', 16]] as const) {
-  NON_PUBLIC.addSubnet(net, prefix, 'ipv4');
-}
-for (const [net, prefix] of [['::', 127], ['fc00::', 7], ['fe80::', 10]] as const) NON_PUBLIC.addSubnet(net, prefix, 'ipv6');
-
-/** Whether a URL host is `localhost` or a literal non-public IP address (IPv4-mapped IPv6 included). */
-function isNonPublicHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (host === 'localhost' || host.endsWith('.localhost')) return true;
-  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(host);
-  if (mapped) {
-    const [hi, lo] = [parseInt(mapped[1]!, 16), parseInt(mapped[2]!, 16)];
-    return NON_PUBLIC.check(`${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`, 'ipv4');
-  }
-  const family = isIP(host);
-  return family !== 0 && NON_PUBLIC.check(host, family === 4 ? 'ipv4' : 'ipv6');
-}
-
 /**
- * Checks an endpoint URL: absolute http(s), no credentials; on a live server also `https:` and
- * not `localhost` or a literal private, loopback or link-local address (a host name that
- * resolves to one is not caught here).
+ * Checks an endpoint URL and returns the form to store: absolute http(s), no credentials, and
+ * trailing dots of the host name removed (`https://shop.example.com./hooks` is stored as
+ * `https://shop.example.com/hooks`, so `localhost.` cannot pass for another name). On a live
+ * server also `https:` and no host that {@link forbiddenHostReason} refuses; a name that
+ * resolves to a private address is refused when delivering (./address-policy.ts).
  * @throws ProblemError 400 `invalid_request` pointing at `/url`.
  */
-function checkUrl(deps: AppDeps, value: string): void {
+function checkUrl(deps: AppDeps, value: string): string {
   let url: URL;
   try {
     url = new URL(value);
@@ -60,9 +42,12 @@ function checkUrl(deps: AppDeps, value: string): void {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalidField('/url', 'must be an absolute http(s) URL');
   if (url.username || url.password) throw invalidField('/url', 'must not contain a user name or password');
   if (deps.config.mode === 'live' && url.protocol !== 'https:') throw invalidField('/url', 'must be an https:// URL in live mode');
-  if (deps.config.mode === 'live' && isNonPublicHost(url.hostname)) {
-    throw invalidField('/url', 'must not point to localhost or a private, loopback or link-local address in live mode');
-  }
+  const reason = deps.config.mode === 'live' ? forbiddenHostReason(url.hostname) : null;
+  if (reason) throw invalidField('/url', reason);
+  if (!url.hostname.endsWith('.')) return value;
+  url.hostname = url.hostname.replace(/\.+$/, '');
+  if (!url.hostname) throw invalidField('/url', 'must be an absolute http(s) URL');
+  return url.href;
 }
 
 /** @throws ProblemError 400 when `*` is combined with other types. */
@@ -71,17 +56,38 @@ function checkFilter(events: readonly string[]): void {
 }
 
 /**
- * createWebhookEndpoint: stores an enabled endpoint with a new secret.
- * @throws ProblemError 400 `invalid_request` (URL, filter).
+ * Most webhook endpoints a merchant may have, disabled ones included (issue #5): one event fans
+ * out to at most this many deliveries.
+ */
+export const MAX_ENDPOINTS_PER_MERCHANT = 16;
+
+/**
+ * createWebhookEndpoint: stores an enabled endpoint with a new secret. The count and the insert
+ * run under a per-merchant lock, so concurrent creations cannot pass the limit.
+ * @throws ProblemError 400 `invalid_request` (URL, filter); 409 `webhook_endpoint_limit` when the
+ *   merchant already has {@link MAX_ENDPOINTS_PER_MERCHANT} endpoints.
  */
 export async function createEndpoint(db: Executor, deps: AppDeps, merchantId: string, input: CreateRequest): Promise<EndpointRow> {
-  checkUrl(deps, input.url);
+  const url = checkUrl(deps, input.url);
   checkFilter(input.events);
   const now = deps.now();
-  return repo.insertEndpoint(db, {
+  return db.transaction(async (tx) => {
+    await repo.lockFor(tx, `webhook-endpoints:${merchantId}`);
+    if ((await repo.countEndpoints(tx, merchantId)) >= MAX_ENDPOINTS_PER_MERCHANT) {
+      throw new ProblemError(
+        'webhook_endpoint_limit',
+        `This merchant already has ${MAX_ENDPOINTS_PER_MERCHANT} webhook endpoints, the most allowed; delete one first.`,
+      );
+    }
+    return insertNewEndpoint(tx, merchantId, url, input, now);
+  });
+}
+
+function insertNewEndpoint(tx: Executor, merchantId: string, url: string, input: CreateRequest, now: Date): Promise<EndpointRow> {
+  return repo.insertEndpoint(tx, {
     id: newId('we'),
     merchantId,
-    url: input.url,
+    url,
     description: input.description ?? null,
     events: [...input.events],
     disabledReason: null,
@@ -109,14 +115,14 @@ export function listEndpoints(db: Executor, deps: AppDeps, merchantId: string, q
  * @throws ProblemError 400 (URL, filter), 404 unknown endpoint.
  */
 export async function updateEndpoint(db: Executor, deps: AppDeps, merchantId: string, endpointId: string, input: UpdateRequest): Promise<EndpointRow> {
-  if (input.url !== undefined) checkUrl(deps, input.url);
+  const url = input.url !== undefined ? checkUrl(deps, input.url) : undefined;
   if (input.events !== undefined) checkFilter(input.events);
   const now = deps.now();
   return db.transaction(async (tx) => {
     const endpoint = await repo.findEndpoint(tx, merchantId, endpointId, true);
     if (!endpoint) throw notFound('webhook endpoint', endpointId);
     const changes: Partial<repo.NewEndpointRow> = { updatedAt: now };
-    if (input.url !== undefined) changes.url = input.url;
+    if (url !== undefined) changes.url = url;
     if (input.events !== undefined) changes.events = [...input.events];
     if (input.description !== undefined) changes.description = input.description;
     if (input.disabled === true && endpoint.disabledReason === null) {

@@ -17,8 +17,10 @@
  * is retried by whichever worker runs next, e.g. after a restart.
  */
 import { randomUUID } from 'node:crypto';
+import { fetch as undiciFetch, type Response } from 'undici';
 import type { AppDeps, WebhookSettings } from '../deps.ts';
 import { refreshClockOffset } from '../clock/index.ts';
+import { forbiddenHostReason, liveWebhookDispatcher } from './address-policy.ts';
 import * as repo from './repository.ts';
 import type { ClaimedDelivery } from './repository.ts';
 import { signatureHeaders } from './signing.ts';
@@ -154,13 +156,18 @@ async function post(deps: AppDeps, settings: WebhookSettings, delivery: ClaimedD
   const signal = shutdown ? AbortSignal.any([timeout, shutdown]) : timeout;
   const started = performance.now();
   const latency = () => Math.round(performance.now() - started);
+  const live = deps.config.mode === 'live';
   try {
-    const response = await fetch(delivery.url, {
+    // Live: a literal address is checked here (no lookup happens for it), a name by the
+    // dispatcher's lookup when connecting (issue #4). Sandbox: anywhere, loopback included.
+    if (live && forbiddenHostReason(new URL(delivery.url).hostname)) throw new Error('non-public address');
+    const response = await undiciFetch(delivery.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'user-agent': 'Tillpoint-Webhooks/1.0', ...headers },
       body,
       redirect: 'manual',
       signal,
+      ...(live ? { dispatcher: liveWebhookDispatcher() } : {}),
     });
     await drain(response);
     const ok = response.status >= 200 && response.status < 300;
@@ -174,7 +181,9 @@ async function post(deps: AppDeps, settings: WebhookSettings, delivery: ClaimedD
     let error: string;
     if (timeout.aborted) error = `The endpoint did not answer within ${settings.timeoutMs / 1000} seconds.`;
     else if (shutdown?.aborted) error = 'The attempt was interrupted by a server shutdown.';
-    else error = `Could not reach the endpoint: ${networkError(err)}.`;
+    // Live: one generic text, so attempts cannot map which hosts and ports exist (ECONNREFUSED,
+    // TLS details, a refused private address all read the same).
+    else error = `Could not reach the endpoint: ${live ? 'connection failed' : networkError(err)}.`;
     return { attemptedAt, statusCode: null, latencyMs: latency(), error };
   }
 }

@@ -152,7 +152,8 @@ describe('objects of another merchant', () => {
     const token = unwrap(
       await b.client.POST('/v1/applications/{applicationId}/tokens', { params: { path: { applicationId: application.id } }, body: { label: 'B', scopes: ['*'] } }),
     );
-    owned = { paymentId: payment.id, sessionId: session.id, endpointId: endpoint.id, eventId: event!.id, applicationId: application.id, tokenId: token.id };
+    const [apiKey] = unwrap(await b.client.GET('/v1/api-keys')).data;
+    owned = { paymentId: payment.id, sessionId: session.id, endpointId: endpoint.id, eventId: event!.id, applicationId: application.id, tokenId: token.id, apiKeyId: apiKey!.id };
   });
 
   const withObject = secured.filter((op) => op.parameters.some((p) => p.in === 'path'));

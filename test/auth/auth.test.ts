@@ -149,18 +149,17 @@ describe('rotateApiKey', () => {
     expect(await authStatus(withApiKey(data!.apiKey))).toBe(200);
   });
 
-  it('never extends the life of a key already in its grace period, and reports its real expiry', async () => {
+  it('refuses to rotate a key already in its grace period (409 api_key_expiring): it cannot mint a key that outlives it', async () => {
     const { merchant, client } = await s.newMerchant();
     const first = unwrap(await client.POST('/v1/api-keys/rotate', { body: { gracePeriodSeconds: 600 } }));
-    // Rotating again with the old key (still in its grace period) asks for a longer grace period.
-    const second = unwrap(await client.POST('/v1/api-keys/rotate', { body: { gracePeriodSeconds: 3600 } }));
-    expect(second.apiKey).not.toBe(first.apiKey);
-    expect(second.previousKeyExpiresAt).toBe(first.previousKeyExpiresAt);
+    // Rotating again with the old key (still in its grace period) is refused; the new key rotates.
+    const second = await client.POST('/v1/api-keys/rotate', { body: { gracePeriodSeconds: 3600 } });
+    expect(second.response.status).toBe(409);
+    expect(second.error).toMatchObject({ code: 'api_key_expiring' });
 
     advanceClock(601);
     expect(await authStatus(withApiKey(merchant.apiKey))).toBe(401);
     expect(await authStatus(withApiKey(first.apiKey))).toBe(200);
-    expect(await authStatus(withApiKey(second.apiKey))).toBe(200);
   });
 
   it('stops access tokens issued for the old key with it, while the secret works with the new key', async () => {
@@ -238,13 +237,13 @@ describe('rotateApiKey', () => {
     const { client } = await s.newMerchant();
     const headers = { 'Idempotency-Key': `rotate-${crypto.randomUUID()}` };
     const first = unwrap(await client.POST('/v1/api-keys/rotate', { body: { gracePeriodSeconds: 60 }, headers }));
+    // A retry is a new rotation of a key now in its grace period: refused, never a replay.
     const retry = await client.POST('/v1/api-keys/rotate', { body: { gracePeriodSeconds: 60 }, headers });
-    expect(retry.response.status).toBe(201);
+    expect(retry.response.status).toBe(409);
     expect(retry.response.headers.get('idempotent-replayed')).toBeNull();
-    expect(retry.data!.apiKey).not.toBe(first.apiKey);
+    expect(JSON.stringify(retry.error)).not.toContain(first.apiKey);
     const stored = await s.deps.db.select().from(idempotencyKeys);
     expect(JSON.stringify(stored)).not.toContain(first.apiKey);
-    expect(JSON.stringify(stored)).not.toContain(retry.data!.apiKey);
   });
 
   it('rejects a call without credentials with 401', async () => {

@@ -3376,6 +3376,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
@@ -3412,6 +3413,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description The key making this call is rotated out (`api_key_expiring`). */
             409: {
                 headers: {
@@ -3478,6 +3480,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description No working API key with this id exists for the authenticated merchant. */
             404: components["responses"]["NotFound"];
             /** @description The key to revoke is the one making this call (`api_key_in_use`), or the calling key is rotated out (`api_key_expiring`). */
@@ -3527,6 +3530,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description The key making this call is rotated out (`api_key_expiring`). */
             409: {
                 headers: {

@@ -127,7 +127,8 @@ describe('against the reference server, with the tokens the suite creates', () =
       }
       expect(check(report, id, 'security.insufficient-scope').summary).toMatch(new RegExp(`^403 insufficient_scope for a token with [a-z_.]+, naming ${scopes.replace(/\./g, '\\.')}$`));
       expect(check(report, id, 'security.insufficient-scope').summary).not.toContain(`with ${scopes},`);
-      expect(check(report, id, 'security.scope-granted').summary).toMatch(new RegExp(`^2\\d\\d for a token with ${scopes.replace(/\./g, '\\.')}$`));
+      // Through means neither 401 nor 403: a business answer such as 409 (e.g. the endpoint cap) is the operation's own.
+      expect(check(report, id, 'security.scope-granted').summary).toMatch(new RegExp(`^(?!40[13])\\d{3} for a token with ${scopes.replace(/\./g, '\\.')}$`));
       expect(check(report, id, 'security.client-token-invalid').summary).toBe('401 invalid_token for 2 forged client tokens');
       // The refusal check is for the operations that do not list the scheme.
       expect(check(report, id, 'security.client-token-refused').summary).toBe('accepts client tokens (its security lists clientToken)');

@@ -74,7 +74,8 @@ describe('deliveries of a live server', () => {
     for (const url of [`http://${name}:${receiver.port}/rebound`, `http://127.0.0.1:${receiver.port}/literal`]) {
       // As if the name was re-pointed after creation (and for the literal, a row from before the rule).
       await live.deps.db.update(webhookEndpoints).set({ url }).where(eq(webhookEndpoints.id, endpoint.id));
-      unwrap(await client.POST('/v1/payments', { body: cardPayment() }));
+      // Any event will do (a live server declines the sandbox test cards): a new checkout session.
+      unwrap(await client.POST('/v1/checkout/sessions', { body: { amount: 2500, currency: 'USD', successUrl: 'https://shop.example/ok', cancelUrl: 'https://shop.example/cart' } }));
       await deliverDueWebhooks(live.deps);
     }
     expect(receiver.on('/rebound')).toEqual([]);

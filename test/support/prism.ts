@@ -3,7 +3,7 @@
  * command as documented, bound to 127.0.0.1, with `-v warn`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from '../../server/db/embedded.ts';
 import { resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -16,17 +16,8 @@ export interface RunningPrism {
   close(): Promise<void>;
 }
 
-/** A port nobody listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolvePort(port));
-    });
-  });
-}
+/** A port nobody listens on right now (the server's own probe, shared). */
+export { freePort };
 
 /**
  * Starts Prism on `spec` (default the bundled contract) and waits until it answers.

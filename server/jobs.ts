@@ -108,8 +108,12 @@ export function createJobRunner(deps: () => AppDeps, jobs: readonly Job[], mode:
       const on = db ? { ...current, db: db as AppDeps['db'] } : current;
       for (const job of byName.values()) {
         const how = job.onRunAll ?? 'run';
-        if (how === 'run') runs.push(job.run(on, shutdown.signal));
-        else if (how === 'wake' && scheduled.has(job.name)) void trigger(job);
+        // On a transaction the jobs run one after another: a transaction is one connection, and
+        // concurrent queries on one node-postgres client are deprecated (an error in pg 9).
+        if (how === 'run') {
+          if (db) await job.run(on, shutdown.signal);
+          else runs.push(job.run(on, shutdown.signal));
+        } else if (how === 'wake' && scheduled.has(job.name)) void trigger(job);
       }
       await Promise.all(runs);
     },

@@ -25,9 +25,6 @@ import * as repo from './repository.ts';
 import type { ClaimedDelivery } from './repository.ts';
 import { signatureHeaders } from './signing.ts';
 
-/** Defaults of {@link WebhookSettings}. */
-export const WEBHOOK_DEFAULTS: WebhookSettings = { timeoutMs: 10_000, leaseMs: 70_000, batchSize: 50, concurrency: 16 };
-
 /**
  * Delay before retry n (1-based: after the n-th failed attempt), in seconds: 5 s, 30 s, 2 min,
  * 10 min, 30 min, 1 h, 2 h, then every 4 h, about 3 days in all (25 attempts). After the last,
@@ -37,22 +34,6 @@ export const RETRY_SCHEDULE_SECONDS: readonly number[] = [5, 30, 120, 600, 1800,
 
 /** Most bytes of an answer read (the rest is discarded; the body is not stored). */
 const MAX_RESPONSE_BYTES = 64 * 1024;
-
-/** Resolved settings of a deps object. */
-export function webhookSettings(deps: AppDeps): WebhookSettings {
-  const given = deps.config.webhooks ?? {};
-  const timeoutMs = given.timeoutMs ?? WEBHOOK_DEFAULTS.timeoutMs;
-  const batchSize = given.batchSize ?? WEBHOOK_DEFAULTS.batchSize;
-  const concurrency = given.concurrency ?? WEBHOOK_DEFAULTS.concurrency;
-  return {
-    timeoutMs,
-    // A batch is sent in ceil(batch / concurrency) waves of at most `timeoutMs` each: the lease
-    // must outlast the last wave, or another worker could claim and send a delivery again.
-    leaseMs: given.leaseMs ?? timeoutMs * Math.ceil(batchSize / concurrency) + 30_000,
-    batchSize,
-    concurrency,
-  };
-}
 
 /**
  * When a delivery whose `attempts`-th attempt just failed is tried again, or `null` when that was
@@ -102,7 +83,8 @@ interface AttemptOutcome {
  * @returns counts of what happened.
  */
 export async function deliverDueWebhooks(deps: AppDeps, options: DeliverOptions = {}): Promise<DeliveryRound> {
-  const settings = webhookSettings(deps);
+  // Every default (and the lease that outlasts a batch) is resolved once, in loadConfig.
+  const settings = deps.config.webhooks;
   if (deps.clock && deps.config.mode === 'sandbox') await refreshClockOffset(deps.db, deps.clock);
   const claimed = await repo.claimDue(deps.db, deps.now(), options.limit ?? settings.batchSize, settings.leaseMs, randomUUID());
   const round: DeliveryRound = { claimed: claimed.length, delivered: 0, retrying: 0, failed: 0 };
@@ -273,7 +255,7 @@ async function finishWithoutAttempt(deps: AppDeps, delivery: ClaimedDelivery): P
  * @param signal Aborted at shutdown; the attempts in flight are recorded as failed and retried.
  */
 export async function runDeliveryRounds(deps: AppDeps, signal: AbortSignal): Promise<void> {
-  const { batchSize } = webhookSettings(deps);
+  const { batchSize } = deps.config.webhooks;
   let round: DeliveryRound;
   do {
     round = await deliverDueWebhooks(deps, { signal });

@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { unwrap } from '../../client/index.ts';
 import type { RunningServer } from '../../server/boot.ts';
 import { claimDue } from '../../server/webhooks/repository.ts';
-import { deliverDueWebhooks, webhookSettings } from '../../server/webhooks/worker.ts';
+import { deliverDueWebhooks } from '../../server/webhooks/worker.ts';
 import { cardPayment, startTestServer } from '../support/server.ts';
 import {
   advanceClock,
@@ -184,7 +184,7 @@ describe('the background worker', () => {
     const started = Date.now();
     await running.close();
     closed = true;
-    expect(Date.now() - started).toBeLessThan(webhookSettings(running.deps).timeoutMs);
+    expect(Date.now() - started).toBeLessThan(running.deps.config.webhooks.timeoutMs);
 
     const after = await server(st);
     const deliveries = await deliveriesOf(clientFor(after, apiKey), endpoint.id, { status: 'pending' });

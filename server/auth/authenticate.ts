@@ -82,13 +82,19 @@ export function bearerTokenOf(req: Request): string | undefined {
   return /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '')?.[1];
 }
 
+/** Requests whose credential was already verified (successfully or not). */
+const attempted = new WeakSet<Request>();
+
 /**
  * Verifies the request's credential, if it carries one, and sets `req.auth` (before rate limits,
  * so that a verified caller is limited per API key). A credential that does not verify leaves
- * `req.auth` unset; the validator's security step then answers 401.
+ * `req.auth` unset; authorization (`./authorize.ts`) then answers 401.
  */
 export async function authenticateRequest(deps: AppDeps, req: Request): Promise<void> {
-  if (req.auth) return;
+  // Both the rate limiter and authorization ask; a credential is verified once per request,
+  // so one that fails costs one database look-up, not two.
+  if (req.auth || attempted.has(req)) return;
+  attempted.add(req);
   const credential = credentialOf(req);
   if (!credential) return;
   // A client token is a bearer credential only (scheme clientToken): in x-api-key it is refused.

@@ -157,7 +157,8 @@ async function serve(deps: AppDeps, op: SpecOperation, req: Request, res: Respon
   /** Runs the handler; with a transaction, every query of the operation goes through it (`ctx.db`). */
   const run = async (tx?: Tx): Promise<StoredResponse> => {
     try {
-      return await handler(tx ? { ...ctx, db: tx, inTransaction: true } : ctx);
+      // The transaction's context inherits the rest (a spread would evaluate the lazy logger).
+      return await handler(tx ? Object.assign(Object.create(ctx) as typeof ctx, { db: tx, inTransaction: true }) : ctx);
     } catch (err) {
       // Business errors are responses too: stored for idempotent replay, validated like any other.
       if (err instanceof ProblemError && err.status < 500) return { status: err.status, body: err.toProblem(req.path, rid) };

@@ -12,7 +12,7 @@ import { createApp, createDeps } from './app.ts';
 import { createCredentialCache } from './auth/index.ts';
 import { createServerClock, refreshClockOffset } from './clock/index.ts';
 import type { Config } from './config.ts';
-import { openDatabase, type Database, type Db } from './db/index.ts';
+import { logConnectionError, openDatabase, type Database, type Db } from './db/index.ts';
 import { settings } from './db/schema.ts';
 import type { AppConfig, AppDeps } from './deps.ts';
 import { WEBHOOK_DELIVERY_JOB } from './webhooks/index.ts';
@@ -44,6 +44,16 @@ async function signingKey(db: Db, fromEnv?: string): Promise<Uint8Array> {
   await db.insert(settings).values({ key: 'jwt_secret', value: randomBytes(32).toString('base64url') }).onConflictDoNothing();
   const [row] = await db.select().from(settings).where(eq(settings.key, 'jwt_secret'));
   return new TextEncoder().encode(row!.value);
+}
+
+/** The URL a server listening on `host` and `port` is reached at on this machine. */
+function listenUrl(host: string, port: number): string {
+  return `http://${host !== '0.0.0.0' ? host : '127.0.0.1'}:${port}`;
+}
+
+/** The base of the links the API returns: `PUBLIC_BASE_URL`, else the listen address as `localhost`. */
+export function publicBaseUrlOf(config: Pick<Config, 'host' | 'publicBaseUrl'>, port: number): string {
+  return config.publicBaseUrl ?? listenUrl(config.host, port).replace('127.0.0.1', 'localhost');
 }
 
 /**
@@ -82,7 +92,7 @@ export async function startServer(config: Readonly<Config>, runtime: Runtime = {
       databaseUrl: config.databaseUrl,
       dataDir: config.dataDir,
       poolSize: config.databasePoolSize,
-      onConnectionError: (err) => log.warn({ code: (err as { code?: string }).code, reason: err.message }, 'idle PostgreSQL connection failed; the pool replaces it'),
+      onConnectionError: logConnectionError(log),
     }));
   let server: Server;
   try {
@@ -92,8 +102,8 @@ export async function startServer(config: Readonly<Config>, runtime: Runtime = {
     throw err;
   }
   const { port } = server.address() as AddressInfo;
-  const url = `http://${config.host !== '0.0.0.0' ? config.host : '127.0.0.1'}:${port}`;
-  const appConfig: AppConfig = Object.freeze({ ...config, publicBaseUrl: config.publicBaseUrl ?? url.replace('127.0.0.1', 'localhost') });
+  const url = listenUrl(config.host, port);
+  const appConfig: AppConfig = Object.freeze({ ...config, publicBaseUrl: publicBaseUrlOf(config, port) });
 
   const base = runtime.now ?? (() => new Date());
   const clock = createServerClock(base);

@@ -14,9 +14,9 @@ import { dirname, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { createMerchant, verifyCredential, type CreatedMerchant } from './auth/index.ts';
 import { createDeps } from './app.ts';
-import { startServer } from './boot.ts';
+import { publicBaseUrlOf, startServer } from './boot.ts';
 import { loadConfig, type Config } from './config.ts';
-import { openDatabase, type Database } from './db/index.ts';
+import { logConnectionError, openDatabase, type Database } from './db/index.ts';
 import type { AppDeps } from './deps.ts';
 
 type DemoCredentials = Pick<CreatedMerchant, 'merchantId' | 'name' | 'apiKey' | 'apiSecret' | 'clientId'>;
@@ -164,10 +164,10 @@ async function primary(config: Config, log: Logger, database: Database): Promise
   const demo = await demoMerchant(deps, config.demo);
   const listening = Array.from({ length: config.webConcurrency }, () => {
     const worker = fork();
-    return new Promise<string>((done) => worker.once('listening', (address) => done(`http://${address.address ?? config.host}:${address.port}`)));
+    return new Promise<number>((done) => worker.once('listening', (address) => done(address.port)));
   });
-  const [first] = await Promise.all(listening);
-  const base = config.publicBaseUrl ?? first!.replace('127.0.0.1', 'localhost');
+  const [port] = await Promise.all(listening);
+  const base = publicBaseUrlOf(config, port!);
   process.stdout.write(banner(config, database, base, demo) + '\n');
 }
 
@@ -185,7 +185,7 @@ async function main(): Promise<void> {
     dataDir: config.dataDir,
     // The primary of a cluster only creates the demo merchant: two connections are plenty.
     poolSize: config.webConcurrency > 1 ? 2 : config.databasePoolSize,
-    onConnectionError: (err) => log.warn({ code: (err as { code?: string }).code, reason: err.message }, 'idle PostgreSQL connection failed; the pool replaces it'),
+    onConnectionError: logConnectionError(log),
     // Without its database the server can only fail every request: stop, so a supervisor restarts it.
     onDatabaseExit: (err) => process.emit('uncaughtException', err),
   });

@@ -96,15 +96,6 @@ function readPid(file: string): number | undefined {
   return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
 }
 
-/** The command line of a process (Linux `/proc`), or '' when unknown. */
-function commandOf(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-  } catch {
-    return '';
-  }
-}
-
 /** A TCP port on 127.0.0.1 that nobody listens on right now. */
 export function freePort(): Promise<number> {
   return new Promise((done, reject) => {

@@ -105,6 +105,14 @@ async function migrateDatabase(pool: import('pg').Pool): Promise<void> {
   }
 }
 
+/**
+ * An `onConnectionError` that logs one concise line (the pool replaces the connection): the
+ * driver's error object carries the whole client, too much for a log line.
+ */
+export function logConnectionError(log: { warn(obj: object, msg: string): void }): (err: Error) => void {
+  return (err) => log.warn({ code: (err as { code?: string }).code, reason: err.message }, 'idle PostgreSQL connection failed; the pool replaces it');
+}
+
 /** Reads one numeric aggregate (`sum`, `count`) that drivers may return as a string. */
 export function toNumber(value: unknown): number {
   if (value === null || value === undefined) return 0;

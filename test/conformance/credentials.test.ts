@@ -5,7 +5,8 @@
  * positively ("needs --api-secret"), the run still passes, and with `--api-secret` it is checked.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderText, type CheckResult, type ConformanceReport } from './report.ts';
+import { checkOf } from './fixtures.ts';
+import { renderText } from './report.ts';
 import { runConformance } from './runner.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
@@ -15,18 +16,12 @@ beforeAll(async () => {
 });
 afterAll(async () => server?.close());
 
-function check(report: ConformanceReport, operationId: string, name: string): CheckResult {
-  const op = report.operations.find((o) => o.operationId === operationId);
-  expect(op, operationId).toBeDefined();
-  return op!.checks.find((c) => c.name === name)!;
-}
-
 describe('credentials the run was not given', () => {
   it('--api-key without --api-secret: createAccessToken is n/a ("needs --api-secret"), not failed, and the run passes', { timeout: 120_000 }, async () => {
     const { merchant } = await server.newMerchant('only the key');
     const report = await runConformance({ baseUrl: server.url, apiKey: merchant.apiKey, requests: 400, seed: 11 });
     const text = renderText(report);
-    const positive = check(report, 'createAccessToken', 'positive');
+    const positive = checkOf(report, 'createAccessToken', 'positive');
     expect(positive.status, text).toBe('not_applicable');
     expect(positive.summary).toMatch(/^needs --api-secret/);
     expect(positive.needs).toEqual(['--api-secret']);
@@ -38,14 +33,14 @@ describe('credentials the run was not given', () => {
     expect(report.summary.failed, text).toBe(0);
     expect(report.summary.ok, text).toBe(true);
     // Everything else that authenticates with the key is checked as usual.
-    expect(check(report, 'createPayment', 'positive').status).toBe('passed');
-    expect(check(report, 'rotateApiKey', 'positive').status).toBe('passed');
+    expect(checkOf(report, 'createPayment', 'positive').status).toBe('passed');
+    expect(checkOf(report, 'rotateApiKey', 'positive').status).toBe('passed');
   });
 
   it('with --api-secret too, createAccessToken is checked and passes', { timeout: 60_000 }, async () => {
     const { merchant } = await server.newMerchant('key and secret');
     const report = await runConformance({ baseUrl: server.url, apiKey: merchant.apiKey, apiSecret: merchant.apiSecret, tags: ['auth'], requests: 100, seed: 11 });
-    const positive = check(report, 'createAccessToken', 'positive');
+    const positive = checkOf(report, 'createAccessToken', 'positive');
     expect(positive.status, renderText(report)).toBe('passed');
     expect(positive.needs).toBeUndefined();
   });

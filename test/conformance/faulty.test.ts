@@ -13,6 +13,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkOf } from './fixtures.ts';
 import { renderText, type ConformanceReport } from './report.ts';
 import { runConformance } from './runner.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
@@ -97,11 +98,7 @@ afterAll(async () => {
   await upstream?.close();
 });
 
-function check(operationId: string, name: string) {
-  const op = report.operations.find((o) => o.operationId === operationId);
-  expect(op, operationId).toBeDefined();
-  return op!.checks.find((c) => c.name === name)!;
-}
+const check = (operationId: string, name: string) => checkOf(report, operationId, name);
 
 describe('conformance suite against a faulty target', () => {
   it('fails the run', () => {

@@ -23,7 +23,8 @@ import { OPERATIONS } from '../../generated/operations.ts';
 import { parseCli } from './cli.ts';
 import { lackingScope, satisfiesScopes } from './context.ts';
 import { parseChallenge } from './checks/scopes.ts';
-import { renderJUnit, renderText, type CheckResult, type ConformanceReport } from './report.ts';
+import { checkOf } from './fixtures.ts';
+import { renderJUnit, renderText, type ConformanceReport } from './report.ts';
 import { runConformance, type ConformanceOptions } from './runner.ts';
 import { DEFAULT_SPEC_PATH, loadConformanceSpec } from './spec.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
@@ -40,14 +41,6 @@ beforeAll(async () => {
   server = await startTestServer();
 });
 afterAll(async () => server?.close());
-
-function check(report: ConformanceReport, operationId: string, name: string): CheckResult {
-  const op = report.operations.find((o) => o.operationId === operationId);
-  expect(op, operationId).toBeDefined();
-  const c = op!.checks.find((x) => x.name === name);
-  expect(c, `${operationId} ${name}`).toBeDefined();
-  return c!;
-}
 
 const failedChecks = (report: ConformanceReport) =>
   report.operations.flatMap((o) => o.checks.filter((c) => c.status === 'failed').map((c) => `${o.operationId} ${c.name}`)).sort();
@@ -121,29 +114,29 @@ describe('against the reference server, with the tokens the suite creates', () =
     for (const id of LISTING) {
       const scopes = OPERATIONS[id].scopes.join(' ');
       for (const name of ['security.insufficient-scope', 'security.scope-granted', 'security.client-token-invalid']) {
-        const c = check(report, id, name);
+        const c = checkOf(report, id, name);
         expect(c.status, `${id} ${name}: ${c.summary}`).toBe('passed');
         expect(c.requests, `${id} ${name}`).toBeGreaterThan(0);
       }
-      expect(check(report, id, 'security.insufficient-scope').summary).toMatch(new RegExp(`^403 insufficient_scope for a token with [a-z_.]+, naming ${scopes.replace(/\./g, '\\.')}$`));
-      expect(check(report, id, 'security.insufficient-scope').summary).not.toContain(`with ${scopes},`);
+      expect(checkOf(report, id, 'security.insufficient-scope').summary).toMatch(new RegExp(`^403 insufficient_scope for a token with [a-z_.]+, naming ${scopes.replace(/\./g, '\\.')}$`));
+      expect(checkOf(report, id, 'security.insufficient-scope').summary).not.toContain(`with ${scopes},`);
       // Through means neither 401 nor 403: a business answer such as 409 (e.g. the endpoint cap) is the operation's own.
-      expect(check(report, id, 'security.scope-granted').summary).toMatch(new RegExp(`^(?!40[13])\\d{3} for a token with ${scopes.replace(/\./g, '\\.')}$`));
-      expect(check(report, id, 'security.client-token-invalid').summary).toBe('401 invalid_token for 2 forged client tokens');
+      expect(checkOf(report, id, 'security.scope-granted').summary).toMatch(new RegExp(`^(?!40[13])\\d{3} for a token with ${scopes.replace(/\./g, '\\.')}$`));
+      expect(checkOf(report, id, 'security.client-token-invalid').summary).toBe('401 invalid_token for 2 forged client tokens');
       // The refusal check is for the operations that do not list the scheme.
-      expect(check(report, id, 'security.client-token-refused').summary).toBe('accepts client tokens (its security lists clientToken)');
+      expect(checkOf(report, id, 'security.client-token-refused').summary).toBe('accepts client tokens (its security lists clientToken)');
     }
-    expect(check(report, 'createPayment', 'security.scope-granted').summary).toBe('201 for a token with payments.create');
-    expect(check(report, 'getPayment', 'security.scope-granted').summary).toBe('200 for a token with payments.read');
+    expect(checkOf(report, 'createPayment', 'security.scope-granted').summary).toBe('201 for a token with payments.create');
+    expect(checkOf(report, 'getPayment', 'security.scope-granted').summary).toBe('200 for a token with payments.read');
   });
 
   it('on every key-only operation (applications, rotateApiKey, advanceSandboxClock): a client token with every scope → 403', () => {
     for (const id of KEY_ONLY) {
-      const c = check(report, id, 'security.client-token-refused');
+      const c = checkOf(report, id, 'security.client-token-refused');
       expect(c.status, `${id}: ${c.summary}`).toBe('passed');
       expect(c.summary).toBe(`403 for a client token with ${ALL_SCOPES.join(' ')}`);
       for (const name of ['security.insufficient-scope', 'security.scope-granted', 'security.client-token-invalid']) {
-        expect(check(report, id, name).summary, `${id} ${name}`).toMatch(/^does not accept client tokens/);
+        expect(checkOf(report, id, name).summary, `${id} ${name}`).toMatch(/^does not accept client tokens/);
       }
     }
   });
@@ -271,7 +264,7 @@ describe('behind a proxy injecting scope faults into the reference server’s an
   afterAll(async () => proxy?.close());
 
   it('reports a 403 that names no scope (body and challenge) on createPayment security.insufficient-scope', () => {
-    const c = check(report, 'createPayment', 'security.insufficient-scope');
+    const c = checkOf(report, 'createPayment', 'security.insufficient-scope');
     expect(c.status, renderText(report)).toBe('failed');
     const messages = c.failures.map((f) => f.message).join('\n');
     expect(messages).toMatch(/the problem has no requiredScopes array of scopes/);
@@ -280,19 +273,19 @@ describe('behind a proxy injecting scope faults into the reference server’s an
   });
 
   it('reports a client token let through on a key-only operation on listApplications security.client-token-refused', () => {
-    const c = check(report, 'listApplications', 'security.client-token-refused');
+    const c = checkOf(report, 'listApplications', 'security.client-token-refused');
     expect(c.status).toBe('failed');
     expect(c.failures[0]!.message).toMatch(/expected 403, got 200/);
   });
 
   it('reports a forged client token’s 401 without error="invalid_token" on getBalance security.client-token-invalid', () => {
-    const c = check(report, 'getBalance', 'security.client-token-invalid');
+    const c = checkOf(report, 'getBalance', 'security.client-token-invalid');
     expect(c.status).toBe('failed');
     expect(c.failures.some((f) => /lacks error="invalid_token"/.test(f.message) && f.response?.status === 401)).toBe(true);
   });
 
   it('reports a token holding the scope being refused on getPayment security.scope-granted', () => {
-    const c = check(report, 'getPayment', 'security.scope-granted');
+    const c = checkOf(report, 'getPayment', 'security.scope-granted');
     expect(c.status).toBe('failed');
     expect(c.failures[0]!.message).toMatch(/a client token with payments\.read was refused: 403/);
   });
@@ -312,7 +305,7 @@ describe('behind a proxy injecting scope faults into the reference server’s an
       ['rotateApiKey', 'security.client-token-refused'],
       ['advanceSandboxClock', 'security.client-token-refused'],
     ]) {
-      expect(check(report, id!, name!).status, `${id} ${name}`).toBe('passed');
+      expect(checkOf(report, id!, name!).status, `${id} ${name}`).toBe('passed');
     }
   });
 
@@ -348,13 +341,13 @@ describe('with --client-token and --client-token-scopes (a token created on the 
     const report = await run(server.url, { operations: OPS, ...given() });
     expect(report.summary.failed, renderText(report)).toBe(0);
     expect(report.notes).toContain('client token given with scopes payments.read; others are created with createClientToken');
-    expect(check(report, 'createPayment', 'security.insufficient-scope').summary).toBe('403 insufficient_scope for a token with payments.read, naming payments.create');
-    expect(check(report, 'getPayment', 'security.scope-granted').summary).toBe('200 for a token with payments.read');
+    expect(checkOf(report, 'createPayment', 'security.insufficient-scope').summary).toBe('403 insufficient_scope for a token with payments.read, naming payments.create');
+    expect(checkOf(report, 'getPayment', 'security.scope-granted').summary).toBe('200 for a token with payments.read');
     // What the given token cannot show: a created one.
-    expect(check(report, 'createPayment', 'security.scope-granted').summary).toBe('201 for a token with payments.create');
-    expect(check(report, 'getPayment', 'security.insufficient-scope').status).toBe('passed');
-    expect(check(report, 'getPayment', 'security.insufficient-scope').summary).not.toMatch(/with payments\.read,/);
-    expect(check(report, 'listApplications', 'security.client-token-refused').summary).toBe(`403 for a client token with ${ALL_SCOPES.join(' ')}`);
+    expect(checkOf(report, 'createPayment', 'security.scope-granted').summary).toBe('201 for a token with payments.create');
+    expect(checkOf(report, 'getPayment', 'security.insufficient-scope').status).toBe('passed');
+    expect(checkOf(report, 'getPayment', 'security.insufficient-scope').summary).not.toMatch(/with payments\.read,/);
+    expect(checkOf(report, 'listApplications', 'security.client-token-refused').summary).toBe(`403 for a client token with ${ALL_SCOPES.join(' ')}`);
     // The token is a secret: shortened in the report.
     expect(JSON.stringify(report)).not.toContain(minted);
   });
@@ -367,13 +360,13 @@ describe('with --client-token and --client-token-scopes (a token created on the 
     expect(loadConformanceSpec(specPath).clientToken?.issuer).toBeUndefined();
     const report = await run(server.url, { operations: OPS, specPath, ...given() });
     expect(report.summary.failed, renderText(report)).toBe(0);
-    expect(check(report, 'createPayment', 'security.insufficient-scope').summary).toBe('403 insufficient_scope for a token with payments.read, naming payments.create');
-    expect(check(report, 'getPayment', 'security.scope-granted').summary).toBe('200 for a token with payments.read');
-    expect(check(report, 'listApplications', 'security.client-token-refused').summary).toBe('403 for a client token with payments.read');
-    expect(check(report, 'createPayment', 'security.scope-granted').status).toBe('not_applicable');
-    expect(check(report, 'createPayment', 'security.scope-granted').summary).toMatch(/^needs --client-token with --client-token-scopes payments\.create: /);
-    expect(check(report, 'getPayment', 'security.insufficient-scope').summary).toMatch(/^needs --client-token: .*the given client token holds payments\.read, which the operation accepts/);
-    for (const id of ['createPayment', 'getPayment']) expect(check(report, id, 'security.client-token-invalid').status).toBe('passed');
+    expect(checkOf(report, 'createPayment', 'security.insufficient-scope').summary).toBe('403 insufficient_scope for a token with payments.read, naming payments.create');
+    expect(checkOf(report, 'getPayment', 'security.scope-granted').summary).toBe('200 for a token with payments.read');
+    expect(checkOf(report, 'listApplications', 'security.client-token-refused').summary).toBe('403 for a client token with payments.read');
+    expect(checkOf(report, 'createPayment', 'security.scope-granted').status).toBe('not_applicable');
+    expect(checkOf(report, 'createPayment', 'security.scope-granted').summary).toMatch(/^needs --client-token with --client-token-scopes payments\.create: /);
+    expect(checkOf(report, 'getPayment', 'security.insufficient-scope').summary).toMatch(/^needs --client-token: .*the given client token holds payments\.read, which the operation accepts/);
+    for (const id of ['createPayment', 'getPayment']) expect(checkOf(report, id, 'security.client-token-invalid').status).toBe('passed');
     expect(JSON.stringify(report)).not.toContain(minted);
   });
 });

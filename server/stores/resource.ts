@@ -42,7 +42,8 @@ const SHOWN: Partial<Record<string, KeyStatus>> = { assigned: 'assigned', revoke
 
 /** An order with its lines and the keys each line received (one per unit, in line order). */
 export function toOrder({ order, storeSlug, keys }: OrderDetail): Schemas['Order'] {
-  const shown = keys.filter((k) => SHOWN[k.status]);
+  // In id order, so every read of an order lists its keys the same way.
+  const shown = keys.filter((k) => SHOWN[k.status]).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return {
     id: order.id,
     storeSlug,

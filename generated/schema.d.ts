@@ -6175,18 +6175,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "sku": "FONT-PRO",
-                 *       "name": "Font Pro licence",
-                 *       "description": "Desktop and web licence for one site.",
-                 *       "prices": {
-                 *         "GBP": 4900,
-                 *         "USD": 5900
-                 *       },
-                 *       "licensed": true
-                 *     }
-                 */
                 "application/json": components["schemas"]["CreateProductRequest"];
             };
         };

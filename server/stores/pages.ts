@@ -25,6 +25,8 @@ const SKU = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const SESSION_ID = /^cs_[0-9A-Za-z]{24}$/;
 const LOCALE = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
 const MAX_LINES = 50;
+/** Lifetime of a checkout session started from the cart page, in seconds. */
+const CART_SESSION_SECONDS = 1800;
 
 /** A cart parsed from the query, or the messages explaining why it cannot be. */
 interface ParsedCart {
@@ -152,6 +154,8 @@ ${lines.length > 0
           items: cart.items,
           currency,
           ...(locale ? { locale } : {}),
+          // A short hold: an anonymous cart must not keep licence keys out of the pool for long.
+          expiresIn: CART_SESSION_SECONDS,
           successUrl: store.successUrl ?? `${base}/s/${store.slug}/orders/{SESSION_ID}`,
           cancelUrl: store.cancelUrl ?? cartUrl,
         });

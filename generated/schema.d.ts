@@ -2362,7 +2362,7 @@ export interface components {
          *       "payment.refunded"
          *     ]
          */
-        WebhookEventFilter: ("*" | "payment.succeeded" | "payment.failed" | "payment.pending" | "payment.requires_action" | "payment.refunded" | "checkout.session.created" | "checkout.session.completed" | "checkout.session.expired")[];
+        WebhookEventFilter: ("*" | "payment.succeeded" | "payment.failed" | "payment.pending" | "payment.requires_action" | "payment.refunded" | "checkout.session.created" | "checkout.session.completed" | "checkout.session.expired" | "order.created" | "order.fulfilled" | "order.refunded" | "order.disputed")[];
         /** @description A URL of yours that receives events as signed HTTP POST requests. The signing secret is never returned here; it is shown once, by `createWebhookEndpoint` and `rotateWebhookEndpointSecret`. */
         WebhookEndpoint: {
             id: components["schemas"]["WebhookEndpointId"];

@@ -14,7 +14,7 @@ import { useTestServer } from '../support/use-test-server.ts';
 type Order = components['schemas']['Order'];
 type StoreCheckoutSession = components['schemas']['StoreCheckoutSession'];
 
-const { server: s, limited } = useTestServer({ clock: 'system', rateLimit: 3 });
+const { server: s, limited, clock } = useTestServer({ clock: 'system', rateLimit: 3 });
 
 const SUCCESS_URL = 'https://shop.example.com/thanks?session={SESSION_ID}';
 const CANCEL_URL = 'https://shop.example.com/cart';
@@ -222,6 +222,17 @@ describe('createStoreCheckoutSession', () => {
     expect((await checkout(client, storeSlug, { 'FONT-PRO': 2 }, { externalReference: 'EXP-1' })).response.status).toBe(201);
   });
 
+  it('a session that reaches expiresAt unpaid gives its keys back (the expiry job, on the test clock)', async () => {
+    const { client, storeSlug } = await storeWithCatalog(1);
+    const session = unwrap(await checkout(client, storeSlug, { 'FONT-PRO': 1 }, { expiresIn: 300 }));
+    expectProblem(await checkout(client, storeSlug, { 'FONT-PRO': 1 }), 409, 'license_pool_exhausted');
+    clock.advanceSeconds(301);
+    await s.deps.jobs.runAll();
+    expect((await getOrder(client, storeSlug, session.orderId)).status).toBe('expired');
+    expect(await pool(client, storeSlug)).toMatchObject({ available: 1, reserved: 0 });
+    expect((await checkout(client, storeSlug, { 'FONT-PRO': 1 })).response.status).toBe(201);
+  });
+
   it('30 concurrent checkouts for a pool of 20 keys: exactly 20 reserve, 10 get 409, no key twice, expiry returns them', async () => {
     const { client, storeSlug } = await storeWithCatalog(20);
     const results = await Promise.all(Array.from({ length: 30 }, () => checkout(client, storeSlug, { 'FONT-PRO': 1 })));
@@ -257,6 +268,18 @@ describe('fulfillLicensingOrder', () => {
     expect(await pool(client, storeSlug)).toMatchObject({ available: 1, assigned: 2 });
     expectProblem(await client.POST('/v1/stores/{storeSlug}/licensing/fulfill', { params: { path: { storeSlug } }, body: { ...body, externalReference: 'WC-2' } }), 409, 'license_pool_exhausted');
     expectProblem(await client.POST('/v1/stores/{storeSlug}/licensing/fulfill', { params: { path: { storeSlug } }, body: { ...body, externalReference: 'WC-3', items: { NOPE: 1 } } }), 400, 'invalid_request');
+  });
+});
+
+describe('fulfillLicensingOrder under concurrency', () => {
+  it('10 concurrent fulfilments with one external reference make one order and take keys once', async () => {
+    const { client, storeSlug } = await storeWithCatalog(5, { licensingOnly: true });
+    const body = { items: { 'FONT-PRO': 2 }, externalReference: 'RACE-1', currency: 'GBP', amount: 9800 };
+    const results = await Promise.all(Array.from({ length: 10 }, () => client.POST('/v1/stores/{storeSlug}/licensing/fulfill', { params: { path: { storeSlug } }, body })));
+    expect(results.map((r) => r.response.status).sort()).toEqual([200, 200, 200, 200, 200, 200, 200, 200, 200, 201]);
+    expect(new Set(results.map((r) => r.data!.id)).size).toBe(1);
+    expect(new Set(results.map((r) => JSON.stringify(r.data!.items)))).toHaveProperty('size', 1);
+    expect(await pool(client, storeSlug)).toMatchObject({ available: 3, assigned: 2, reserved: 0 });
   });
 });
 

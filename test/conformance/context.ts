@@ -6,8 +6,9 @@
  * It also builds requests from the spec by generic rules: path parameters are satisfied by
  * creating (or listing) the objects their `pattern` names; example values equal to a credential
  * in the credential-issuing operation's examples are replaced by the suite's own credentials;
- * ids in examples are replaced by ids of objects the suite owns; every operation that declares
- * an `Idempotency-Key` gets a unique one.
+ * ids in examples are replaced by ids of objects the suite owns (also as the keys of a map whose
+ * `propertyNames` name objects); identifiers the client chooses (a slug, a SKU) are made unique
+ * per request; every operation that declares an `Idempotency-Key` gets a unique one.
  */
 import { randomBytes } from 'node:crypto';
 import type { Exchange, HttpClient, RecordedRequest } from './http.ts';

@@ -136,6 +136,7 @@ export async function getProduct(db: Executor, merchantId: string, slug: string,
 
 /** listProducts: newest first, optionally by `active`. */
 export async function listProducts(db: Executor, merchantId: string, slug: string, query: ListQuery & { active?: boolean }): Promise<ProductRow[]> {
+  repo.assertListQuery(query);
   const store = await getStore(db, merchantId, slug);
   return repo.listProducts(db, store.id, query);
 }

@@ -226,6 +226,7 @@ export async function getOrder(db: Executor, merchantId: string, slug: string, o
 
 /** listOrders: newest first, by status and creation time. */
 export async function listOrders(db: Executor, merchantId: string, slug: string, query: ListQuery & { status?: OrderRow['status'] }): Promise<OrderDetail[]> {
+  repo.assertListQuery(query);
   const store = await getStore(db, merchantId, slug);
   const rows = await repo.listOrders(db, store.id, query);
   const keys = await repo.keysOfOrders(db, rows.map((o) => o.id));

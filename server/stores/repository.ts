@@ -1,7 +1,7 @@
 /** SQL of the stores family. Plain rows in, plain rows out. */
 import { and, eq, ilike, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../db/index.ts';
-import { fetchSize, listConditions, listOrder, type ListQuery } from '../http/pagination.ts';
+import { fetchSize, listConditions, listOrder, pageLimit, type ListQuery } from '../http/pagination.ts';
 import { licenseKeys, orders, products, stores } from './schema.ts';
 
 export type StoreRow = typeof stores.$inferSelect;
@@ -15,6 +15,16 @@ export function isUniqueViolation(err: unknown, constraint: string): boolean {
   const e = err as { code?: string; constraint?: string; cause?: { code?: string; constraint?: string } };
   const pg = e?.code ? e : e?.cause;
   return pg?.code === '23505' && pg.constraint === constraint;
+}
+
+/**
+ * Checks the list parameters (limit, cursor, created range) before anything is looked up, so a
+ * bad parameter is a 400 whatever the store in the path.
+ * @throws ProblemError 400 `invalid_request` naming the parameter.
+ */
+export function assertListQuery(query: ListQuery): void {
+  pageLimit(query);
+  listConditions(query, stores);
 }
 
 export async function insertStore(db: Executor, row: typeof stores.$inferInsert): Promise<StoreRow> {

@@ -104,6 +104,40 @@ export const OPERATIONS = {
   createSandboxMerchant: { tag: "sandbox", method: "post", path: "/v1/sandbox/merchants", idempotent: false, public: true, scopes: [], requiresClientId: false },
   /** `POST /v1/sandbox/clock/advance` — Advance the test clock */
   advanceSandboxClock: { tag: "sandbox", method: "post", path: "/v1/sandbox/clock/advance", idempotent: true, public: false, scopes: [], requiresClientId: false },
+  /** `GET /v1/stores` — List stores */
+  listStores: { tag: "stores", method: "get", path: "/v1/stores", idempotent: false, public: false, scopes: ["stores.read"], requiresClientId: false },
+  /** `POST /v1/stores` — Create a store */
+  createStore: { tag: "stores", method: "post", path: "/v1/stores", idempotent: true, public: false, scopes: ["stores.write"], requiresClientId: false },
+  /** `GET /v1/stores/{storeSlug}` — Retrieve a store */
+  getStore: { tag: "stores", method: "get", path: "/v1/stores/{storeSlug}", idempotent: false, public: false, scopes: ["stores.read"], requiresClientId: false },
+  /** `PATCH /v1/stores/{storeSlug}` — Update a store */
+  updateStore: { tag: "stores", method: "patch", path: "/v1/stores/{storeSlug}", idempotent: false, public: false, scopes: ["stores.write"], requiresClientId: false },
+  /** `GET /v1/stores/{storeSlug}/products` — List products */
+  listProducts: { tag: "stores", method: "get", path: "/v1/stores/{storeSlug}/products", idempotent: false, public: false, scopes: ["stores.read"], requiresClientId: false },
+  /** `POST /v1/stores/{storeSlug}/products` — Add a product */
+  createProduct: { tag: "stores", method: "post", path: "/v1/stores/{storeSlug}/products", idempotent: true, public: false, scopes: ["stores.write"], requiresClientId: false },
+  /** `GET /v1/stores/{storeSlug}/products/{sku}` — Retrieve a product */
+  getProduct: { tag: "stores", method: "get", path: "/v1/stores/{storeSlug}/products/{sku}", idempotent: false, public: false, scopes: ["stores.read"], requiresClientId: false },
+  /** `DELETE /v1/stores/{storeSlug}/products/{sku}` — Archive a product */
+  archiveProduct: { tag: "stores", method: "delete", path: "/v1/stores/{storeSlug}/products/{sku}", idempotent: false, public: false, scopes: ["stores.write"], requiresClientId: false },
+  /** `PATCH /v1/stores/{storeSlug}/products/{sku}` — Update a product */
+  updateProduct: { tag: "stores", method: "patch", path: "/v1/stores/{storeSlug}/products/{sku}", idempotent: false, public: false, scopes: ["stores.write"], requiresClientId: false },
+  /** `GET /v1/stores/{storeSlug}/products/{sku}/license-keys` — Count licence keys */
+  getLicenseKeyPool: { tag: "stores", method: "get", path: "/v1/stores/{storeSlug}/products/{sku}/license-keys", idempotent: false, public: false, scopes: ["stores.read"], requiresClientId: false },
+  /** `POST /v1/stores/{storeSlug}/products/{sku}/license-keys` — Upload licence keys */
+  uploadLicenseKeys: { tag: "stores", method: "post", path: "/v1/stores/{storeSlug}/products/{sku}/license-keys", idempotent: true, public: false, scopes: ["stores.write"], requiresClientId: false },
+  /** `POST /v1/stores/{storeSlug}/checkout/sessions` — Check out a cart */
+  createStoreCheckoutSession: { tag: "stores", method: "post", path: "/v1/stores/{storeSlug}/checkout/sessions", idempotent: true, public: false, scopes: ["stores.write"], requiresClientId: false },
+  /** `POST /v1/stores/{storeSlug}/licensing/fulfill` — Fulfil licences of an order paid elsewhere */
+  fulfillLicensingOrder: { tag: "stores", method: "post", path: "/v1/stores/{storeSlug}/licensing/fulfill", idempotent: true, public: false, scopes: ["stores.write"], requiresClientId: false },
+  /** `GET /v1/stores/{storeSlug}/orders` — List orders */
+  listOrders: { tag: "stores", method: "get", path: "/v1/stores/{storeSlug}/orders", idempotent: false, public: false, scopes: ["stores.read"], requiresClientId: false },
+  /** `GET /v1/stores/{storeSlug}/orders/{orderId}` — Retrieve an order */
+  getOrder: { tag: "stores", method: "get", path: "/v1/stores/{storeSlug}/orders/{orderId}", idempotent: false, public: false, scopes: ["stores.read"], requiresClientId: false },
+  /** `POST /v1/stores/{storeSlug}/orders/{orderId}/refund` — Refund an order */
+  refundOrder: { tag: "stores", method: "post", path: "/v1/stores/{storeSlug}/orders/{orderId}/refund", idempotent: true, public: false, scopes: ["stores.write"], requiresClientId: false },
+  /** `POST /v1/sandbox/orders/{orderId}/dispute` — Simulate a chargeback of an order */
+  disputeOrder: { tag: "sandbox", method: "post", path: "/v1/sandbox/orders/{orderId}/dispute", idempotent: true, public: false, scopes: [], requiresClientId: false },
 } as const satisfies Record<string, OperationFacts>;
 
 /** The operationId of an operation of the contract's `paths`. */

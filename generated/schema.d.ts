@@ -724,6 +724,250 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/stores": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List stores
+         * @description Returns the merchant's stores, newest first, one page at a time (see *Lists* in the overview).
+         */
+        get: operations["listStores"];
+        put?: never;
+        /**
+         * Create a store
+         * @description Creates a store with a slug that is unique across Tillpoint (`409 store_slug_taken` when any merchant already uses it), a name and a default currency. A `licensingOnly` store only fulfils licences of orders paid elsewhere. With `marketplace: true` its active products appear on the public market page. Send an `Idempotency-Key` to make retries safe.
+         */
+        post: operations["createStore"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/stores/{storeSlug}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve a store
+         * @description Returns one of your stores by its slug. Another merchant's store is `404`, as if it did not exist.
+         */
+        get: operations["getStore"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update a store
+         * @description Changes the name, default currency, licensing-only flag, market listing or return URLs of a store. The slug never changes.
+         */
+        patch: operations["updateStore"];
+        trace?: never;
+    };
+    "/v1/stores/{storeSlug}/products": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List products
+         * @description Returns the store's products, newest first, one page at a time; `active` filters on the active flag.
+         */
+        get: operations["listProducts"];
+        put?: never;
+        /**
+         * Add a product
+         * @description Adds a product to the store's catalog with its prices per currency in minor units. The SKU must be new in the store (`409 sku_taken`). A `licensed` product needs licence keys in its pool (`uploadLicenseKeys`) before it can be sold. Send an `Idempotency-Key` to make retries safe.
+         */
+        post: operations["createProduct"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/stores/{storeSlug}/products/{sku}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve a product
+         * @description Returns one product of the store by its SKU.
+         */
+        get: operations["getProduct"];
+        put?: never;
+        post?: never;
+        /**
+         * Archive a product
+         * @description Takes a product out of sale for good: it becomes inactive and archived, checkout refuses it, and the market page no longer lists it. Its orders and licence keys are kept. Archiving an archived product returns it unchanged.
+         */
+        delete: operations["archiveProduct"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a product
+         * @description Changes the name, description, prices, licensed flag or active flag of a product. Orders already made keep their prices. An archived product cannot change (`409 invalid_state`).
+         */
+        patch: operations["updateProduct"];
+        trace?: never;
+    };
+    "/v1/stores/{storeSlug}/products/{sku}/license-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Count licence keys
+         * @description Returns how many keys of the product are available, reserved by open checkout sessions, assigned to orders, and revoked. Key values are never listed.
+         */
+        get: operations["getLicenseKeyPool"];
+        put?: never;
+        /**
+         * Upload licence keys
+         * @description Adds licence keys to the pool of a licensed product (`400` for a product that is not licensed). Keys repeated in the request or already in the pool are skipped and counted as `duplicates`. The keys are never returned by any listing: each one is shown only on the order it is given to. Send an `Idempotency-Key` to make retries safe.
+         */
+        post: operations["uploadLicenseKeys"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/stores/{storeSlug}/checkout/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check out a cart
+         * @description Creates a hosted checkout session for a cart of the store, with a `pending` order (`order.created`). Names and prices come from the catalog in the chosen currency: an unknown SKU, an inactive or archived product, a product without a price in the currency or a quantity out of range is `400` with the SKU in the error's pointer (`/items/{sku}`). For each unit of a licensed product one licence key is reserved at once; when the pool has too few, nothing is created and the answer is `409 license_pool_exhausted`. Paying the session fulfils the order (`order.fulfilled`) with the reserved keys; when it expires, the order becomes `expired` and its keys return to the pool. A licensing-only store takes no checkout sessions (`409 invalid_state`), nor does an external reference already used by an order of the store that did not expire (`409 external_reference_used`). Send an `Idempotency-Key` to make retries safe.
+         */
+        post: operations["createStoreCheckoutSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/stores/{storeSlug}/licensing/fulfill": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Fulfil licences of an order paid elsewhere
+         * @description For an order your own site was paid for: takes one licence key per unit of each licensed SKU from the pools and returns a `fulfilled` order with the keys (`order.fulfilled`). The external reference makes it idempotent: the same reference again returns the same order with `200` and the same keys, never a second set. Unknown or inactive SKUs are `400` naming the SKU; too few keys is `409 license_pool_exhausted` and nothing is taken.
+         */
+        post: operations["fulfillLicensingOrder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/stores/{storeSlug}/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List orders
+         * @description Returns the store's orders, newest first, one page at a time; filter by `status` and creation time.
+         */
+        get: operations["listOrders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/stores/{storeSlug}/orders/{orderId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve an order
+         * @description Returns one order of the store with its lines and the licence keys it received.
+         */
+        get: operations["getOrder"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/stores/{storeSlug}/orders/{orderId}/refund": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refund an order
+         * @description Refunds a `fulfilled` order in full: the payment of a `checkout` order is refunded through the ledger (a `payment.refunded` event with it), the order's licence keys are revoked and the order becomes `refunded` (`order.refunded`), all in one transaction. A `licensing` order was paid elsewhere: only its keys are revoked. Any other status is `409 invalid_state`. The request has no body.
+         */
+        post: operations["refundOrder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sandbox/orders/{orderId}/dispute": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Simulate a chargeback of an order
+         * @description Sandbox only: simulates the payer disputing the payment of a `fulfilled` order of yours. The order becomes `disputed`, its licence keys are disabled (`order.disputed`). Any other status is `409 invalid_state`. No money moves in this simulation. The request has no body.
+         */
+        post: operations["disputeOrder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
     "payment.succeeded": {
@@ -956,6 +1200,94 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "order.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * order.created
+         * @description Sent when a store checkout session is created for a cart: the order is `pending` and its licence keys are reserved (not yet shown).
+         *
+         *     Signed per [Standard Webhooks](https://www.standardwebhooks.com/) like every event: verify `webhook-signature` over the raw body with your endpoint's secret before trusting it, and reject a `webhook-timestamp` more than 5 minutes old. Answer with any `2xx` status within 10 seconds; anything else is retried, and `410 Gone` disables the endpoint. The same event may arrive more than once (same `webhook-id`).
+         */
+        post: operations["orderCreatedWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "order.fulfilled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * order.fulfilled
+         * @description Sent when an order was paid (or fulfilled by `fulfillLicensingOrder`) and its licence keys assigned; the keys are in `items[].licenseKeys`. Deliver them to the customer here.
+         *
+         *     Signed per [Standard Webhooks](https://www.standardwebhooks.com/) like every event: verify `webhook-signature` over the raw body with your endpoint's secret before trusting it, and reject a `webhook-timestamp` more than 5 minutes old. Answer with any `2xx` status within 10 seconds; anything else is retried, and `410 Gone` disables the endpoint. The same event may arrive more than once (same `webhook-id`).
+         */
+        post: operations["orderFulfilledWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "order.refunded": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * order.refunded
+         * @description Sent when an order was refunded in full; its licence keys are revoked.
+         *
+         *     Signed per [Standard Webhooks](https://www.standardwebhooks.com/) like every event: verify `webhook-signature` over the raw body with your endpoint's secret before trusting it, and reject a `webhook-timestamp` more than 5 minutes old. Answer with any `2xx` status within 10 seconds; anything else is retried, and `410 Gone` disables the endpoint. The same event may arrive more than once (same `webhook-id`).
+         */
+        post: operations["orderRefundedWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "order.disputed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * order.disputed
+         * @description Sent when the payer disputed the payment of an order (a chargeback); its licence keys are disabled.
+         *
+         *     Signed per [Standard Webhooks](https://www.standardwebhooks.com/) like every event: verify `webhook-signature` over the raw body with your endpoint's secret before trusting it, and reject a `webhook-timestamp` more than 5 minutes old. Answer with any `2xx` status within 10 seconds; anything else is retried, and `410 Gone` disables the endpoint. The same event may arrive more than once (same `webhook-id`).
+         */
+        post: operations["orderDisputedWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface components {
     schemas: {
@@ -1014,6 +1346,10 @@ export interface components {
          *     | `api_key_expiring` | 409 | The calling API key is rotated out (in its grace period) and cannot manage keys or the secret. |
          *     | `api_key_in_use` | 409 | `revokeApiKey` was asked to revoke the API key making the call. |
          *     | `webhook_endpoint_limit` | 409 | The merchant already has the most webhook endpoints allowed (16). |
+         *     | `license_pool_exhausted` | 409 | A licensed product of the cart has fewer available licence keys than the quantity asked for. |
+         *     | `store_slug_taken` | 409 | Another store already uses this slug. |
+         *     | `sku_taken` | 409 | The store already has a product with this SKU. |
+         *     | `external_reference_used` | 409 | An order of the store that did not expire already has this external reference. |
          *     | `unsupported_media_type` | 415 | The body is not `application/json`. |
          *     | `idempotency_key_reused` | 422 | This `Idempotency-Key` was used with a different request body. |
          *     | `amount_too_small` | 422 | The amount is below the minimum for the currency. |
@@ -1024,7 +1360,7 @@ export interface components {
          * @example invalid_request
          * @enum {string}
          */
-        ProblemCode: "invalid_request" | "malformed_json" | "missing_client_id" | "unauthenticated" | "invalid_credentials" | "card_declined" | "insufficient_funds" | "payment_failed" | "test_instrument_in_live_mode" | "insufficient_scope" | "invalid_client_id" | "not_found" | "method_not_allowed" | "idempotency_request_in_progress" | "invalid_state" | "api_key_expiring" | "api_key_in_use" | "webhook_endpoint_limit" | "unsupported_media_type" | "idempotency_key_reused" | "amount_too_small" | "refund_exceeds_payment" | "balance_limit_exceeded" | "rate_limited" | "internal_error";
+        ProblemCode: "invalid_request" | "malformed_json" | "missing_client_id" | "unauthenticated" | "invalid_credentials" | "card_declined" | "insufficient_funds" | "payment_failed" | "test_instrument_in_live_mode" | "insufficient_scope" | "invalid_client_id" | "not_found" | "method_not_allowed" | "idempotency_request_in_progress" | "invalid_state" | "api_key_expiring" | "api_key_in_use" | "webhook_endpoint_limit" | "license_pool_exhausted" | "store_slug_taken" | "sku_taken" | "external_reference_used" | "unsupported_media_type" | "idempotency_key_reused" | "amount_too_small" | "refund_exceeds_payment" | "balance_limit_exceeded" | "rate_limited" | "internal_error";
         /**
          * ProblemFieldError
          * @description One invalid input. Exactly one of `pointer` (a JSON Pointer, RFC 6901, into the request body), `parameter` (a path or query parameter name) or `header` (a request header name) says where.
@@ -1056,7 +1392,7 @@ export interface components {
          * @example payments.create
          * @enum {string}
          */
-        Scope: "*" | "payments.create" | "payments.read" | "payments.instructions.read" | "refunds.create" | "balance.read" | "checkout_sessions.create" | "checkout_sessions.read" | "checkout_sessions.expire" | "webhooks.manage" | "events.read";
+        Scope: "*" | "payments.create" | "payments.read" | "payments.instructions.read" | "refunds.create" | "balance.read" | "checkout_sessions.create" | "checkout_sessions.read" | "checkout_sessions.expire" | "webhooks.manage" | "events.read" | "stores.read" | "stores.write";
         /**
          * Problem
          * @description Problem details (RFC 9457) returned with `Content-Type: application/problem+json` for every error. `code` is stable and meant for programs; `title` and `detail` are for people and may change. Validation failures list every offending field in `errors`.
@@ -1547,6 +1883,11 @@ export interface components {
         Metadata: {
             [key: string]: string;
         };
+        /**
+         * @description BCP 47 language tag of the customer (`en-GB`, `de-DE`, `fr`); the hosted pages format amounts with its conventions.
+         * @example en-GB
+         */
+        Locale: string;
         /** @description A hosted checkout session. Redirect the customer to `url`; once they pay, the session is `complete`, `paymentId` names the payment and the customer is sent to `successUrl`. */
         CheckoutSession: {
             id: components["schemas"]["CheckoutSessionId"];
@@ -1604,6 +1945,8 @@ export interface components {
             paymentId: string | null;
             /** @description Your key-value pairs, as given at creation; `{}` when none. */
             metadata: components["schemas"]["Metadata"];
+            /** @description The locale given at creation, or `null` (the hosted page then uses `en-US`). */
+            locale?: components["schemas"]["Locale"] | null;
         };
         /** @description One page of checkout sessions, newest first. */
         CheckoutSessionList: {
@@ -1656,6 +1999,8 @@ export interface components {
              */
             expiresIn?: number;
             metadata?: components["schemas"]["Metadata"];
+            /** @description BCP 47 language tag of the customer (`en-GB`, `de-DE`): the hosted page formats amounts with its conventions. Default `en-US`. */
+            locale?: components["schemas"]["Locale"];
         };
         /**
          * @description Where the payment is in its life cycle.
@@ -2017,7 +2362,7 @@ export interface components {
          *       "payment.refunded"
          *     ]
          */
-        WebhookEventFilter: ("*" | "payment.succeeded" | "payment.failed" | "payment.pending" | "payment.requires_action" | "payment.refunded" | "checkout.session.created" | "checkout.session.completed" | "checkout.session.expired")[];
+        WebhookEventFilter: ("*" | "payment.succeeded" | "payment.failed" | "payment.pending" | "payment.requires_action" | "payment.refunded" | "checkout.session.created" | "checkout.session.completed" | "checkout.session.expired" | "order.created" | "order.fulfilled" | "order.refunded" | "order.disputed")[];
         /** @description A URL of yours that receives events as signed HTTP POST requests. The signing secret is never returned here; it is shown once, by `createWebhookEndpoint` and `rotateWebhookEndpointSecret`. */
         WebhookEndpoint: {
             id: components["schemas"]["WebhookEndpointId"];
@@ -2142,7 +2487,7 @@ export interface components {
         WebhookDeliveryId: string;
         /**
          * @description What happened. The object in `data.object` is a `Payment` for `payment.*` events and a
-         *     `CheckoutSession` for `checkout.session.*` events, as the API returned it at that moment.
+         *     `CheckoutSession` for `checkout.session.*` events and an `Order` for `order.*` events, as the API returned it at that moment.
          *
          *     | type | emitted when |
          *     |---|---|
@@ -2154,10 +2499,14 @@ export interface components {
          *     | `checkout.session.created` | A checkout session was created. |
          *     | `checkout.session.completed` | A checkout session was paid; `paymentId` names the payment. |
          *     | `checkout.session.expired` | A checkout session expired, or you expired it, without being paid. |
+         *     | `order.created` | A store checkout session was created for a cart; the order is `pending`. |
+         *     | `order.fulfilled` | An order was paid (or fulfilled for a payment made elsewhere) and its licence keys assigned. |
+         *     | `order.refunded` | An order was refunded in full; its licence keys are revoked. |
+         *     | `order.disputed` | The payment of an order was disputed; its licence keys are disabled. |
          * @example payment.succeeded
          * @enum {string}
          */
-        EventType: "payment.succeeded" | "payment.failed" | "payment.pending" | "payment.requires_action" | "payment.refunded" | "checkout.session.created" | "checkout.session.completed" | "checkout.session.expired";
+        EventType: "payment.succeeded" | "payment.failed" | "payment.pending" | "payment.requires_action" | "payment.refunded" | "checkout.session.created" | "checkout.session.completed" | "checkout.session.expired" | "order.created" | "order.fulfilled" | "order.refunded" | "order.disputed";
         /** @description One HTTP POST of an event to an endpoint, and how the endpoint answered. */
         WebhookDeliveryAttempt: {
             /** @description When the request was sent (RFC 3339, UTC). */
@@ -2269,8 +2618,138 @@ export interface components {
                 object: components["schemas"]["CheckoutSession"];
             };
         };
+        /**
+         * @description Identifier of an order (`ord_` followed by 24 letters and digits).
+         * @example ord_2Wd9Kp3Rt7Yb1Mk4Pz8Hn2Lq
+         */
+        OrderId: string;
+        /**
+         * @description URL-safe handle of a store, unique across Tillpoint: 3 to 63 lowercase letters, digits and hyphens, starting and ending with a letter or digit. It appears in add-to-cart links (`/s/{storeSlug}/cart`).
+         * @example pixel-fonts
+         */
+        StoreSlug: string;
+        /**
+         * @description Where an order is. `pending`: its checkout session awaits payment (licence keys reserved); `fulfilled`: paid, keys assigned; `expired`: the session expired unpaid (keys back in the pool); `refunded`: refunded in full, keys revoked; `disputed`: the payer disputed the payment (chargeback), keys disabled.
+         * @example fulfilled
+         * @enum {string}
+         */
+        OrderStatus: "pending" | "fulfilled" | "expired" | "refunded" | "disputed";
+        /**
+         * @description Your own reference of the order (e.g. the CMS's order number), printable ASCII without spaces, unique per store among orders that did not expire.
+         * @example WP-10042
+         */
+        ExternalReference: string;
+        /**
+         * @description A product's stock-keeping unit, unique within its store: letters, digits, `.`, `_` and `-`, starting with a letter or digit (case-sensitive).
+         * @example FONT-PRO
+         */
+        Sku: string;
+        /**
+         * @description A licence key as the customer types it: printable ASCII without spaces.
+         * @example FP-8K2Q-7XWD-M4RT
+         */
+        LicenseKeyValue: string;
+        /** @description A licence key given to an order, with its state. */
+        LicenseKey: {
+            key: components["schemas"]["LicenseKeyValue"];
+            /**
+             * @description `assigned`: valid; `revoked`: taken back by a refund; `disabled`: disabled by a dispute.
+             * @example assigned
+             * @enum {string}
+             */
+            status: "assigned" | "revoked" | "disabled";
+        };
+        /** @description One line of an order with the licence keys it received (empty until the order is fulfilled, and for products that are not licensed). */
+        OrderItem: {
+            sku: components["schemas"]["Sku"];
+            /**
+             * @description Name shown to customers.
+             * @example Font Pro licence
+             */
+            name: string;
+            /**
+             * Format: int32
+             * @description Units bought.
+             * @example 1
+             */
+            quantity: number;
+            /** @description Catalog price of one unit when the order was made, in minor units. */
+            unitAmount: components["schemas"]["Amount"];
+            /** @description The keys given to this line, one per unit of a licensed product. */
+            licenseKeys: components["schemas"]["LicenseKey"][];
+        };
+        /** @description An order of a store: its lines at catalog prices, its payment and the licence keys it received. */
+        Order: {
+            id: components["schemas"]["OrderId"];
+            storeSlug: components["schemas"]["StoreSlug"];
+            status: components["schemas"]["OrderStatus"];
+            /**
+             * @description `checkout`: paid through a store checkout session (API, cart page or market); `licensing`: paid elsewhere and fulfilled with `fulfillLicensingOrder`.
+             * @example checkout
+             * @enum {string}
+             */
+            source: "checkout" | "licensing";
+            /** @description Total of the order in minor units. */
+            amount: components["schemas"]["Amount"];
+            currency: components["schemas"]["Currency"];
+            /**
+             * Format: email
+             * @description The customer's email address.
+             * @example amara@example.com
+             */
+            customerEmail: string | null;
+            /** @description Your reference of the order, if you gave one. */
+            externalReference: components["schemas"]["ExternalReference"] | null;
+            /** @description The checkout session of a `checkout` order. */
+            checkoutSessionId: components["schemas"]["CheckoutSessionId"] | null;
+            /** @description The payment that paid the order, once paid. */
+            paymentId: components["schemas"]["PaymentId"] | null;
+            /** @description The refund of a refunded `checkout` order. */
+            refundId: components["schemas"]["RefundId"] | null;
+            /** @description The lines of the order. */
+            items: components["schemas"]["OrderItem"][];
+            /** @description When the order was created. */
+            createdAt: components["schemas"]["Timestamp"];
+            /**
+             * Format: date-time
+             * @description When the order was paid and its keys assigned.
+             * @example null
+             */
+            fulfilledAt: string | null;
+            /**
+             * Format: date-time
+             * @description When the order was refunded.
+             * @example null
+             */
+            refundedAt: string | null;
+            /**
+             * Format: date-time
+             * @description When the payment of the order was disputed.
+             * @example null
+             */
+            disputedAt: string | null;
+        };
+        /**
+         * Order event
+         * @description An event about an order of a store. `data.object` is the order as `getOrder` returned it when the event happened.
+         */
+        OrderEvent: {
+            id: components["schemas"]["EventId"];
+            /**
+             * @description What happened to the order; see `EventType`.
+             * @example order.fulfilled
+             * @enum {string}
+             */
+            type: "order.created" | "order.fulfilled" | "order.refunded" | "order.disputed";
+            /** @description When the event happened (RFC 3339, UTC). */
+            createdAt: components["schemas"]["Timestamp"];
+            /** @description The object the event is about. */
+            data: {
+                object: components["schemas"]["Order"];
+            };
+        };
         /** @description Something that happened to one of your objects, such as a payment that succeeded. Events are recorded in the same transaction as the change they describe, kept in the event log (`listEvents`) and sent to every webhook endpoint subscribed to their `type`. The body of a webhook delivery is exactly this object. Tell the kinds apart by `type`. */
-        Event: components["schemas"]["PaymentEvent"] | components["schemas"]["CheckoutSessionEvent"];
+        Event: components["schemas"]["PaymentEvent"] | components["schemas"]["CheckoutSessionEvent"] | components["schemas"]["OrderEvent"];
         /** @description One page of events, newest first. */
         EventList: {
             /** @description The events on this page. */
@@ -2345,6 +2824,400 @@ export interface components {
              * @example 3600
              */
             offsetSeconds: number;
+        };
+        /**
+         * @description Identifier of a store (`sto_` followed by 24 letters and digits).
+         * @example sto_4Fq8Lm2Xc7Vb1Nz5Rt9Kp3Wd
+         */
+        StoreId: string;
+        /** @description A store: a catalog of products sold through store checkout sessions, add-to-cart links and licensing fulfilment. */
+        Store: {
+            id: components["schemas"]["StoreId"];
+            slug: components["schemas"]["StoreSlug"];
+            /**
+             * @description Name shown to customers on the cart, checkout and market pages.
+             * @example Pixel Fonts
+             */
+            name: string;
+            /** @description Currency of add-to-cart links and market entries that name none. */
+            defaultCurrency: components["schemas"]["Currency"];
+            /**
+             * @description Whether the store only fulfils licences for orders paid elsewhere (`fulfillLicensingOrder`): it takes no checkout sessions and has no cart page.
+             * @example false
+             */
+            licensingOnly: boolean;
+            /**
+             * @description Whether the active products of the store are listed on the public market page (`/market`).
+             * @example true
+             */
+            marketplace: boolean;
+            /**
+             * @description Where a customer who paid from the cart page is sent (`{SESSION_ID}` replaced by the session id); `null`: the hosted order page of Tillpoint.
+             * @example null
+             */
+            successUrl: string | null;
+            /**
+             * @description Where a customer who cancels on the hosted payment page from the cart page is sent; `null`: back to the cart page.
+             * @example null
+             */
+            cancelUrl: string | null;
+            /** @description When the store was created. */
+            createdAt: components["schemas"]["Timestamp"];
+            /** @description When the store was last changed. */
+            updatedAt: components["schemas"]["Timestamp"];
+        };
+        /** @description One page of stores, newest first. */
+        StoreList: {
+            /** @description The stores on this page. */
+            data: components["schemas"]["Store"][];
+            /**
+             * @description Whether more stores match after this page.
+             * @example false
+             */
+            hasMore: boolean;
+            /**
+             * @description Pass as `cursor` to get the next page; `null` on the last page.
+             * @example null
+             */
+            nextCursor: string | null;
+        };
+        /** @description A store to create. */
+        CreateStoreRequest: {
+            slug: components["schemas"]["StoreSlug"];
+            /**
+             * @description Name shown to customers on the cart, checkout and market pages.
+             * @example Pixel Fonts
+             */
+            name: string;
+            /** @description Currency of add-to-cart links and market entries that name none. */
+            defaultCurrency: components["schemas"]["Currency"];
+            /**
+             * @description Whether the store only fulfils licences for orders paid elsewhere (`fulfillLicensingOrder`): it takes no checkout sessions and has no cart page.
+             * @default false
+             * @example false
+             */
+            licensingOnly?: boolean;
+            /**
+             * @description Whether the active products of the store are listed on the public market page (`/market`).
+             * @default false
+             * @example true
+             */
+            marketplace?: boolean;
+            /**
+             * @description Where a customer who paid from the cart page is sent (`{SESSION_ID}` replaced by the session id); `null`: the hosted order page of Tillpoint.
+             * @example null
+             */
+            successUrl?: string | null;
+            /**
+             * @description Where a customer who cancels on the hosted payment page from the cart page is sent; `null`: back to the cart page.
+             * @example null
+             */
+            cancelUrl?: string | null;
+        };
+        /** @description The settings to change; fields left out keep their value. The slug cannot change (it is in links already shared). */
+        UpdateStoreRequest: {
+            /**
+             * @description Name shown to customers on the cart, checkout and market pages.
+             * @example Pixel Fonts
+             */
+            name?: string;
+            /** @description Currency of add-to-cart links and market entries that name none. */
+            defaultCurrency?: components["schemas"]["Currency"];
+            /**
+             * @description Whether the store only fulfils licences for orders paid elsewhere (`fulfillLicensingOrder`): it takes no checkout sessions and has no cart page.
+             * @example false
+             */
+            licensingOnly?: boolean;
+            /**
+             * @description Whether the active products of the store are listed on the public market page (`/market`).
+             * @example true
+             */
+            marketplace?: boolean;
+            /**
+             * @description Where a customer who paid from the cart page is sent (`{SESSION_ID}` replaced by the session id); `null`: the hosted order page of Tillpoint.
+             * @example null
+             */
+            successUrl?: string | null;
+            /**
+             * @description Where a customer who cancels on the hosted payment page from the cart page is sent; `null`: back to the cart page.
+             * @example null
+             */
+            cancelUrl?: string | null;
+        };
+        /**
+         * @description Identifier of a product (`prod_` followed by 24 letters and digits).
+         * @example prod_7Hn2Lq5Wv0Xc3Rt7Yb1Mk4Pz
+         */
+        ProductId: string;
+        /**
+         * @description Price of one unit per currency: ISO 4217 code → amount in that currency's minor unit. A product can be sold only in the currencies listed here.
+         * @example {
+         *       "GBP": 4900,
+         *       "USD": 5900
+         *     }
+         */
+        ProductPrices: {
+            [key: string]: components["schemas"]["Amount"];
+        };
+        /** @description A product of a store's catalog. Checkout prices come from here, never from the request. */
+        Product: {
+            id: components["schemas"]["ProductId"];
+            sku: components["schemas"]["Sku"];
+            /**
+             * @description Name shown to customers.
+             * @example Font Pro licence
+             */
+            name: string;
+            /**
+             * @description Longer text shown on the market page.
+             * @example Desktop and web licence for one site.
+             */
+            description: string | null;
+            prices: components["schemas"]["ProductPrices"];
+            /**
+             * @description Whether each unit sold takes one licence key from the product's pool.
+             * @example true
+             */
+            licensed: boolean;
+            /**
+             * @description Whether the product can be bought. Inactive and archived products are refused by checkout (`400`).
+             * @example true
+             */
+            active: boolean;
+            /**
+             * Format: date-time
+             * @description When the product was archived; an archived product is inactive for good and cannot be changed.
+             * @example null
+             */
+            archivedAt: string | null;
+            /** @description When the product was created. */
+            createdAt: components["schemas"]["Timestamp"];
+            /** @description When the product was last changed. */
+            updatedAt: components["schemas"]["Timestamp"];
+        };
+        /** @description One page of products, newest first. */
+        ProductList: {
+            /** @description The products on this page. */
+            data: components["schemas"]["Product"][];
+            /**
+             * @description Whether more products match after this page.
+             * @example false
+             */
+            hasMore: boolean;
+            /**
+             * @description Pass as `cursor` to get the next page; `null` on the last page.
+             * @example null
+             */
+            nextCursor: string | null;
+        };
+        /** @description A product to add to the catalog. */
+        CreateProductRequest: {
+            sku: components["schemas"]["Sku"];
+            /**
+             * @description Name shown to customers.
+             * @example Font Pro licence
+             */
+            name: string;
+            /**
+             * @description Longer text shown on the market page.
+             * @example Desktop and web licence for one site.
+             */
+            description?: string | null;
+            prices: components["schemas"]["ProductPrices"];
+            /**
+             * @description Whether each unit sold takes one licence key from the product's pool.
+             * @default false
+             * @example true
+             */
+            licensed?: boolean;
+            /**
+             * @description Whether the product can be bought. Inactive and archived products are refused by checkout (`400`).
+             * @default true
+             * @example true
+             */
+            active?: boolean;
+        };
+        /** @description The fields to change; fields left out keep their value. `prices` replaces the whole price list. The SKU cannot change. */
+        UpdateProductRequest: {
+            /**
+             * @description Name shown to customers.
+             * @example Font Pro licence
+             */
+            name?: string;
+            /**
+             * @description Longer text shown on the market page.
+             * @example Desktop and web licence for one site.
+             */
+            description?: string | null;
+            prices?: components["schemas"]["ProductPrices"];
+            /**
+             * @description Whether each unit sold takes one licence key from the product's pool.
+             * @example true
+             */
+            licensed?: boolean;
+            /**
+             * @description Whether the product can be bought. Inactive and archived products are refused by checkout (`400`).
+             * @example true
+             */
+            active?: boolean;
+        };
+        /** @description The counts of a product's licence-key pool. Key values are never listed: each is shown only on the order that gets it. */
+        LicenseKeyPool: {
+            sku: components["schemas"]["Sku"];
+            /**
+             * Format: int32
+             * @description Keys not yet given to any order.
+             * @example 18
+             */
+            available: number;
+            /**
+             * Format: int32
+             * @description Keys held for orders whose checkout session awaits payment; they return to `available` when the session expires.
+             * @example 1
+             */
+            reserved: number;
+            /**
+             * Format: int32
+             * @description Keys given to fulfilled orders.
+             * @example 1
+             */
+            assigned: number;
+            /**
+             * Format: int32
+             * @description Keys taken back by a refund or disabled by a dispute; never given out again.
+             * @example 0
+             */
+            revoked: number;
+        };
+        /** @description Licence keys to add to the pool of a licensed product. */
+        UploadLicenseKeysRequest: {
+            /** @description The keys; repeats within the request and keys the pool already holds are skipped and counted in `duplicates`. */
+            keys: components["schemas"]["LicenseKeyValue"][];
+        };
+        /** @description The outcome of an upload: how many keys were added, how many were skipped as duplicates, and the pool afterwards. */
+        LicenseKeyUpload: {
+            /**
+             * Format: int32
+             * @description Keys added to the pool.
+             * @example 3
+             */
+            added: number;
+            /**
+             * Format: int32
+             * @description Keys skipped because they were repeated in the request or already in the pool.
+             * @example 1
+             */
+            duplicates: number;
+            pool: components["schemas"]["LicenseKeyPool"];
+        };
+        /**
+         * @description The cart: SKU → quantity (1 to 100 units of each SKU, at most 50 SKUs).
+         * @example {
+         *       "FONT-PRO": 1,
+         *       "ICON-PACK": 2
+         *     }
+         */
+        Cart: {
+            [key: string]: number;
+        };
+        /** @description A checkout of a cart. Only SKUs and quantities come from you; names and prices come from the catalog. */
+        CreateStoreCheckoutSessionRequest: {
+            items: components["schemas"]["Cart"];
+            /** @description The currency to pay in; every SKU must have a price in it. Default: the store's `defaultCurrency`. */
+            currency?: components["schemas"]["Currency"];
+            locale?: components["schemas"]["Locale"];
+            /**
+             * Format: email
+             * @description Pre-fills the email field of the hosted page.
+             * @example amara@example.com
+             */
+            customerEmail?: string;
+            externalReference?: components["schemas"]["ExternalReference"];
+            /**
+             * @description Where the customer is sent after paying; `{SESSION_ID}` is replaced by the session id.
+             * @example https://shop.example.com/thanks?session={SESSION_ID}
+             */
+            successUrl: string;
+            /**
+             * @description Where the customer is sent on cancelling or after the session expired.
+             * @example https://shop.example.com/cart
+             */
+            cancelUrl: string;
+            /**
+             * Format: int32
+             * @description Seconds until the session expires and its reserved keys return to the pool.
+             * @default 3600
+             * @example 1800
+             */
+            expiresIn?: number;
+        };
+        /** @description One line of a store checkout: the catalog price of the SKU in the session's currency. */
+        StoreCheckoutLine: {
+            sku: components["schemas"]["Sku"];
+            /**
+             * @description Name shown to customers.
+             * @example Font Pro licence
+             */
+            name: string;
+            /**
+             * Format: int32
+             * @description Units bought.
+             * @example 1
+             */
+            quantity: number;
+            /** @description Catalog price of one unit when the order was made, in minor units. */
+            unitAmount: components["schemas"]["Amount"];
+        };
+        /** @description A checkout session made from a cart, with its pending order. The licence keys of its licensed lines are reserved until it is paid or expires. */
+        StoreCheckoutSession: {
+            id: components["schemas"]["CheckoutSessionId"];
+            orderId: components["schemas"]["OrderId"];
+            /**
+             * Format: uri
+             * @description The hosted payment page to send the customer to.
+             * @example http://localhost:3000/checkout/cs_8Hn2Lq5Wv0Xc3Rt7Yb1Mk4Pz
+             */
+            url: string;
+            /** @description When the session expires unpaid. */
+            expiresAt: components["schemas"]["Timestamp"];
+            /** @description Total from the catalog, in minor units. */
+            amount: components["schemas"]["Amount"];
+            currency: components["schemas"]["Currency"];
+            /** @description The locale of the hosted page. */
+            locale: components["schemas"]["Locale"] | null;
+            /** @description The cart lines at catalog prices. */
+            lineItems: components["schemas"]["StoreCheckoutLine"][];
+        };
+        /** @description An order paid outside Tillpoint whose licence keys Tillpoint hands out. */
+        FulfillLicensingRequest: {
+            items: components["schemas"]["Cart"];
+            /** @description Your reference of the order: the same reference again returns the same order and keys (no second set). */
+            externalReference: components["schemas"]["ExternalReference"];
+            /** @description The currency the customer paid in. */
+            currency: components["schemas"]["Currency"];
+            /** @description What the customer paid, in minor units (recorded as given). */
+            amount: components["schemas"]["Amount"];
+            /**
+             * Format: email
+             * @description Pre-fills the email field of the hosted page.
+             * @example amara@example.com
+             */
+            customerEmail?: string;
+        };
+        /** @description One page of orders, newest first. */
+        OrderList: {
+            /** @description The orders on this page. */
+            data: components["schemas"]["Order"][];
+            /**
+             * @description Whether more orders match after this page.
+             * @example false
+             */
+            hasMore: boolean;
+            /**
+             * @description Pass as `cursor` to get the next page; `null` on the last page.
+             * @example null
+             */
+            nextCursor: string | null;
         };
     };
     responses: {
@@ -2632,6 +3505,31 @@ export interface components {
          * @example evt_2Xc8Vn4Kq7Ld1Rm9Tz3Hb6Pw
          */
         EventId: components["schemas"]["EventId"];
+        /**
+         * @description The slug of one of your stores.
+         * @example pixel-fonts
+         */
+        StoreSlug: components["schemas"]["StoreSlug"];
+        /**
+         * @description Only return active (`true`) or inactive (`false`) products.
+         * @example true
+         */
+        ActiveFilter: boolean;
+        /**
+         * @description The SKU of a product of the store.
+         * @example FONT-PRO
+         */
+        Sku: components["schemas"]["Sku"];
+        /**
+         * @description Only return orders in this status.
+         * @example fulfilled
+         */
+        OrderStatusFilter: components["schemas"]["OrderStatus"];
+        /**
+         * @description Identifier of the order (`ord_…`).
+         * @example ord_2Wd9Kp3Rt7Yb1Mk4Pz8Hn2Lq
+         */
+        OrderId: components["schemas"]["OrderId"];
         /**
          * @description The event id (`evt_…`): the same on every retry and redelivery of the event, so use it to ignore an event you have already processed. Part of the signed content.
          * @example evt_2Xc8Vn4Kq7Ld1Rm9Tz3Hb6Pw
@@ -4922,6 +5820,1294 @@ export interface operations {
             500: components["responses"]["InternalError"];
         };
     };
+    listStores: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Maximum number of objects to return, from 1 to 100.
+                 * @example 20
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description Opaque cursor from the `nextCursor` of the previous page. Omit it for the first page. Cursors are only valid with the same filters they were issued for.
+                 * @example eyJ0IjoiMjAyNi0xMS0yMVQxMDowMDowMC4wMDBaIiwiaWQiOiJwYXlfMSJ9
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /**
+                 * @description Only return objects created at or after this instant (RFC 3339).
+                 * @example 2026-11-01T00:00:00Z
+                 */
+                createdGte?: components["parameters"]["CreatedGte"];
+                /**
+                 * @description Only return objects created strictly before this instant (RFC 3339).
+                 * @example 2026-12-01T00:00:00Z
+                 */
+                createdLt?: components["parameters"]["CreatedLt"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of stores. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "sto_4Fq8Lm2Xc7Vb1Nz5Rt9Kp3Wd",
+                     *           "slug": "pixel-fonts",
+                     *           "name": "Pixel Fonts",
+                     *           "defaultCurrency": "GBP",
+                     *           "licensingOnly": false,
+                     *           "marketplace": true,
+                     *           "successUrl": null,
+                     *           "cancelUrl": null,
+                     *           "createdAt": "2026-11-21T10:15:30.000Z",
+                     *           "updatedAt": "2026-11-21T10:15:30.000Z"
+                     *         }
+                     *       ],
+                     *       "hasMore": false,
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["StoreList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    createStore: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A unique key (a UUID v4 is recommended) that makes this request safe to retry. Within 24 hours, a retry with the same key and the same body returns the first response again with `Idempotent-Replayed: true`, without creating anything or moving money a second time. The same key with a different body is rejected with `422 idempotency_key_reused`; a retry sent while the first request is still being processed gets `409 idempotency_request_in_progress`. Keys are scoped to the authenticated merchant (or, on public routes, to the client).
+                 * @example 5f0c2a9e-1d7b-4c8e-9a3f-6b2d8e4f1a70
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "slug": "pixel-fonts",
+                 *       "name": "Pixel Fonts",
+                 *       "defaultCurrency": "GBP",
+                 *       "marketplace": true
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateStoreRequest"];
+            };
+        };
+        responses: {
+            /** @description The store. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "sto_4Fq8Lm2Xc7Vb1Nz5Rt9Kp3Wd",
+                     *       "slug": "pixel-fonts",
+                     *       "name": "Pixel Fonts",
+                     *       "defaultCurrency": "GBP",
+                     *       "licensingOnly": false,
+                     *       "marketplace": true,
+                     *       "successUrl": null,
+                     *       "cancelUrl": null,
+                     *       "createdAt": "2026-11-21T10:15:30.000Z",
+                     *       "updatedAt": "2026-11-21T10:15:30.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Store"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getStore: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The slug of one of your stores.
+                 * @example pixel-fonts
+                 */
+                storeSlug: components["parameters"]["StoreSlug"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The store. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "sto_4Fq8Lm2Xc7Vb1Nz5Rt9Kp3Wd",
+                     *       "slug": "pixel-fonts",
+                     *       "name": "Pixel Fonts",
+                     *       "defaultCurrency": "GBP",
+                     *       "licensingOnly": false,
+                     *       "marketplace": true,
+                     *       "successUrl": null,
+                     *       "cancelUrl": null,
+                     *       "createdAt": "2026-11-21T10:15:30.000Z",
+                     *       "updatedAt": "2026-11-21T10:15:30.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Store"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No store with this slug belongs to the authenticated merchant. */
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    updateStore: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The slug of one of your stores.
+                 * @example pixel-fonts
+                 */
+                storeSlug: components["parameters"]["StoreSlug"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Pixel Fonts Ltd",
+                 *       "marketplace": false
+                 *     }
+                 */
+                "application/json": components["schemas"]["UpdateStoreRequest"];
+            };
+        };
+        responses: {
+            /** @description The store after the change. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "sto_4Fq8Lm2Xc7Vb1Nz5Rt9Kp3Wd",
+                     *       "slug": "pixel-fonts",
+                     *       "name": "Pixel Fonts Ltd",
+                     *       "defaultCurrency": "GBP",
+                     *       "licensingOnly": false,
+                     *       "marketplace": false,
+                     *       "successUrl": null,
+                     *       "cancelUrl": null,
+                     *       "createdAt": "2026-11-21T10:15:30.000Z",
+                     *       "updatedAt": "2026-11-21T11:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Store"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No store with this slug belongs to the authenticated merchant. */
+            404: components["responses"]["NotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listProducts: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Maximum number of objects to return, from 1 to 100.
+                 * @example 20
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description Opaque cursor from the `nextCursor` of the previous page. Omit it for the first page. Cursors are only valid with the same filters they were issued for.
+                 * @example eyJ0IjoiMjAyNi0xMS0yMVQxMDowMDowMC4wMDBaIiwiaWQiOiJwYXlfMSJ9
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /**
+                 * @description Only return active (`true`) or inactive (`false`) products.
+                 * @example true
+                 */
+                active?: components["parameters"]["ActiveFilter"];
+                /**
+                 * @description Only return objects created at or after this instant (RFC 3339).
+                 * @example 2026-11-01T00:00:00Z
+                 */
+                createdGte?: components["parameters"]["CreatedGte"];
+                /**
+                 * @description Only return objects created strictly before this instant (RFC 3339).
+                 * @example 2026-12-01T00:00:00Z
+                 */
+                createdLt?: components["parameters"]["CreatedLt"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The slug of one of your stores.
+                 * @example pixel-fonts
+                 */
+                storeSlug: components["parameters"]["StoreSlug"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of products. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "prod_7Hn2Lq5Wv0Xc3Rt7Yb1Mk4Pz",
+                     *           "sku": "FONT-PRO",
+                     *           "name": "Font Pro licence",
+                     *           "description": "Desktop and web licence for one site.",
+                     *           "prices": {
+                     *             "GBP": 4900,
+                     *             "USD": 5900
+                     *           },
+                     *           "licensed": true,
+                     *           "active": true,
+                     *           "archivedAt": null,
+                     *           "createdAt": "2026-11-21T10:16:02.000Z",
+                     *           "updatedAt": "2026-11-21T10:16:02.000Z"
+                     *         }
+                     *       ],
+                     *       "hasMore": false,
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProductList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No store with this slug belongs to the authenticated merchant. */
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    createProduct: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A unique key (a UUID v4 is recommended) that makes this request safe to retry. Within 24 hours, a retry with the same key and the same body returns the first response again with `Idempotent-Replayed: true`, without creating anything or moving money a second time. The same key with a different body is rejected with `422 idempotency_key_reused`; a retry sent while the first request is still being processed gets `409 idempotency_request_in_progress`. Keys are scoped to the authenticated merchant (or, on public routes, to the client).
+                 * @example 5f0c2a9e-1d7b-4c8e-9a3f-6b2d8e4f1a70
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description The slug of one of your stores.
+                 * @example pixel-fonts
+                 */
+                storeSlug: components["parameters"]["StoreSlug"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateProductRequest"];
+            };
+        };
+        responses: {
+            /** @description The product. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "prod_7Hn2Lq5Wv0Xc3Rt7Yb1Mk4Pz",
+                     *       "sku": "FONT-PRO",
+                     *       "name": "Font Pro licence",
+                     *       "description": "Desktop and web licence for one site.",
+                     *       "prices": {
+                     *         "GBP": 4900,
+                     *         "USD": 5900
+                     *       },
+                     *       "licensed": true,
+                     *       "active": true,
+                     *       "archivedAt": null,
+                     *       "createdAt": "2026-11-21T10:16:02.000Z",
+                     *       "updatedAt": "2026-11-21T10:16:02.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Product"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No store with this slug belongs to the authenticated merchant. */
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getProduct: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The slug of one of your stores.
+                 * @example pixel-fonts
+                 */
+                storeSlug: components["parameters"]["StoreSlug"];
+                /**
+                 * @description The SKU of a product of the store.
+                 * @example FONT-PRO
+                 */
+                sku: components["parameters"]["Sku"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The product. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "prod_7Hn2Lq5Wv0Xc3Rt7Yb1Mk4Pz",
+                     *       "sku": "FONT-PRO",
+                     *       "name": "Font Pro licence",
+                     *       "description": "Desktop and web licence for one site.",
+                     *       "prices": {
+                     *         "GBP": 4900,
+                     *         "USD": 5900
+                     *       },
+                     *       "licensed": true,
+                     *       "active": true,
+                     *       "archivedAt": null,
+                     *       "createdAt": "2026-11-21T10:16:02.000Z",
+                     *       "updatedAt": "2026-11-21T10:16:02.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Product"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such store of the authenticated merchant, or no product with this SKU in it. */
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    archiveProduct: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The slug of one of your stores.
+                 * @example pixel-fonts
+                 */
+                storeSlug: components["parameters"]["StoreSlug"];
+                /**
+                 * @description The SKU of a product of the store.
+                 * @example FONT-PRO
+                 */
+                sku: components["parameters"]["Sku"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The archived product. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "prod_7Hn2Lq5Wv0Xc3Rt7Yb1Mk4Pz",
+                     *       "sku": "FONT-PRO",
+                     *       "name": "Font Pro licence",
+                     *       "description": "Desktop and web licence for one site.",
+                     *       "prices": {
+                     *         "GBP": 4900,
+                     *         "USD": 5900
+                     *       },
+                     *       "licensed": true,
+                     *       "active": false,
+                     *       "archivedAt": "2026-11-21T12:00:00.000Z",
+                     *       "createdAt": "2026-11-21T10:16:02.000Z",
+                     *       "updatedAt": "2026-11-21T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Product"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such store of the authenticated merchant, or no product with this SKU in it. */
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    updateProduct: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The slug of one of your stores.
+                 * @example pixel-fonts
+                 */
+                storeSlug: components["parameters"]["StoreSlug"];
+                /**
+                 * @description The SKU of a product of the store.
+                 * @example FONT-PRO
+                 */
+                sku: components["parameters"]["Sku"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "prices": {
+                 *         "GBP": 3900,
+                 *         "USD": 4900
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["UpdateProductRequest"];
+            };
+        };
+        responses: {
+            /** @description The product after the change. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "prod_7Hn2Lq5Wv0Xc3Rt7Yb1Mk4Pz",
+                     *       "sku": "FONT-PRO",
+                     *       "name": "Font Pro licence",
+                     *       "description": "Desktop and web licence for one site.",
+                     *       "prices": {
+                     *         "GBP": 3900,
+                     *         "USD": 4900
+                     *       },
+                     *       "licensed": true,
+                     *       "active": true,
+                     *       "archivedAt": null,
+                     *       "createdAt": "2026-11-21T10:16:02.000Z",
+                     *       "updatedAt": "2026-11-21T11:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Product"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such store of the authenticated merchant, or no product with this SKU in it. */
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getLicenseKeyPool: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The slug of one of your stores.
+                 * @example pixel-fonts
+                 */
+                storeSlug: components["parameters"]["StoreSlug"];
+                /**
+                 * @description The SKU of a product of the store.
+                 * @example FONT-PRO
+                 */
+                sku: components["parameters"]["Sku"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The counts of the pool. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "sku": "FONT-PRO",
+                     *       "available": 18,
+                     *       "reserved": 1,
+                     *       "assigned": 1,
+                     *       "revoked": 0
+                     *     }
+                     */
+                    "application/json": components["schemas"]["LicenseKeyPool"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such store of the authenticated merchant, or no product with this SKU in it. */
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    uploadLicenseKeys: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A unique key (a UUID v4 is recommended) that makes this request safe to retry. Within 24 hours, a retry with the same key and the same body returns the first response again with `Idempotent-Replayed: true`, without creating anything or moving money a second time. The same key with a different body is rejected with `422 idempotency_key_reused`; a retry sent while the first request is still being processed gets `409 idempotency_request_in_progress`. Keys are scoped to the authenticated merchant (or, on public routes, to the client).
+                 * @example 5f0c2a9e-1d7b-4c8e-9a3f-6b2d8e4f1a70
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description The slug of one of your stores.
+                 * @example pixel-fonts
+                 */
+                storeSlug: components["parameters"]["StoreSlug"];
+                /**
+                 * @description The SKU of a product of the store.
+                 * @example FONT-PRO
+                 */
+                sku: components["parameters"]["Sku"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "keys": [
+                 *         "FP-8K2Q-7XWD-M4RT",
+                 *         "FP-2H7C-QW9L-Z3KM",
+                 *         "FP-5N1V-TY6B-P0GS",
+                 *         "FP-8K2Q-7XWD-M4RT"
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["UploadLicenseKeysRequest"];
+            };
+        };
+        responses: {
+            /** @description What was added and the pool afterwards. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "added": 3,
+                     *       "duplicates": 1,
+                     *       "pool": {
+                     *         "sku": "FONT-PRO",
+                     *         "available": 3,
+                     *         "reserved": 0,
+                     *         "assigned": 0,
+                     *         "revoked": 0
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["LicenseKeyUpload"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such store of the authenticated merchant, or no product with this SKU in it. */
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    createStoreCheckoutSession: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A unique key (a UUID v4 is recommended) that makes this request safe to retry. Within 24 hours, a retry with the same key and the same body returns the first response again with `Idempotent-Replayed: true`, without creating anything or moving money a second time. The same key with a different body is rejected with `422 idempotency_key_reused`; a retry sent while the first request is still being processed gets `409 idempotency_request_in_progress`. Keys are scoped to the authenticated merchant (or, on public routes, to the client).
+                 * @example 5f0c2a9e-1d7b-4c8e-9a3f-6b2d8e4f1a70
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description The slug of one of your stores.
+                 * @example pixel-fonts
+                 */
+                storeSlug: components["parameters"]["StoreSlug"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "items": {
+                 *         "FONT-PRO": 1
+                 *       },
+                 *       "currency": "GBP",
+                 *       "locale": "en-GB",
+                 *       "customerEmail": "amara@example.com",
+                 *       "externalReference": "WP-10042",
+                 *       "successUrl": "https://shop.example.com/thanks?session={SESSION_ID}",
+                 *       "cancelUrl": "https://shop.example.com/cart"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateStoreCheckoutSessionRequest"];
+            };
+        };
+        responses: {
+            /** @description The session, with the hosted page `url` to send the customer to, and its order. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "cs_8Hn2Lq5Wv0Xc3Rt7Yb1Mk4Pz",
+                     *       "orderId": "ord_2Wd9Kp3Rt7Yb1Mk4Pz8Hn2Lq",
+                     *       "url": "http://localhost:3000/checkout/cs_8Hn2Lq5Wv0Xc3Rt7Yb1Mk4Pz",
+                     *       "expiresAt": "2026-11-21T10:50:00.000Z",
+                     *       "amount": 4900,
+                     *       "currency": "GBP",
+                     *       "locale": "en-GB",
+                     *       "lineItems": [
+                     *         {
+                     *           "sku": "FONT-PRO",
+                     *           "name": "Font Pro licence",
+                     *           "quantity": 1,
+                     *           "unitAmount": 4900
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["StoreCheckoutSession"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No store with this slug belongs to the authenticated merchant. */
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    fulfillLicensingOrder: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A unique key (a UUID v4 is recommended) that makes this request safe to retry. Within 24 hours, a retry with the same key and the same body returns the first response again with `Idempotent-Replayed: true`, without creating anything or moving money a second time. The same key with a different body is rejected with `422 idempotency_key_reused`; a retry sent while the first request is still being processed gets `409 idempotency_request_in_progress`. Keys are scoped to the authenticated merchant (or, on public routes, to the client).
+                 * @example 5f0c2a9e-1d7b-4c8e-9a3f-6b2d8e4f1a70
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description The slug of one of your stores.
+                 * @example pixel-fonts
+                 */
+                storeSlug: components["parameters"]["StoreSlug"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "items": {
+                 *         "FONT-PRO": 1
+                 *       },
+                 *       "externalReference": "WC-7781",
+                 *       "currency": "GBP",
+                 *       "amount": 4900,
+                 *       "customerEmail": "amara@example.com"
+                 *     }
+                 */
+                "application/json": components["schemas"]["FulfillLicensingRequest"];
+            };
+        };
+        responses: {
+            /** @description The order already fulfilled for this external reference, unchanged. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "ord_9Xc3Rt7Yb1Mk4Pz8Hn2LqWd2",
+                     *       "storeSlug": "pixel-fonts",
+                     *       "status": "fulfilled",
+                     *       "source": "licensing",
+                     *       "amount": 4900,
+                     *       "currency": "GBP",
+                     *       "customerEmail": "amara@example.com",
+                     *       "externalReference": "WC-7781",
+                     *       "checkoutSessionId": null,
+                     *       "paymentId": null,
+                     *       "refundId": null,
+                     *       "items": [
+                     *         {
+                     *           "sku": "FONT-PRO",
+                     *           "name": "Font Pro licence",
+                     *           "quantity": 1,
+                     *           "unitAmount": 4900,
+                     *           "licenseKeys": [
+                     *             {
+                     *               "key": "FP-2H7C-QW9L-Z3KM",
+                     *               "status": "assigned"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "createdAt": "2026-11-21T10:25:00.000Z",
+                     *       "fulfilledAt": "2026-11-21T10:25:00.000Z",
+                     *       "refundedAt": null,
+                     *       "disputedAt": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Order"];
+                };
+            };
+            /** @description The new order, fulfilled, with its keys. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "ord_9Xc3Rt7Yb1Mk4Pz8Hn2LqWd2",
+                     *       "storeSlug": "pixel-fonts",
+                     *       "status": "fulfilled",
+                     *       "source": "licensing",
+                     *       "amount": 4900,
+                     *       "currency": "GBP",
+                     *       "customerEmail": "amara@example.com",
+                     *       "externalReference": "WC-7781",
+                     *       "checkoutSessionId": null,
+                     *       "paymentId": null,
+                     *       "refundId": null,
+                     *       "items": [
+                     *         {
+                     *           "sku": "FONT-PRO",
+                     *           "name": "Font Pro licence",
+                     *           "quantity": 1,
+                     *           "unitAmount": 4900,
+                     *           "licenseKeys": [
+                     *             {
+                     *               "key": "FP-2H7C-QW9L-Z3KM",
+                     *               "status": "assigned"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "createdAt": "2026-11-21T10:25:00.000Z",
+                     *       "fulfilledAt": "2026-11-21T10:25:00.000Z",
+                     *       "refundedAt": null,
+                     *       "disputedAt": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Order"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No store with this slug belongs to the authenticated merchant. */
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listOrders: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Maximum number of objects to return, from 1 to 100.
+                 * @example 20
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description Opaque cursor from the `nextCursor` of the previous page. Omit it for the first page. Cursors are only valid with the same filters they were issued for.
+                 * @example eyJ0IjoiMjAyNi0xMS0yMVQxMDowMDowMC4wMDBaIiwiaWQiOiJwYXlfMSJ9
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /**
+                 * @description Only return orders in this status.
+                 * @example fulfilled
+                 */
+                status?: components["parameters"]["OrderStatusFilter"];
+                /**
+                 * @description Only return objects created at or after this instant (RFC 3339).
+                 * @example 2026-11-01T00:00:00Z
+                 */
+                createdGte?: components["parameters"]["CreatedGte"];
+                /**
+                 * @description Only return objects created strictly before this instant (RFC 3339).
+                 * @example 2026-12-01T00:00:00Z
+                 */
+                createdLt?: components["parameters"]["CreatedLt"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The slug of one of your stores.
+                 * @example pixel-fonts
+                 */
+                storeSlug: components["parameters"]["StoreSlug"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of orders. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "ord_2Wd9Kp3Rt7Yb1Mk4Pz8Hn2Lq",
+                     *           "storeSlug": "pixel-fonts",
+                     *           "status": "fulfilled",
+                     *           "source": "checkout",
+                     *           "amount": 4900,
+                     *           "currency": "GBP",
+                     *           "customerEmail": "amara@example.com",
+                     *           "externalReference": "WP-10042",
+                     *           "checkoutSessionId": "cs_8Hn2Lq5Wv0Xc3Rt7Yb1Mk4Pz",
+                     *           "paymentId": "pay_mowO1URTNCviFYkg6vbQU7D5",
+                     *           "refundId": null,
+                     *           "items": [
+                     *             {
+                     *               "sku": "FONT-PRO",
+                     *               "name": "Font Pro licence",
+                     *               "quantity": 1,
+                     *               "unitAmount": 4900,
+                     *               "licenseKeys": [
+                     *                 {
+                     *                   "key": "FP-8K2Q-7XWD-M4RT",
+                     *                   "status": "assigned"
+                     *                 }
+                     *               ]
+                     *             }
+                     *           ],
+                     *           "createdAt": "2026-11-21T10:20:00.000Z",
+                     *           "fulfilledAt": "2026-11-21T10:21:12.000Z",
+                     *           "refundedAt": null,
+                     *           "disputedAt": null
+                     *         }
+                     *       ],
+                     *       "hasMore": false,
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OrderList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No store with this slug belongs to the authenticated merchant. */
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getOrder: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The slug of one of your stores.
+                 * @example pixel-fonts
+                 */
+                storeSlug: components["parameters"]["StoreSlug"];
+                /**
+                 * @description Identifier of the order (`ord_…`).
+                 * @example ord_2Wd9Kp3Rt7Yb1Mk4Pz8Hn2Lq
+                 */
+                orderId: components["parameters"]["OrderId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The order. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "ord_2Wd9Kp3Rt7Yb1Mk4Pz8Hn2Lq",
+                     *       "storeSlug": "pixel-fonts",
+                     *       "status": "fulfilled",
+                     *       "source": "checkout",
+                     *       "amount": 4900,
+                     *       "currency": "GBP",
+                     *       "customerEmail": "amara@example.com",
+                     *       "externalReference": "WP-10042",
+                     *       "checkoutSessionId": "cs_8Hn2Lq5Wv0Xc3Rt7Yb1Mk4Pz",
+                     *       "paymentId": "pay_mowO1URTNCviFYkg6vbQU7D5",
+                     *       "refundId": null,
+                     *       "items": [
+                     *         {
+                     *           "sku": "FONT-PRO",
+                     *           "name": "Font Pro licence",
+                     *           "quantity": 1,
+                     *           "unitAmount": 4900,
+                     *           "licenseKeys": [
+                     *             {
+                     *               "key": "FP-8K2Q-7XWD-M4RT",
+                     *               "status": "assigned"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "createdAt": "2026-11-21T10:20:00.000Z",
+                     *       "fulfilledAt": "2026-11-21T10:21:12.000Z",
+                     *       "refundedAt": null,
+                     *       "disputedAt": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Order"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such store of the authenticated merchant, or no order with this id in it. */
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    refundOrder: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A unique key (a UUID v4 is recommended) that makes this request safe to retry. Within 24 hours, a retry with the same key and the same body returns the first response again with `Idempotent-Replayed: true`, without creating anything or moving money a second time. The same key with a different body is rejected with `422 idempotency_key_reused`; a retry sent while the first request is still being processed gets `409 idempotency_request_in_progress`. Keys are scoped to the authenticated merchant (or, on public routes, to the client).
+                 * @example 5f0c2a9e-1d7b-4c8e-9a3f-6b2d8e4f1a70
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description The slug of one of your stores.
+                 * @example pixel-fonts
+                 */
+                storeSlug: components["parameters"]["StoreSlug"];
+                /**
+                 * @description Identifier of the order (`ord_…`).
+                 * @example ord_2Wd9Kp3Rt7Yb1Mk4Pz8Hn2Lq
+                 */
+                orderId: components["parameters"]["OrderId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The refunded order. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "ord_2Wd9Kp3Rt7Yb1Mk4Pz8Hn2Lq",
+                     *       "storeSlug": "pixel-fonts",
+                     *       "status": "refunded",
+                     *       "source": "checkout",
+                     *       "amount": 4900,
+                     *       "currency": "GBP",
+                     *       "customerEmail": "amara@example.com",
+                     *       "externalReference": "WP-10042",
+                     *       "checkoutSessionId": "cs_8Hn2Lq5Wv0Xc3Rt7Yb1Mk4Pz",
+                     *       "paymentId": "pay_mowO1URTNCviFYkg6vbQU7D5",
+                     *       "refundId": "re_3Kt7Bd5Rn1Hw8Zp3Cx6Vq9Lm",
+                     *       "items": [
+                     *         {
+                     *           "sku": "FONT-PRO",
+                     *           "name": "Font Pro licence",
+                     *           "quantity": 1,
+                     *           "unitAmount": 4900,
+                     *           "licenseKeys": [
+                     *             {
+                     *               "key": "FP-8K2Q-7XWD-M4RT",
+                     *               "status": "revoked"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "createdAt": "2026-11-21T10:20:00.000Z",
+                     *       "fulfilledAt": "2026-11-21T10:21:12.000Z",
+                     *       "refundedAt": "2026-11-22T09:00:00.000Z",
+                     *       "disputedAt": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Order"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such store of the authenticated merchant, or no order with this id in it. */
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    disputeOrder: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A unique key (a UUID v4 is recommended) that makes this request safe to retry. Within 24 hours, a retry with the same key and the same body returns the first response again with `Idempotent-Replayed: true`, without creating anything or moving money a second time. The same key with a different body is rejected with `422 idempotency_key_reused`; a retry sent while the first request is still being processed gets `409 idempotency_request_in_progress`. Keys are scoped to the authenticated merchant (or, on public routes, to the client).
+                 * @example 5f0c2a9e-1d7b-4c8e-9a3f-6b2d8e4f1a70
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description Identifier of the order (`ord_…`).
+                 * @example ord_2Wd9Kp3Rt7Yb1Mk4Pz8Hn2Lq
+                 */
+                orderId: components["parameters"]["OrderId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The disputed order. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "ord_2Wd9Kp3Rt7Yb1Mk4Pz8Hn2Lq",
+                     *       "storeSlug": "pixel-fonts",
+                     *       "status": "disputed",
+                     *       "source": "checkout",
+                     *       "amount": 4900,
+                     *       "currency": "GBP",
+                     *       "customerEmail": "amara@example.com",
+                     *       "externalReference": "WP-10042",
+                     *       "checkoutSessionId": "cs_8Hn2Lq5Wv0Xc3Rt7Yb1Mk4Pz",
+                     *       "paymentId": "pay_mowO1URTNCviFYkg6vbQU7D5",
+                     *       "refundId": null,
+                     *       "items": [
+                     *         {
+                     *           "sku": "FONT-PRO",
+                     *           "name": "Font Pro licence",
+                     *           "quantity": 1,
+                     *           "unitAmount": 4900,
+                     *           "licenseKeys": [
+                     *             {
+                     *               "key": "FP-8K2Q-7XWD-M4RT",
+                     *               "status": "disabled"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "createdAt": "2026-11-21T10:20:00.000Z",
+                     *       "fulfilledAt": "2026-11-21T10:21:12.000Z",
+                     *       "refundedAt": null,
+                     *       "disputedAt": "2026-11-23T08:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Order"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No order with this id belongs to the authenticated merchant. */
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
     paymentSucceededWebhook: {
         parameters: {
             query?: never;
@@ -5722,6 +7908,441 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["CheckoutSessionEvent"];
+            };
+        };
+        responses: {
+            /** @description Any `2xx` status acknowledges the event; the response body is ignored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: Tillpoint disables the endpoint (`disabledReason: gone`) and sends it nothing more until you enable it again with `updateWebhookEndpoint`. Any other status, a timeout or a network error is retried. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Gone",
+                     *       "status": 410
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type. */
+                        type?: string;
+                        /** @description Short summary of the problem. */
+                        title?: string;
+                        /**
+                         * Format: int32
+                         * @description The HTTP status code, `410`.
+                         */
+                        status?: number;
+                    };
+                };
+            };
+        };
+    };
+    orderCreatedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id (`evt_…`): the same on every retry and redelivery of the event, so use it to ignore an event you have already processed. Part of the signed content.
+                 * @example evt_2Xc8Vn4Kq7Ld1Rm9Tz3Hb6Pw
+                 */
+                "webhook-id": components["parameters"]["WebhookIdHeader"];
+                /**
+                 * @description When this attempt was signed, in Unix seconds (real time, even when the sandbox test clock runs ahead). Part of the signed content; reject deliveries more than 5 minutes away from your clock to stop replays.
+                 * @example 1795350936
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestampHeader"];
+                /**
+                 * @description Space-separated signatures `v1,<base64>`, each the HMAC-SHA256 of
+                 *     `<webhook-id>.<webhook-timestamp>.<raw body>` keyed with the base64-decoded part of an endpoint
+                 *     secret after `whsec_` ([Standard Webhooks](https://www.standardwebhooks.com/)). Usually one; two
+                 *     during the overlap window after a secret rotation (new secret first, then the previous one).
+                 *     Accept the delivery when any signature matches, comparing in constant time, and compute it over
+                 *     the raw bytes received: a body parsed and re-serialised no longer matches.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4= v1,3aFdM2l6Q0mJqGQp1b0Pq7yE4Jg4mK7tJr2sS8wq8kA=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignatureHeader"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The event, as `getEvent` returns it. */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "evt_5Rn1Hw8Zp3Cx6Vq9Lm2Kt7Bd",
+                 *       "type": "order.created",
+                 *       "createdAt": "2026-11-21T10:21:12.000Z",
+                 *       "data": {
+                 *         "object": {
+                 *           "id": "ord_2Wd9Kp3Rt7Yb1Mk4Pz8Hn2Lq",
+                 *           "storeSlug": "pixel-fonts",
+                 *           "status": "pending",
+                 *           "source": "checkout",
+                 *           "amount": 4900,
+                 *           "currency": "GBP",
+                 *           "customerEmail": "amara@example.com",
+                 *           "externalReference": "WP-10042",
+                 *           "checkoutSessionId": "cs_8Hn2Lq5Wv0Xc3Rt7Yb1Mk4Pz",
+                 *           "paymentId": null,
+                 *           "refundId": null,
+                 *           "items": [
+                 *             {
+                 *               "sku": "FONT-PRO",
+                 *               "name": "Font Pro licence",
+                 *               "quantity": 1,
+                 *               "unitAmount": 4900,
+                 *               "licenseKeys": []
+                 *             }
+                 *           ],
+                 *           "createdAt": "2026-11-21T10:20:00.000Z",
+                 *           "fulfilledAt": null,
+                 *           "refundedAt": null,
+                 *           "disputedAt": null
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["OrderEvent"];
+            };
+        };
+        responses: {
+            /** @description Any `2xx` status acknowledges the event; the response body is ignored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: Tillpoint disables the endpoint (`disabledReason: gone`) and sends it nothing more until you enable it again with `updateWebhookEndpoint`. Any other status, a timeout or a network error is retried. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Gone",
+                     *       "status": 410
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type. */
+                        type?: string;
+                        /** @description Short summary of the problem. */
+                        title?: string;
+                        /**
+                         * Format: int32
+                         * @description The HTTP status code, `410`.
+                         */
+                        status?: number;
+                    };
+                };
+            };
+        };
+    };
+    orderFulfilledWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id (`evt_…`): the same on every retry and redelivery of the event, so use it to ignore an event you have already processed. Part of the signed content.
+                 * @example evt_2Xc8Vn4Kq7Ld1Rm9Tz3Hb6Pw
+                 */
+                "webhook-id": components["parameters"]["WebhookIdHeader"];
+                /**
+                 * @description When this attempt was signed, in Unix seconds (real time, even when the sandbox test clock runs ahead). Part of the signed content; reject deliveries more than 5 minutes away from your clock to stop replays.
+                 * @example 1795350936
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestampHeader"];
+                /**
+                 * @description Space-separated signatures `v1,<base64>`, each the HMAC-SHA256 of
+                 *     `<webhook-id>.<webhook-timestamp>.<raw body>` keyed with the base64-decoded part of an endpoint
+                 *     secret after `whsec_` ([Standard Webhooks](https://www.standardwebhooks.com/)). Usually one; two
+                 *     during the overlap window after a secret rotation (new secret first, then the previous one).
+                 *     Accept the delivery when any signature matches, comparing in constant time, and compute it over
+                 *     the raw bytes received: a body parsed and re-serialised no longer matches.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4= v1,3aFdM2l6Q0mJqGQp1b0Pq7yE4Jg4mK7tJr2sS8wq8kA=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignatureHeader"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The event, as `getEvent` returns it. */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "evt_5Rn1Hw8Zp3Cx6Vq9Lm2Kt7Bd",
+                 *       "type": "order.fulfilled",
+                 *       "createdAt": "2026-11-21T10:21:12.000Z",
+                 *       "data": {
+                 *         "object": {
+                 *           "id": "ord_2Wd9Kp3Rt7Yb1Mk4Pz8Hn2Lq",
+                 *           "storeSlug": "pixel-fonts",
+                 *           "status": "fulfilled",
+                 *           "source": "checkout",
+                 *           "amount": 4900,
+                 *           "currency": "GBP",
+                 *           "customerEmail": "amara@example.com",
+                 *           "externalReference": "WP-10042",
+                 *           "checkoutSessionId": "cs_8Hn2Lq5Wv0Xc3Rt7Yb1Mk4Pz",
+                 *           "paymentId": "pay_mowO1URTNCviFYkg6vbQU7D5",
+                 *           "refundId": null,
+                 *           "items": [
+                 *             {
+                 *               "sku": "FONT-PRO",
+                 *               "name": "Font Pro licence",
+                 *               "quantity": 1,
+                 *               "unitAmount": 4900,
+                 *               "licenseKeys": [
+                 *                 {
+                 *                   "key": "FP-8K2Q-7XWD-M4RT",
+                 *                   "status": "assigned"
+                 *                 }
+                 *               ]
+                 *             }
+                 *           ],
+                 *           "createdAt": "2026-11-21T10:20:00.000Z",
+                 *           "fulfilledAt": "2026-11-21T10:21:12.000Z",
+                 *           "refundedAt": null,
+                 *           "disputedAt": null
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["OrderEvent"];
+            };
+        };
+        responses: {
+            /** @description Any `2xx` status acknowledges the event; the response body is ignored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: Tillpoint disables the endpoint (`disabledReason: gone`) and sends it nothing more until you enable it again with `updateWebhookEndpoint`. Any other status, a timeout or a network error is retried. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Gone",
+                     *       "status": 410
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type. */
+                        type?: string;
+                        /** @description Short summary of the problem. */
+                        title?: string;
+                        /**
+                         * Format: int32
+                         * @description The HTTP status code, `410`.
+                         */
+                        status?: number;
+                    };
+                };
+            };
+        };
+    };
+    orderRefundedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id (`evt_…`): the same on every retry and redelivery of the event, so use it to ignore an event you have already processed. Part of the signed content.
+                 * @example evt_2Xc8Vn4Kq7Ld1Rm9Tz3Hb6Pw
+                 */
+                "webhook-id": components["parameters"]["WebhookIdHeader"];
+                /**
+                 * @description When this attempt was signed, in Unix seconds (real time, even when the sandbox test clock runs ahead). Part of the signed content; reject deliveries more than 5 minutes away from your clock to stop replays.
+                 * @example 1795350936
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestampHeader"];
+                /**
+                 * @description Space-separated signatures `v1,<base64>`, each the HMAC-SHA256 of
+                 *     `<webhook-id>.<webhook-timestamp>.<raw body>` keyed with the base64-decoded part of an endpoint
+                 *     secret after `whsec_` ([Standard Webhooks](https://www.standardwebhooks.com/)). Usually one; two
+                 *     during the overlap window after a secret rotation (new secret first, then the previous one).
+                 *     Accept the delivery when any signature matches, comparing in constant time, and compute it over
+                 *     the raw bytes received: a body parsed and re-serialised no longer matches.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4= v1,3aFdM2l6Q0mJqGQp1b0Pq7yE4Jg4mK7tJr2sS8wq8kA=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignatureHeader"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The event, as `getEvent` returns it. */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "evt_5Rn1Hw8Zp3Cx6Vq9Lm2Kt7Bd",
+                 *       "type": "order.refunded",
+                 *       "createdAt": "2026-11-21T10:21:12.000Z",
+                 *       "data": {
+                 *         "object": {
+                 *           "id": "ord_2Wd9Kp3Rt7Yb1Mk4Pz8Hn2Lq",
+                 *           "storeSlug": "pixel-fonts",
+                 *           "status": "refunded",
+                 *           "source": "checkout",
+                 *           "amount": 4900,
+                 *           "currency": "GBP",
+                 *           "customerEmail": "amara@example.com",
+                 *           "externalReference": "WP-10042",
+                 *           "checkoutSessionId": "cs_8Hn2Lq5Wv0Xc3Rt7Yb1Mk4Pz",
+                 *           "paymentId": "pay_mowO1URTNCviFYkg6vbQU7D5",
+                 *           "refundId": "re_3Kt7Bd5Rn1Hw8Zp3Cx6Vq9Lm",
+                 *           "items": [
+                 *             {
+                 *               "sku": "FONT-PRO",
+                 *               "name": "Font Pro licence",
+                 *               "quantity": 1,
+                 *               "unitAmount": 4900,
+                 *               "licenseKeys": [
+                 *                 {
+                 *                   "key": "FP-8K2Q-7XWD-M4RT",
+                 *                   "status": "revoked"
+                 *                 }
+                 *               ]
+                 *             }
+                 *           ],
+                 *           "createdAt": "2026-11-21T10:20:00.000Z",
+                 *           "fulfilledAt": "2026-11-21T10:21:12.000Z",
+                 *           "refundedAt": "2026-11-22T09:00:00.000Z",
+                 *           "disputedAt": null
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["OrderEvent"];
+            };
+        };
+        responses: {
+            /** @description Any `2xx` status acknowledges the event; the response body is ignored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: Tillpoint disables the endpoint (`disabledReason: gone`) and sends it nothing more until you enable it again with `updateWebhookEndpoint`. Any other status, a timeout or a network error is retried. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Gone",
+                     *       "status": 410
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type. */
+                        type?: string;
+                        /** @description Short summary of the problem. */
+                        title?: string;
+                        /**
+                         * Format: int32
+                         * @description The HTTP status code, `410`.
+                         */
+                        status?: number;
+                    };
+                };
+            };
+        };
+    };
+    orderDisputedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id (`evt_…`): the same on every retry and redelivery of the event, so use it to ignore an event you have already processed. Part of the signed content.
+                 * @example evt_2Xc8Vn4Kq7Ld1Rm9Tz3Hb6Pw
+                 */
+                "webhook-id": components["parameters"]["WebhookIdHeader"];
+                /**
+                 * @description When this attempt was signed, in Unix seconds (real time, even when the sandbox test clock runs ahead). Part of the signed content; reject deliveries more than 5 minutes away from your clock to stop replays.
+                 * @example 1795350936
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestampHeader"];
+                /**
+                 * @description Space-separated signatures `v1,<base64>`, each the HMAC-SHA256 of
+                 *     `<webhook-id>.<webhook-timestamp>.<raw body>` keyed with the base64-decoded part of an endpoint
+                 *     secret after `whsec_` ([Standard Webhooks](https://www.standardwebhooks.com/)). Usually one; two
+                 *     during the overlap window after a secret rotation (new secret first, then the previous one).
+                 *     Accept the delivery when any signature matches, comparing in constant time, and compute it over
+                 *     the raw bytes received: a body parsed and re-serialised no longer matches.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4= v1,3aFdM2l6Q0mJqGQp1b0Pq7yE4Jg4mK7tJr2sS8wq8kA=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignatureHeader"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The event, as `getEvent` returns it. */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "evt_5Rn1Hw8Zp3Cx6Vq9Lm2Kt7Bd",
+                 *       "type": "order.disputed",
+                 *       "createdAt": "2026-11-21T10:21:12.000Z",
+                 *       "data": {
+                 *         "object": {
+                 *           "id": "ord_2Wd9Kp3Rt7Yb1Mk4Pz8Hn2Lq",
+                 *           "storeSlug": "pixel-fonts",
+                 *           "status": "disputed",
+                 *           "source": "checkout",
+                 *           "amount": 4900,
+                 *           "currency": "GBP",
+                 *           "customerEmail": "amara@example.com",
+                 *           "externalReference": "WP-10042",
+                 *           "checkoutSessionId": "cs_8Hn2Lq5Wv0Xc3Rt7Yb1Mk4Pz",
+                 *           "paymentId": "pay_mowO1URTNCviFYkg6vbQU7D5",
+                 *           "refundId": null,
+                 *           "items": [
+                 *             {
+                 *               "sku": "FONT-PRO",
+                 *               "name": "Font Pro licence",
+                 *               "quantity": 1,
+                 *               "unitAmount": 4900,
+                 *               "licenseKeys": [
+                 *                 {
+                 *                   "key": "FP-8K2Q-7XWD-M4RT",
+                 *                   "status": "disabled"
+                 *                 }
+                 *               ]
+                 *             }
+                 *           ],
+                 *           "createdAt": "2026-11-21T10:20:00.000Z",
+                 *           "fulfilledAt": "2026-11-21T10:21:12.000Z",
+                 *           "refundedAt": null,
+                 *           "disputedAt": "2026-11-23T08:00:00.000Z"
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["OrderEvent"];
             };
         };
         responses: {

@@ -11,11 +11,12 @@ import { geo } from './geo/index.ts';
 import type { DuplicateOperations } from './http/family.ts';
 import { payments } from './payments/index.ts';
 import { sandbox } from './sandbox/index.ts';
+import { stores } from './stores/index.ts';
 import { tax } from './tax/index.ts';
 import { webhooks } from './webhooks/index.ts';
 
 /** Every family module. */
-export const families = [auth, applications, checkoutSessions, payments, sandbox, webhooks, events, geo, tax] as const;
+export const families = [auth, applications, checkoutSessions, payments, sandbox, webhooks, events, geo, tax, stores] as const;
 
 /**
  * Compile-time proof that no operationId is handled by two families: on a duplicate, this line

@@ -10,6 +10,10 @@ import { checkoutSessionsHandlers } from './handlers.ts';
 import { checkoutPages } from './pages.ts';
 import { expireDueSessions } from './service.ts';
 
+export { createSession, getSession } from './service.ts';
+export type { SessionRow } from './repository.ts';
+export { supportedLocale } from './pages.ts';
+
 /** The checkout-sessions family module. */
 export const checkoutSessions = defineFamily({
   tag: 'checkout-sessions',

@@ -135,11 +135,23 @@ function cardErrorMessage(err: ProblemError): string {
   return sentence.endsWith('.') ? sentence : `${sentence}.`;
 }
 
+/** `locale` when Intl knows it (BCP 47), else `en-US`. */
+export function supportedLocale(locale: string | null | undefined): string {
+  if (!locale) return 'en-US';
+  try {
+    return Intl.NumberFormat.supportedLocalesOf([locale])[0] ?? 'en-US';
+  } catch {
+    return 'en-US';
+  }
+}
+
 async function renderForm(deps: AppDeps, res: Response, session: SessionRow, error: string | null, status: number): Promise<void> {
   const merchant = await findMerchant(deps.db, session.merchantId);
-  const total = formatAmount(session.amount, session.currency);
+  // Amounts in the customer's locale (given at creation); an unknown tag falls back to en-US.
+  const locale = supportedLocale(session.locale);
+  const total = formatAmount(session.amount, session.currency, locale);
   const items = session.lineItems.map(
-    (item) => html`<tr><td>${item.name} × ${item.quantity}</td><td>${formatAmount(item.unitAmount * item.quantity, session.currency)}</td></tr>`,
+    (item) => html`<tr><td>${item.name} × ${item.quantity.toLocaleString(locale)}</td><td>${formatAmount(item.unitAmount * item.quantity, session.currency, locale)}</td></tr>`,
   );
   // The sandbox lists its test cards; a live page shows no sandbox help at all.
   const sandbox = deps.config.mode === 'sandbox';

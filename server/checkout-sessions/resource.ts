@@ -24,6 +24,7 @@ export function toCheckoutSession(row: SessionRow, links: Links): CheckoutSessio
     paymentId: row.paymentId,
     applicationId: row.applicationId,
     metadata: row.metadata,
+    locale: row.locale,
   };
 }
 

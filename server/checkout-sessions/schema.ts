@@ -24,6 +24,8 @@ export const checkoutSessions = pgTable(
     /** The application whose client token created the session; null with a secret API key. */
     applicationId: text('application_id'),
     metadata: jsonb('metadata').$type<Record<string, string>>().notNull(),
+    /** BCP 47 tag the hosted page formats amounts with; null: en-US. */
+    locale: text('locale'),
   },
   (t) => [
     index('checkout_sessions_list_idx').on(t.merchantId, t.createdAt, t.id),

@@ -65,6 +65,7 @@ export async function createSession(
       createdAt: now,
       metadata: input.metadata ?? {},
       applicationId,
+      locale: input.locale ?? null,
     });
     await deps.events.record(tx, merchantId, 'checkout.session.created', session, now);
     return session;

@@ -9,6 +9,7 @@ import { paymentsHandlers } from './handlers.ts';
 import { authenticationPages } from './pages.ts';
 import { settleDuePayments } from './settlement.ts';
 
+export { createRefund } from './refunds.ts';
 export { charge, type ChargeInput, type ChargeResult, type ChargeFailure } from './charge.ts';
 export type { CheckoutPort } from './ports.ts';
 export type { PaymentRow } from './repository.ts';

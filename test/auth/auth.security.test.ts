@@ -154,6 +154,13 @@ describe('objects of another merchant', () => {
     );
     const [apiKey] = unwrap(await b.client.GET('/v1/api-keys')).data;
     owned = { paymentId: payment.id, sessionId: session.id, endpointId: endpoint.id, eventId: event!.id, applicationId: application.id, tokenId: token.id, apiKeyId: apiKey!.id };
+    // A store of B with a licensed product and a fulfilled order (paid elsewhere).
+    const storeSlug = `b-store-${Date.now().toString(36)}`;
+    unwrap(await b.client.POST('/v1/stores', { body: { slug: storeSlug, name: 'B store', defaultCurrency: 'GBP' } }));
+    unwrap(await b.client.POST('/v1/stores/{storeSlug}/products', { params: { path: { storeSlug } }, body: { sku: 'B-SKU', name: 'B licence', prices: { GBP: 900 }, licensed: true } }));
+    unwrap(await b.client.POST('/v1/stores/{storeSlug}/products/{sku}/license-keys', { params: { path: { storeSlug, sku: 'B-SKU' } }, body: { keys: ['B-KEY-1', 'B-KEY-2'] } }));
+    const order = unwrap(await b.client.POST('/v1/stores/{storeSlug}/licensing/fulfill', { params: { path: { storeSlug } }, body: { items: { 'B-SKU': 1 }, externalReference: 'B-1', currency: 'GBP', amount: 900 } }));
+    Object.assign(owned, { storeSlug, sku: 'B-SKU', orderId: order.id });
   });
 
   const withObject = secured.filter((op) => op.parameters.some((p) => p.in === 'path'));
@@ -178,6 +185,10 @@ describe('objects of another merchant', () => {
     expect(payment).toMatchObject({ status: 'succeeded', amountRefunded: 0 });
     const session = unwrap(await clientB.GET('/v1/checkout/sessions/{sessionId}', { params: { path: { sessionId: owned.sessionId! } } }));
     expect(session.status).toBe('open');
+    const order = unwrap(await clientB.GET('/v1/stores/{storeSlug}/orders/{orderId}', { params: { path: { storeSlug: owned.storeSlug!, orderId: owned.orderId! } } }));
+    expect(order.status).toBe('fulfilled');
+    const pool = unwrap(await clientB.GET('/v1/stores/{storeSlug}/products/{sku}/license-keys', { params: { path: { storeSlug: owned.storeSlug!, sku: owned.sku! } } }));
+    expect(pool).toMatchObject({ available: 1, assigned: 1, reserved: 0 });
 
     const paymentsOfA = unwrap(await clientA.GET('/v1/payments', { params: { query: { limit: 100 } } }));
     const sessionsOfA = unwrap(await clientA.GET('/v1/checkout/sessions', { params: { query: { limit: 100 } } }));

@@ -23,7 +23,7 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import { unwrap } from '../../client/index.ts';
 import { OPERATIONS } from '../../generated/operations.ts';
 import { createApplication, createToken, type Scope } from '../applications/fixtures.ts';
-import { fillPath, loadSpec, operationsOf, requestExample, type SpecOperation } from '../contract/openapi.ts';
+import { fillPath, loadSpec, operationsOf, requestExample, withUniqueIdentifiers, type SpecOperation } from '../contract/openapi.ts';
 import { useTestServer } from '../support/use-test-server.ts';
 
 const { server: s, clock } = useTestServer();
@@ -76,8 +76,10 @@ function sibling(scope: string, others: Scope[]): Scope {
   return others.find((x) => x.split('.')[0] === resource) ?? others[0]!;
 }
 
+let sent = 0;
 function send(op: SpecOperation, token: string, header: 'authorization' | 'x-api-key' = 'authorization'): Promise<Response> {
-  const body = requestExample(doc, op);
+  // A slug or SKU chosen by the request is new each time: the key's and the token's requests compare equal.
+  const body = withUniqueIdentifiers(doc, op, requestExample(doc, op), `m${++sent}`);
   return s.raw(fillPath(doc, op), {
     method: op.method.toUpperCase(),
     headers: { [header]: header === 'authorization' ? `Bearer ${token}` : token, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },

@@ -6,8 +6,9 @@
  * It also builds requests from the spec by generic rules: path parameters are satisfied by
  * creating (or listing) the objects their `pattern` names; example values equal to a credential
  * in the credential-issuing operation's examples are replaced by the suite's own credentials;
- * ids in examples are replaced by ids of objects the suite owns; every operation that declares
- * an `Idempotency-Key` gets a unique one.
+ * ids in examples are replaced by ids of objects the suite owns (also as the keys of a map whose
+ * `propertyNames` name objects); identifiers the client chooses (a slug, a SKU) are made unique
+ * per request; every operation that declares an `Idempotency-Key` gets a unique one.
  */
 import { randomBytes } from 'node:crypto';
 import type { Exchange, HttpClient, RecordedRequest } from './http.ts';
@@ -477,10 +478,27 @@ export class RunContext {
   // Prerequisites
   // -------------------------------------------------------------------------------------------
 
-  /** Operations creating objects whose id matches `pattern`, fewest path parameters first. */
+  /**
+   * A value for the client-chosen identifier `example` (e.g. a slug) that no earlier request of
+   * any run used: the example with the run id and a counter appended, when that still matches
+   * `pattern`; else the example.
+   */
+  uniqueKeyValue(example: string, pattern: string): string {
+    const suffix = `${this.runId}${++this.keyCounter}`;
+    let re: RegExp;
+    try {
+      re = new RegExp(pattern, 'u');
+    } catch {
+      return example;
+    }
+    for (const candidate of [`${example}-${suffix}`, `${example}${suffix}`, `${example.slice(0, 16)}-${suffix}`]) if (re.test(candidate)) return candidate;
+    return example;
+  }
+
+  /** Operations creating objects whose id (or client-chosen identifier) matches `pattern`, fewest path parameters first. */
   creatorsOf(pattern: string): Operation[] {
     return this.spec.operations
-      .filter((o) => o.role === 'create' && o.resourcePattern === pattern)
+      .filter((o) => o.role === 'create' && (o.resourcePattern === pattern || o.keyProperties.some((k) => k.pattern === pattern)))
       .sort((a, b) => pathParamCount(a) - pathParamCount(b));
   }
 
@@ -520,7 +538,7 @@ export class RunContext {
     }
     const reasons: string[] = [];
     for (const creator of this.creatorsOf(pattern)) {
-      const made = await this.create(creator, merchant, { exampleIndex: options.variant, depth: depth + 1, shared: !options.fresh, given: options.given });
+      const made = await this.create(creator, merchant, { exampleIndex: options.variant, depth: depth + 1, shared: !options.fresh, given: options.given, pattern });
       if (typeof made === 'string') return made;
       reasons.push(made.error);
     }
@@ -550,7 +568,7 @@ export class RunContext {
   async create(
     op: Operation,
     merchant: Merchant,
-    options: { exampleIndex?: number; depth?: number; shared?: boolean; given?: Record<string, string> } = {},
+    options: { exampleIndex?: number; depth?: number; shared?: boolean; given?: Record<string, string>; pattern?: string } = {},
   ): Promise<string | { error: string }> {
     const count = Math.max(1, op.body?.json?.examples.length ?? 0);
     const indexes = options.exampleIndex !== undefined ? [options.exampleIndex % count] : [...Array(count).keys()];
@@ -559,10 +577,19 @@ export class RunContext {
       const built = await this.buildParts(op, merchant, { fresh: true, example: i, depth: options.depth, given: options.given });
       if ('error' in built) return built;
       const ex = await this.send(op, built.parts, this.authFor(op, merchant));
-      const id = (ex.json as { id?: unknown } | undefined)?.id;
+      const json = ex.json as Record<string, unknown> | undefined;
+      const id = json?.id;
       if (ex.status >= 200 && ex.status < 300 && typeof id === 'string') {
-        this.registry.push({ id, pattern: op.resourcePattern!, owner: merchant.label, operationId: op.id, shared: options.shared === true, parents: built.parts.pathParams });
-        return id;
+        const entry = { owner: merchant.label, operationId: op.id, shared: options.shared === true, parents: built.parts.pathParams };
+        this.registry.push({ ...entry, id, pattern: op.resourcePattern! });
+        let result = id;
+        for (const key of op.keyProperties) {
+          const value = json?.[key.name];
+          if (typeof value !== 'string') continue;
+          this.registry.push({ ...entry, id: value, pattern: key.pattern });
+          if (key.pattern === options.pattern) result = value;
+        }
+        return result;
       }
       last = `${op.id} answered ${ex.status || ex.error}`;
     }
@@ -637,7 +664,17 @@ export class RunContext {
         const example = media.examples[index % Math.max(1, media.examples.length)];
         exampleName = example?.name;
         let value = example ? structuredClone(example.value) : synthesize(this.spec, media.schema);
-        if (!options.raw) value = await this.substitute(value, media.schema, merchant, depth, missing);
+        if (!options.raw) {
+          // The identifiers this request chooses itself are made unique, not looked up.
+          const record = value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+          const chosen: Record<string, string> = {};
+          for (const key of op.keyProperties) {
+            const current = record?.[key.name];
+            if (typeof current === 'string') chosen[key.name] = this.uniqueKeyValue(current, key.pattern);
+          }
+          value = await this.substitute(value, media.schema, merchant, depth, missing, { ...parts.pathParams }, new Set(Object.keys(chosen)));
+          if (record) Object.assign(value as Record<string, unknown>, chosen);
+        }
         parts.body = { json: value, contentType: media.type };
       } else if (op.body.required) {
         return { error: `the request body has no JSON media type (${op.body.media.map((m) => m.type).join(', ')})` };
@@ -684,15 +721,28 @@ export class RunContext {
     return value === undefined || (typeof value === 'object' && value !== null) ? undefined : String(value);
   }
 
-  /** Replaces credentials and object ids in an example value by the merchant's own. */
-  private async substitute(value: unknown, schema: JsonSchema | undefined, merchant: Merchant, depth: number, missing: Set<string>): Promise<unknown> {
+  /**
+   * Replaces credentials and object ids in an example value by the merchant's own, including the
+   * keys of a map whose `propertyNames` name objects (a cart `{sku: quantity}`), obtained under
+   * the request's path parameters `given`.
+   */
+  private async substitute(
+    value: unknown,
+    schema: JsonSchema | undefined,
+    merchant: Merchant,
+    depth: number,
+    missing: Set<string>,
+    given: Record<string, string> = {},
+    /** Top-level properties left as they are (the request's own chosen identifiers). */
+    keep: ReadonlySet<string> = new Set(),
+  ): Promise<unknown> {
     if (typeof value === 'string') {
       const credential = this.credentialValue(undefined, value, merchant, missing);
       if (credential !== undefined) return credential;
       const s = schema ? resolveSchema(this.spec.doc, schema) : undefined;
       const pattern = typeof s?.pattern === 'string' ? s.pattern : undefined;
       if (pattern && this.isResourcePattern(pattern)) {
-        const id = await this.obtainId(pattern, merchant, { depth: depth + 1 });
+        const id = await this.obtainId(pattern, merchant, { depth: depth + 1, given });
         if (typeof id === 'string') return id;
       }
       return value;
@@ -700,15 +750,29 @@ export class RunContext {
     if (Array.isArray(value)) {
       const items = schema ? resolveSchema(this.spec.doc, schema).items : undefined;
       const out: unknown[] = [];
-      for (const v of value) out.push(await this.substitute(v, items as JsonSchema | undefined, merchant, depth, missing));
+      for (const v of value) out.push(await this.substitute(v, items as JsonSchema | undefined, merchant, depth, missing, given));
       return out;
     }
     if (value && typeof value === 'object') {
       const s = schema ? resolveSchema(this.spec.doc, schema) : undefined;
       const branch = s ? matchingBranch(this.spec, s, value) : undefined;
       const props = ((branch ?? s)?.properties ?? {}) as Record<string, JsonSchema>;
+      const names = s?.propertyNames ? resolveSchema(this.spec.doc, s.propertyNames) : undefined;
+      const keyPattern = typeof names?.pattern === 'string' && this.isResourcePattern(names.pattern) ? names.pattern : undefined;
+      const additional = s && typeof s.additionalProperties === 'object' ? (s.additionalProperties as JsonSchema) : undefined;
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) out[k] = await this.substitute(v, props[k], merchant, depth, missing);
+      for (const [k, v] of Object.entries(value)) {
+        if (keep.has(k)) {
+          out[k] = v;
+          continue;
+        }
+        let key = k;
+        if (keyPattern && !Object.hasOwn(props, k)) {
+          const id = await this.obtainId(keyPattern, merchant, { depth: depth + 1, given });
+          if (typeof id === 'string' && !Object.hasOwn(out, id)) key = id;
+        }
+        out[key] = await this.substitute(v, props[k] ?? additional, merchant, depth, missing, given);
+      }
       return out;
     }
     return value;

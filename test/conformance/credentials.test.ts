@@ -17,7 +17,7 @@ beforeAll(async () => {
 afterAll(async () => server?.close());
 
 describe('credentials the run was not given', () => {
-  it('--api-key without --api-secret: createAccessToken is n/a ("needs --api-secret"), not failed, and the run passes', { timeout: 120_000 }, async () => {
+  it('--api-key without --api-secret: createAccessToken is n/a ("needs --api-secret"), not failed, and the run passes', { timeout: 240_000 }, async () => {
     const { merchant } = await server.newMerchant('only the key');
     const report = await runConformance({ baseUrl: server.url, apiKey: merchant.apiKey, requests: 400, seed: 11 });
     const text = renderText(report);

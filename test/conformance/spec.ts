@@ -246,6 +246,13 @@ export interface Operation {
   idempotencyHeader: string | undefined;
   /** Pattern of the `id` in the success response body (the resource it returns). */
   resourcePattern: string | undefined;
+  /**
+   * Identifiers the client chooses (a store's `slug`, a product's `sku`): top-level properties
+   * of the request body that the success response echoes, whose `pattern` is that of a path
+   * parameter of the contract. The suite makes them unique per request and addresses the
+   * created object by them.
+   */
+  keyProperties: { name: string; pattern: string }[];
   /** The success response's JSON media (first documented 2xx with a JSON body). */
   success: { status: string; media: MediaSpec } | undefined;
   list: ListShape | undefined;
@@ -439,6 +446,7 @@ export function loadConformanceSpec(path = DEFAULT_SPEC_PATH): ConformanceSpec {
         statuses: responses.map((r) => r.status).filter((s) => /^\d{3}$/.test(s)),
         idempotencyHeader,
         resourcePattern,
+        keyProperties: [],
         success,
         list: undefined,
         role: 'other',
@@ -454,6 +462,18 @@ export function loadConformanceSpec(path = DEFAULT_SPEC_PATH): ConformanceSpec {
       const successProps = success?.media.schema ? Object.keys((resolveSchema(doc, success.media.schema).properties as object) ?? {}) : [];
       op.issuesCredentials = isPublic && method !== 'get' && successProps.some((p) => credentialNames.has(normalizeName(p)));
       operations.push(op);
+    }
+  }
+
+  // Client-chosen identifiers: request properties echoed by the response that name path parameters.
+  const pathParamPatterns = new Set(operations.flatMap((o) => o.parameters.filter((p) => p.in === 'path').map((p) => p.resolved.pattern)).filter((p): p is string => typeof p === 'string'));
+  for (const op of operations.filter((o) => o.role === 'create' && o.body?.json?.schema && o.success?.media.schema)) {
+    const requestProps = (resolveSchema(doc, op.body!.json!.schema).properties ?? {}) as Record<string, unknown>;
+    const responseProps = (resolveSchema(doc, op.success!.media.schema).properties ?? {}) as Record<string, unknown>;
+    for (const [name, schema] of Object.entries(requestProps)) {
+      const pattern = resolveSchema(doc, schema).pattern;
+      if (typeof pattern !== 'string' || !pathParamPatterns.has(pattern) || pattern === op.resourcePattern) continue;
+      if (responseProps[name] !== undefined && resolveSchema(doc, responseProps[name]).pattern === pattern) op.keyProperties.push({ name, pattern });
     }
   }
 

@@ -159,6 +159,29 @@ export function requestExample(doc: OpenApiDocument, op: SpecOperation): unknown
 }
 
 /**
+ * A copy of a request body whose identifiers chosen by the client (top-level string properties
+ * with the `pattern` of a path parameter of the contract, e.g. a store's `slug`, a product's
+ * `sku`) end with `suffix`, so that a request sent again creates a new object instead of a
+ * `409`. Properties whose value would then break the pattern are left as they are.
+ */
+export function withUniqueIdentifiers(doc: OpenApiDocument, op: SpecOperation, body: unknown, suffix: string): unknown {
+  const schemaRef = op.requestBody?.content['application/json']?.schema;
+  if (!schemaRef || !body || typeof body !== 'object' || Array.isArray(body)) return body;
+  const pathPatterns = new Set(
+    operationsOf(doc).flatMap((o) => o.parameters.filter((p) => p.in === 'path' && p.schema).map((p) => deref<JsonSchema>(doc, p.schema!).pattern)),
+  );
+  const properties = (deref<JsonSchema>(doc, schemaRef as JsonSchema).properties ?? {}) as Record<string, JsonSchema>;
+  const out = { ...(body as Record<string, unknown>) };
+  for (const [name, value] of Object.entries(out)) {
+    const pattern = properties[name] ? deref<JsonSchema>(doc, properties[name]).pattern : undefined;
+    if (typeof value !== 'string' || !pattern || !pathPatterns.has(pattern)) continue;
+    const candidate = `${value}-${suffix}`;
+    if (new RegExp(pattern, 'u').test(candidate)) out[name] = candidate;
+  }
+  return out;
+}
+
+/**
  * Fills a path template with the example of each path parameter (each must match its schema's
  * `pattern`, so the id is syntactically valid), or with `overrides[name]`.
  * @throws Error when a path parameter has neither an override nor an example.

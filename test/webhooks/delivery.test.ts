@@ -93,7 +93,7 @@ describe('delivery of each event type, signed and verifiable with standardwebhoo
     const payment = unwrap(await client.POST('/v1/payments', { body: { ...cardPayment(), metadata: { orderId: 'ORD-1042', note: 'gift' } } }));
     const { request, event } = only(await deliverAndCollect(path), 'payment.succeeded', endpoint.secret);
     expect(event.data.object).toEqual(payment);
-    expect(event.data.object.metadata).toEqual({ orderId: 'ORD-1042', note: 'gift' });
+    expect((event.data.object as { metadata?: unknown }).metadata).toEqual({ orderId: 'ORD-1042', note: 'gift' });
     expect(Object.keys(event)).toEqual(['id', 'type', 'createdAt', 'data']);
     // The body is exactly the event of the event log, and webhook-id is its id.
     expect(request.headers['webhook-id']).toBe(event.id);

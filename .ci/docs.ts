@@ -127,10 +127,18 @@ const stableId = (seed: string) => {
 
 /**
  * `generated/postman-collection.json`: the bundle converted by `openapi-to-postmanv2` (one folder
- * per tag), with collection variables `baseUrl` and `apiKey` (sent as `x-api-key`), a fresh
+ * per tag), with collection variables `baseUrl` and `apiKey` (sent as `x-api-key`; public
+ * operations send no credential), a fresh
  * `{{$guid}}` as every `Idempotency-Key`, and stable ids so the file is reproducible.
  */
-export async function emitPostmanCollection(bundleText: string): Promise<string> {
+export async function emitPostmanCollection(doc: BundledSpec, bundleText: string): Promise<string> {
+  const publicOperations = new Set<string>();
+  for (const [path, item] of Object.entries(doc.paths ?? {})) {
+    for (const method of METHODS) {
+      const op = (item as Json)[method] as Json | undefined;
+      if (op && Array.isArray(op.security) && op.security.length === 0) publicOperations.add(`${method} ${path}`);
+    }
+  }
   const converted = await new Promise<Json>((resolve, reject) => {
     Converter.convert(
       { type: 'string', data: bundleText },
@@ -160,6 +168,13 @@ export async function emitPostmanCollection(bundleText: string): Promise<string>
       n.id = id;
     }
     if (n.key === 'Idempotency-Key' && typeof n.value === 'string') n.value = '{{$guid}}';
+    // Public operations (`security: []`) send no credential; every other request inherits the
+    // collection's API key (the converter leaves some null, which Postman reads as "inherit").
+    if (request && typeof request.method === 'string') {
+      const url = request.url as { path?: string[] } | undefined;
+      const path = `/${(url?.path ?? []).map((s) => s.replace(/^:(.+)$/, '{$1}')).join('/')}`;
+      request.auth = publicOperations.has(`${request.method.toLowerCase()} ${path}`) ? { type: 'noauth' } : null;
+    }
     for (const [k, v] of Object.entries(n)) walk(v, `${own}/${k}`);
   };
   walk(converted, '');

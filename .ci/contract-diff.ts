@@ -90,9 +90,14 @@ const where = (path: (string | number)[]) => {
   if (path[0] === 'webhooks') return `webhook ${String(path[1])}`;
   return path.slice(0, 3).join('.');
 };
+const short = (v: unknown) => (v === undefined ? '' : JSON.stringify(v).slice(0, 80));
 const describe = (d: (typeof diffs)[number]) => {
   const text = (d.description ?? '').replace(/\s+/g, ' ').trim();
-  return `${text || d.action} (${d.path.join('.')})`;
+  // api-smart-diff's wording is sometimes empty or says "annotation" for a real change: then
+  // say what changed from the path and the values.
+  const own = `[${d.action}] ${d.path.slice(-2).join('.')}${d.before !== undefined ? ` ${short(d.before)}` : ''}${d.after !== undefined ? ` → ${short(d.after)}` : ''}`;
+  const good = text && !/annotation|^in |^\[\w+\]\s+in /i.test(text) && !text.includes('undefined');
+  return `${good ? text : own} (${d.path.join('.')})`;
 };
 
 const byType = (type: string) => diffs.filter((d) => d.type === type);

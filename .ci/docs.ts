@@ -90,7 +90,7 @@ export function emitLlmsTxt(doc: BundledSpec & { info?: Json; tags?: { name: str
       const op = (item as Json)[method] as Json | undefined;
       if (!op) continue;
       const tag = (op.tags as string[])[0]!;
-      const line = `- [${String(op.summary ?? op.operationId)}](/docs#tag/${tag}/operation/${String(op.operationId)}): \`${method.toUpperCase()} ${path}\` (\`${String(op.operationId)}\`). ${firstSentence(String(op.description ?? ''))}`;
+      const line = `- [${String(op.summary ?? op.operationId)}](/docs#/${tag}/${String(op.operationId).toLowerCase()}): \`${method.toUpperCase()} ${path}\` (\`${String(op.operationId)}\`). ${firstSentence(String(op.description ?? ''))}`;
       byTag.set(tag, [...(byTag.get(tag) ?? []), line]);
     }
   }

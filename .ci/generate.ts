@@ -93,6 +93,17 @@ try {
 }
 run('openapi-typescript', [bundle, '--output', join(outDir, 'schema.d.ts'), '--default-non-nullable', 'false']);
 run('redocly', ['build-docs', bundle, '--output', join(outDir, 'docs.html'), '--inlineBundle', '--title', 'Tillpoint API reference']);
+// The page must render offline and load nothing from elsewhere: Redoc's attribution badge loads
+// its logo from a CDN, so it gets an inline SVG naming Redocly instead (test/browser/docs.browser.test.ts).
+{
+  const docs = join(outDir, 'docs.html');
+  const logo = (width: number) =>
+    `data:image/svg+xml,${encodeURIComponent(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="16" viewBox="0 0 ${width} 16"><text x="0" y="12" font-family="sans-serif" font-size="12" fill="#0044d4">Redocly</text></svg>`)}`;
+  const html = readFileSync(docs, 'utf8');
+  const offline = html.replace('https://cdn.redoc.ly/redoc/logo-mini-full.svg', logo(48)).replace('https://cdn.redoc.ly/redoc/logo-mini.svg', logo(48));
+  if (/https:\/\/cdn\.redoc\.ly\//.test(offline)) throw new Error('docs.html still loads from cdn.redoc.ly: update the replacement in .ci/generate.ts');
+  writeFileSync(docs, offline);
+}
 
 if (check) {
   const stale: string[] = [];

@@ -58,7 +58,7 @@ describe('llms.txt', () => {
   const text = readFileSync(join(root, 'generated/llms.txt'), 'utf8');
   it('links every operation to its section of /docs', () => {
     for (const [id, op] of Object.entries(OPERATIONS)) {
-      expect(text, id).toContain(`(/docs#tag/${op.tag}/operation/${id}): \`${op.method.toUpperCase()} ${op.path}\``);
+      expect(text, id).toContain(`(/docs#/${op.tag}/${id.toLowerCase()}): \`${op.method.toUpperCase()} ${op.path}\``);
     }
     expect(text.startsWith('# Tillpoint API\n\n> ')).toBe(true);
   });

@@ -257,7 +257,7 @@ function curlJson(value: unknown): string {
     2,
   );
   // Close the quote, splice in a double-quoted variable, reopen: '{"apiKey":"'"$TILLPOINT_API_KEY"'"}'
-  return shellQuote(text).replace(/\uE000(\d+)\uE001/g, (_m, i: string) => `'"$${marks[Number(i)]}"'`);
+  return shellQuote(text.replace(/\n/g, '\n  ')).replace(/\uE000(\d+)\uE001/g, (_m, i: string) => `'"$${marks[Number(i)]}"'`);
 }
 
 function urlPath(r: SampleRequest, style: 'shell' | 'python'): string {

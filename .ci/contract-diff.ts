@@ -18,11 +18,12 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { apiCompare } from 'api-smart-diff';
 import { parse } from 'yaml';
 
-const root = resolve(import.meta.dirname, '..');
+/** The repository: the working directory (npm run runs scripts from the package root). */
+const root = process.cwd();
 const BUNDLE = 'generated/openapi.yaml';
 
 const args = process.argv.slice(2).filter((a) => a !== '--');

@@ -9,11 +9,16 @@
  * parameters (their `example`), its first request-body example, its security. Values a reader
  * (or the test) must supply are **placeholders**, environment variables:
  *
- * - `TILLPOINT_BASE_URL`, and the credential of the operation's security ({@link CREDENTIALS});
+ * - `TILLPOINT_BASE_URL`, and the credentials of the operation's security ({@link CREDENTIALS}
+ *   for the schemes the generator knows; any other scheme is derived from its definition:
+ *   `payerToken` (OAuth 2 or HTTP bearer) → `Authorization: Bearer $PAYER_TOKEN`);
  * - one per path parameter, named after it: `{paymentId}` → `PAYMENT_ID`;
  * - a body field whose schema is an identifier schema (`#/components/schemas/<Name>Id`):
  *   `quoteId: quo_…` → `QUOTE_ID`;
+ *   and likewise a required query parameter (`?clientId=` whose schema is `ClientId` → `CLIENT_ID`);
  * - a body string that is a credential ({@link BODY_CREDENTIALS}: `sk_test_…` → `TILLPOINT_API_KEY`);
+ * - a parameter, or a body property schema, carrying `x-sample-variable: NAME`: `NAME` (for a
+ *   value only a running flow can give, e.g. an OAuth authorization code or a one-time code);
  * - `IDEMPOTENCY_KEY` (curl) where the operation declares `Idempotency-Key` (the TypeScript
  *   client adds one itself, Python sends a fresh UUID);
  * - `TILLPOINT_CLIENT_ID` where it declares `X-Client-Id`.
@@ -40,6 +45,13 @@ export const CREDENTIALS: Record<string, { header: string; prefix: string; varia
   bearerAuth: { header: 'Authorization', prefix: 'Bearer ', variable: 'TILLPOINT_API_KEY' },
   clientToken: { header: 'Authorization', prefix: 'Bearer ', variable: 'TILLPOINT_CLIENT_TOKEN' },
 };
+
+/** One credential header of a sample. */
+export interface Credential {
+  header: string;
+  prefix: string;
+  variable: string;
+}
 
 /** Strings in request examples that are credentials, replaced by a placeholder. */
 export const BODY_CREDENTIALS: { pattern: RegExp; variable: string }[] = [
@@ -94,13 +106,21 @@ function itemsOf(doc: BundledSpec, schema: unknown): unknown {
   return s?.items;
 }
 
+/** The placeholder a value of `schema` becomes: `x-sample-variable`, else `<Name>Id` → `NAME_ID`. */
+function schemaPlaceholder(doc: BundledSpec, schema: unknown): string | undefined {
+  const raw = schema as Json | undefined;
+  const declared = raw?.['x-sample-variable'] ?? deref(doc, raw)?.['x-sample-variable'];
+  if (typeof declared === 'string') return declared;
+  const ref = raw?.$ref;
+  const idSchema = typeof ref === 'string' ? /^#\/components\/schemas\/([A-Za-z0-9]+Id)$/.exec(ref) : null;
+  return idSchema ? placeholderName(idSchema[1]!) : undefined;
+}
+
 /** The example value with identifiers and credentials replaced by placeholders. */
 function withPlaceholders(doc: BundledSpec, value: unknown, schema: unknown, variables: Set<string>): unknown {
-  if (typeof value === 'string') {
-    const ref = (schema as Json | undefined)?.$ref;
-    const idSchema = typeof ref === 'string' ? /^#\/components\/schemas\/([A-Za-z0-9]+Id)$/.exec(ref) : null;
-    const credential = BODY_CREDENTIALS.find((c) => c.pattern.test(value));
-    const variable = credential?.variable ?? (idSchema ? placeholderName(idSchema[1]!) : undefined);
+  if (typeof value === 'string' || typeof value === 'number') {
+    const credential = typeof value === 'string' ? BODY_CREDENTIALS.find((c) => c.pattern.test(value)) : undefined;
+    const variable = credential?.variable ?? schemaPlaceholder(doc, schema);
     if (variable) {
       variables.add(variable);
       return new Placeholder(variable);
@@ -121,10 +141,11 @@ export interface SampleRequest {
   method: (typeof METHODS)[number];
   path: string;
   pathParams: string[];
-  query: [string, string][];
+  query: [string, string | Placeholder][];
   /** Header name → literal value or placeholder. */
   headers: [string, string | Placeholder][];
-  credential: { header: string; prefix: string; variable: string } | undefined;
+  /** Headers of the operation's security requirement (none: a public operation). */
+  credentials: Credential[];
   idempotent: boolean;
   clientId: boolean;
   body: { mediaType: 'application/json' | 'application/x-www-form-urlencoded'; value: unknown } | undefined;
@@ -151,7 +172,7 @@ export function sampleRequest(doc: BundledSpec, path: string, method: (typeof ME
   const pathParams = params.filter((p) => p.in === 'path').map((p) => String(p.name));
   for (const p of pathParams) variables.add(placeholderName(p));
   const exampleOf = (p: Json): unknown => p.example ?? deref(doc, p.schema)?.example ?? (p.examples ? deref(doc, Object.values(p.examples as Json)[0]).value : undefined);
-  const query: [string, string][] = [];
+  const query: [string, string | Placeholder][] = [];
   const headers: [string, string | Placeholder][] = [];
   let idempotent = false;
   let clientId = false;
@@ -168,6 +189,12 @@ export function sampleRequest(doc: BundledSpec, path: string, method: (typeof ME
       continue;
     }
     if (!p.required || (p.in !== 'query' && p.in !== 'header')) continue;
+    const variable = typeof p['x-sample-variable'] === 'string' ? p['x-sample-variable'] : schemaPlaceholder(doc, p.schema);
+    if (variable) {
+      variables.add(variable);
+      (p.in === 'query' ? query : headers).push([name, new Placeholder(variable)]);
+      continue;
+    }
     const example = exampleOf(p);
     if (example === undefined) throw new Error(`${id}: required ${p.in} parameter ${name} has no example for the code samples`);
     if (p.in === 'query') query.push([name, String(example)]);
@@ -176,16 +203,8 @@ export function sampleRequest(doc: BundledSpec, path: string, method: (typeof ME
   if (idempotent) variables.add('IDEMPOTENCY_KEY');
 
   const security = (op.security as Record<string, string[]>[] | undefined) ?? doc.security ?? [];
-  let credential: SampleRequest['credential'];
-  if (security.length > 0) {
-    const requirement = security.find((r) => Object.keys(r).every((s) => CREDENTIALS[s])) ?? security[0]!;
-    const schemes = Object.keys(requirement);
-    const unknown = schemes.filter((s) => !CREDENTIALS[s]);
-    if (unknown.length > 0) throw new Error(`${id}: no sample credential for security scheme ${unknown.join(', ')}: add it to CREDENTIALS in .ci/samples.ts`);
-    if (schemes.length !== 1) throw new Error(`${id}: the samples support one security scheme per requirement, found ${schemes.join(' + ')}: extend .ci/samples.ts`);
-    credential = CREDENTIALS[schemes[0]!]!;
-    variables.add(credential.variable);
-  }
+  const credentials = credentialsOf(doc, id, security);
+  for (const c of credentials) variables.add(c.variable);
 
   let body: SampleRequest['body'];
   const requestBody = op.requestBody ? deref(doc, op.requestBody) : undefined;
@@ -214,7 +233,7 @@ export function sampleRequest(doc: BundledSpec, path: string, method: (typeof ME
     pathParams,
     query,
     headers,
-    credential,
+    credentials,
     idempotent,
     clientId,
     body,
@@ -222,6 +241,36 @@ export function sampleRequest(doc: BundledSpec, path: string, method: (typeof ME
     jsonResponse,
     variables: [...variables].sort(),
   };
+}
+
+/**
+ * The credential headers of an operation: its first security requirement made only of schemes
+ * in {@link CREDENTIALS} with one scheme, else its first requirement; an unknown scheme is
+ * derived from its `securitySchemes` entry (an apiKey header, or a bearer token named after it).
+ * @throws Error when a scheme is not defined or two schemes would send the same header.
+ */
+function credentialsOf(doc: BundledSpec, id: string, security: Record<string, string[]>[]): Credential[] {
+  if (security.length === 0) return [];
+  const requirement = security.find((r) => Object.keys(r).length === 1 && Object.keys(r).every((s) => CREDENTIALS[s])) ?? security[0]!;
+  const schemes = (doc.components as { securitySchemes?: Record<string, Json> } | undefined)?.securitySchemes ?? {};
+  const out: Credential[] = [];
+  for (const name of Object.keys(requirement)) {
+    let credential = CREDENTIALS[name];
+    if (!credential) {
+      const scheme = schemes[name];
+      if (!scheme) throw new Error(`${id}: security scheme ${name} is not defined`);
+      if (scheme.type === 'apiKey' && scheme.in === 'header') credential = { header: String(scheme.name), prefix: '', variable: placeholderName(name) };
+      else if (scheme.type === 'http' && String(scheme.scheme).toLowerCase() === 'basic') credential = { header: 'Authorization', prefix: 'Basic ', variable: placeholderName(`${name}Credentials`) };
+      else if (scheme.type === 'http' || scheme.type === 'oauth2' || scheme.type === 'openIdConnect') credential = { header: 'Authorization', prefix: 'Bearer ', variable: placeholderName(name) };
+      else throw new Error(`${id}: no sample credential for security scheme ${name} (${String(scheme.type)}): add it to CREDENTIALS in .ci/samples.ts`);
+    }
+    const header = credential.header;
+    if (out.some((c) => c.header.toLowerCase() === header.toLowerCase())) {
+      throw new Error(`${id}: its security requirement sends ${header} twice (${Object.keys(requirement).join(' + ')}): add an entry to CREDENTIALS in .ci/samples.ts`);
+    }
+    out.push(credential);
+  }
+  return out;
 }
 
 /** Every operation of `paths` with its sample request, in the contract's order. */
@@ -266,14 +315,14 @@ function urlPath(r: SampleRequest, style: 'shell' | 'python'): string {
     const v = placeholderName(name);
     p = p.replace(`{${name}}`, style === 'shell' ? `$${v}` : `{os.environ['${v}']}`);
   }
-  const q = r.query.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
+  const q = r.query.map(([k, v]) => `${encodeURIComponent(k)}=${v instanceof Placeholder ? `$${v.variable}` : encodeURIComponent(v)}`).join('&');
   return q && style === 'shell' ? `${p}?${q}` : p;
 }
 
 /** The curl sample: one command, credentials and ids read from the shell's environment. */
 export function curlSample(r: SampleRequest): string {
   const lines = [`curl -sS${r.method === 'get' ? '' : ` -X ${r.method.toUpperCase()}`} "$TILLPOINT_BASE_URL${urlPath(r, 'shell')}"`];
-  if (r.credential) lines.push(`-H "${r.credential.header}: ${r.credential.prefix}$${r.credential.variable}"`);
+  for (const c of r.credentials) lines.push(`-H "${c.header}: ${c.prefix}$${c.variable}"`);
   for (const [k, v] of r.headers) lines.push(v instanceof Placeholder ? `-H "${k}: $${v.variable}"` : `-H ${shellQuote(`${k}: ${v}`)}`);
   if (r.idempotent) lines.push(`-H "Idempotency-Key: $IDEMPOTENCY_KEY"`);
   if (r.body?.mediaType === 'application/json') {
@@ -322,24 +371,25 @@ function resultName(operationId: string): string {
  */
 function typeScriptBody(r: SampleRequest, env: (v: string) => string): string[] {
   const lines: string[] = [];
-  if (!r.credential) {
-    lines.push(`const tillpoint = createClient<paths>({ baseUrl: ${env('TILLPOINT_BASE_URL')} });`);
-  } else if (r.credential.variable === 'TILLPOINT_CLIENT_TOKEN') {
-    lines.push(`const tillpoint = createTillpointClient({ baseUrl: ${env('TILLPOINT_BASE_URL')}, clientToken: ${env('TILLPOINT_CLIENT_TOKEN')} });`);
-  } else {
-    lines.push(`const tillpoint = createTillpointClient({ baseUrl: ${env('TILLPOINT_BASE_URL')}, apiKey: ${env('TILLPOINT_API_KEY')} });`);
-  }
+  const client = clientKind(r);
+  if (client === 'apiKey') lines.push(`const tillpoint = createTillpointClient({ baseUrl: ${env('TILLPOINT_BASE_URL')}, apiKey: ${env('TILLPOINT_API_KEY')} });`);
+  else if (client === 'clientToken') lines.push(`const tillpoint = createTillpointClient({ baseUrl: ${env('TILLPOINT_BASE_URL')}, clientToken: ${env('TILLPOINT_CLIENT_TOKEN')} });`);
+  else lines.push(`const tillpoint = createClient<paths>({ baseUrl: ${env('TILLPOINT_BASE_URL')} });`);
+  // Credentials the Tillpoint client does not send itself go in the request's headers, and so
+  // does the Idempotency-Key it would have added.
+  const explicit: string[] = client === 'plain' ? r.credentials.map((c) => `'${c.header}': ${c.prefix ? `'${c.prefix}' + ` : ''}${env(c.variable)}`) : [];
+  if (r.body?.mediaType === 'application/x-www-form-urlencoded') explicit.push(`'Content-Type': 'application/x-www-form-urlencoded'`);
+  const headerParams = r.headers.map(([k, v]) => `'${k}': ${v instanceof Placeholder ? env(v.variable) : tsLiteral(v, '', env)}`);
+  if (client === 'plain' && r.idempotent) headerParams.push(`'Idempotency-Key': crypto.randomUUID()`);
   const init: string[] = [];
   const params: string[] = [];
   if (r.pathParams.length > 0) params.push(`path: { ${r.pathParams.map((p) => `${p}: ${env(placeholderName(p))}`).join(', ')} }`);
   if (r.query.length > 0) params.push(`query: { ${r.query.map(([k, v]) => `${IDENT.test(k) ? k : JSON.stringify(k)}: ${tsLiteral(v, '', env)}`).join(', ')} }`);
-  if (r.headers.length > 0) params.push(`header: { ${r.headers.map(([k, v]) => `${JSON.stringify(k).replace(/^"|"$/g, "'")}: ${v instanceof Placeholder ? env(v.variable) : tsLiteral(v, '', env)}`).join(', ')} }`);
+  if (headerParams.length > 0) params.push(`header: { ${headerParams.join(', ')} }`);
   if (params.length > 0) init.push(`params: { ${params.join(', ')} }`);
   if (r.body) init.push(`body: ${tsLiteral(r.body.value, '    ', env)}`);
-  if (r.body?.mediaType === 'application/x-www-form-urlencoded') {
-    init.push(`bodySerializer: (body) => new URLSearchParams(body as Record<string, string>)`);
-    init.push(`headers: { 'Content-Type': 'application/x-www-form-urlencoded' }`);
-  }
+  if (r.body?.mediaType === 'application/x-www-form-urlencoded') init.push(`bodySerializer: (body) => new URLSearchParams(body as Record<string, string>)`);
+  if (explicit.length > 0) init.push(`headers: { ${explicit.join(', ')} }`);
   if (!r.jsonResponse && r.status < 300) init.push(`parseAs: 'text'`);
   if (r.status >= 300) init.push(`redirect: 'manual'`);
   const call = `tillpoint.${r.method.toUpperCase()}('${r.path}'${init.length ? `, {\n${init.map((l) => `    ${l},`).join('\n')}\n  }` : ''})`;
@@ -354,8 +404,18 @@ function typeScriptBody(r: SampleRequest, env: (v: string) => string): string[] 
   return lines;
 }
 
+/**
+ * Which client a TypeScript sample uses: the Tillpoint client with the secret API key or a client
+ * token when that is the operation's one credential, else plain openapi-fetch typed with the
+ * contract (public operations, and credentials sent as explicit headers).
+ */
+function clientKind(r: SampleRequest): 'apiKey' | 'clientToken' | 'plain' {
+  const only = r.credentials.length === 1 ? r.credentials[0]!.variable : undefined;
+  return only === 'TILLPOINT_API_KEY' ? 'apiKey' : only === 'TILLPOINT_CLIENT_TOKEN' ? 'clientToken' : 'plain';
+}
+
 const tsImports = (r: SampleRequest, from: string) =>
-  r.credential
+  clientKind(r) !== 'plain'
     ? [`import { createTillpointClient, unwrap } from '${from}';`]
     : [`import createClient from 'openapi-fetch';`, `import { unwrap, type paths } from '${from}';`];
 
@@ -423,11 +483,11 @@ function pyLiteral(value: unknown, indent: string): string {
 /** The Python sample, with `requests`. */
 export function pythonSample(r: SampleRequest): string {
   const headers: string[] = [];
-  if (r.credential) headers.push(`"${r.credential.header}": ${r.credential.prefix ? `"${r.credential.prefix}" + ` : ''}os.environ["${r.credential.variable}"]`);
+  for (const c of r.credentials) headers.push(`"${c.header}": ${c.prefix ? `"${c.prefix}" + ` : ''}os.environ["${c.variable}"]`);
   for (const [k, v] of r.headers) headers.push(`${JSON.stringify(k)}: ${v instanceof Placeholder ? `os.environ["${v.variable}"]` : JSON.stringify(v)}`);
   if (r.idempotent) headers.push(`"Idempotency-Key": str(uuid.uuid4())`);
   const args = [`    f"{os.environ['TILLPOINT_BASE_URL']}${urlPath(r, 'python')}"`];
-  if (r.query.length) args.push(`    params={${r.query.map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`).join(', ')}}`);
+  if (r.query.length) args.push(`    params={${r.query.map(([k, v]) => `${JSON.stringify(k)}: ${v instanceof Placeholder ? `os.environ["${v.variable}"]` : JSON.stringify(v)}`).join(', ')}}`);
   if (headers.length) args.push(`    headers={${headers.join(', ')}}`);
   if (r.body) args.push(`    ${r.body.mediaType === 'application/json' ? 'json' : 'data'}=${pyLiteral(r.body.value, '    ')}`);
   if (r.status >= 300) args.push('    allow_redirects=False');

@@ -72,7 +72,7 @@ async function placeholdersFor(id: OperationId): Promise<SampleEnv & Record<stri
 const hint = (id: OperationId) =>
   OPERATION_FIXTURES[id]
     ? ` (OPERATION_FIXTURES.${id}: ${OPERATION_FIXTURES[id].reason})`
-    : `. If the contract's first request example cannot succeed on a fresh merchant, add OPERATION_FIXTURES.${id} in test/docs/sample-fixtures.ts (placeholders or another documented status, with the reason).`;
+    : `. If the contract's first request example cannot succeed on a fresh merchant, mark the value a running flow must give with x-sample-variable in the contract (and add it to PLACEHOLDERS), or add OPERATION_FIXTURES.${id} in test/docs/sample-fixtures.ts (placeholders or another documented status, with the reason); see server/README.md.`;
 
 describe('code samples', () => {
   it('every operation has a curl, a TypeScript and a Python sample, and the fixtures name only what exists', () => {

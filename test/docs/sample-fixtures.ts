@@ -13,7 +13,11 @@
  * - its sample must get the documented success status (its lowest 2xx/3xx). When the contract's
  *   first request example cannot succeed on a fresh merchant as it is (state the sample assumes,
  *   a page answering HTML or a redirect), add an entry to {@link OPERATION_FIXTURES}: other
- *   placeholder values, or the other documented status the sample gets, with the reason.
+ *   placeholder values, or the other documented status the sample gets, with the reason; a value
+ *   only a running flow can give (an OAuth code, a one-time code) is marked in the contract with
+ *   `x-sample-variable: NAME` and obtained here under that name.
+ *
+ * The full table is in server/README.md ("Docs and code samples of a new operation").
  */
 import { randomUUID } from 'node:crypto';
 import { unwrap, type TillpointClient } from '../../client/index.ts';

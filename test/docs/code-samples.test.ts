@@ -1,7 +1,7 @@
 /**
- * The docs never lie: every curl sample (run by curl in a child process) and every TypeScript
- * sample (run in process through the real client, `generated/code-samples.ts`) of every
- * operation is sent to the reference server with a fresh sandbox merchant's credentials and the
+ * The docs never lie: every curl sample (run by curl in a child process), every TypeScript
+ * sample (run in process through the real client, `generated/code-samples.ts`) and every Python
+ * sample (run by Debian's python3 with `requests`, PYTHON to use another) of every operation is sent to the reference server with a fresh sandbox merchant's credentials and the
  * ids it needs (test/docs/sample-fixtures.ts), and must get the documented success status.
  *
  * Operations are picked up from the contract: a new one is run without touching this file, and
@@ -110,6 +110,26 @@ describe('code samples', () => {
           /* no body */
         }
         expect.fail(`${id}: the curl sample got ${status}, the documented status is ${expectedStatus(id)}: ${body}${hint(id)}`);
+      }
+    });
+
+    it(`the Python sample gets the documented status`, async () => {
+      const source = samplesOf(id).find((s) => s.label === 'Python')!.source;
+      const env = await placeholdersFor(id);
+      // The sample as shown, then one line reporting the status it got (raise_for_status has
+      // already thrown, naming the status, when it was not a success).
+      const program = `${source}\nimport sys\nsys.stderr.write("\\nSTATUS %d\\n" % response.status_code)\n`;
+      let output: string;
+      try {
+        const { stdout, stderr } = await run(process.env.PYTHON ?? '/usr/bin/python3', ['-c', program], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env } });
+        output = stdout + stderr;
+      } catch (err) {
+        const e = err as { stdout?: string; stderr?: string; message: string };
+        output = `${e.stdout ?? ''}${e.stderr ?? e.message}`;
+      }
+      const status = Number(/STATUS (\d{3})/.exec(output)?.[1] ?? /(\d{3}) (?:Client|Server) Error/.exec(output)?.[1] ?? NaN);
+      if (status !== expectedStatus(id)) {
+        expect.fail(`${id}: the Python sample got ${Number.isNaN(status) ? 'no response' : status}, the documented status is ${expectedStatus(id)}: ${output.slice(-600)}${hint(id)}`);
       }
     });
 

@@ -61,7 +61,7 @@ const { diffs } = apiCompare(before, after);
 /**
  * The contract's rule for enums (overview, "Errors"): values may be added, in requests (a wider
  * input) and in responses (problem codes, event types, scopes, statuses: clients must accept
- * values they do not know). api-smart-diff calls an addition to a response enum breaking, and
+ * values they do not know); so may variants of a `oneOf`/`anyOf` (a new event type of `Event`). api-smart-diff calls an addition to a response enum breaking, and
  * compares arrays by index (an insertion reads as replacements), so every enum of `after` that
  * keeps all the values of its counterpart in `before` is compared as `before`'s array and its new
  * values are reported here as non-breaking. A removed value is left to api-smart-diff.
@@ -78,6 +78,16 @@ function setAsideEnumAdditions(from: unknown, to: unknown, path: string[] = []):
     if (kept) {
       if (added.length > 0) found.push(`${path.join('.')}: enum values added: ${added.map((v) => JSON.stringify(v)).join(', ')}`);
       b.enum = old;
+    }
+  }
+  // New variants of a union (an event type of `Event`, a payment method): the same rule.
+  for (const union of ['oneOf', 'anyOf'] as const) {
+    if (!Array.isArray(a[union]) || !Array.isArray(b[union])) continue;
+    const old = (a[union] as unknown[]).map((v) => JSON.stringify(v));
+    const now = (b[union] as unknown[]).map((v) => JSON.stringify(v));
+    if (now.length > old.length && old.every((o) => now.includes(o))) {
+      found.push(`${path.join('.')}: ${union} variants added: ${now.filter((v) => !old.includes(v)).map((v) => v.slice(0, 80)).join('; ')}`);
+      b[union] = a[union];
     }
   }
   for (const key of Object.keys(b)) {
@@ -122,7 +132,7 @@ process.stdout.write(`contract:diff: ${BUNDLE} at ${ref} (${commit!.slice(0, 12)
 print('Breaking changes', breaking);
 print('Deprecations', deprecated);
 print('Non-breaking changes', nonBreaking);
-if (enumAdditions.length > 0) process.stdout.write(`\nEnum values added (non-breaking by the contract's rule) (${enumAdditions.length}):\n${enumAdditions.map((l) => `  - ${l}\n`).join('')}`);
+if (enumAdditions.length > 0) process.stdout.write(`\nEnum values and union variants added (non-breaking by the contract's rule) (${enumAdditions.length}):\n${enumAdditions.map((l) => `  - ${l}\n`).join('')}`);
 process.stdout.write(`\n${breaking.length} breaking, ${nonBreaking.length + enumAdditions.length} non-breaking, ${deprecated.length} deprecated, ${others} annotation or unclassified (descriptions, examples, code samples).\n`);
 
 /** A version bump that announces breaking changes: a new major, or a new minor while at 0.x. */

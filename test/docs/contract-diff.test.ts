@@ -55,16 +55,18 @@ describe('npm run contract:diff', () => {
     expect(out).toContain('GET /v1/payments/{paymentId}');
   });
 
-  it('passes a new operation and new enum values, listing them as non-breaking', async () => {
+  it('passes a new operation, new enum values and a new event variant, listing them as non-breaking', async () => {
     const { code, out } = await diffAfter((s) => {
       s.components.schemas.ProblemCode.enum.splice(3, 0, 'otp_invalid');
       s.components.schemas.EventType.enum.push('escrow.funded');
+      s.components.schemas.Event.oneOf.push({ type: 'object', required: ['type'], properties: { type: { const: 'escrow.funded' } } });
       s.paths['/v1/escrows'] = { get: { operationId: 'listEscrows', tags: ['escrows'], summary: 'List escrows', responses: { '200': { description: 'One page of escrows.' } } } };
     });
     expect(code, out).toBe(0);
     expect(out).toContain('[Added] operation GET /v1/escrows');
     expect(out).toContain('components.schemas.ProblemCode: enum values added: "otp_invalid"');
     expect(out).toContain('components.schemas.EventType: enum values added: "escrow.funded"');
+    expect(out).toContain('components.schemas.Event: oneOf variants added: {"type":"object"');
     expect(out).toMatch(/^0 breaking/m);
   });
 

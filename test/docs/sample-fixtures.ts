@@ -1,0 +1,102 @@
+/**
+ * What the code samples need to run against the reference server, declared once per placeholder
+ * (not per operation): the samples of `generated/code-samples.ts` and the curl ones of
+ * `x-codeSamples` read environment variables (see `.ci/samples.ts`), and
+ * `code-samples.test.ts` fills each from here, for a fresh sandbox merchant per operation.
+ *
+ * THE RULE FOR A NEW OPERATION (also in test/README.md):
+ * - its path parameters and identifier body fields become placeholders named after them
+ *   (`{escrowId}` → `ESCROW_ID`); a placeholder no operation had before needs an entry in
+ *   {@link PLACEHOLDERS} saying how to obtain one (usually: create the object with the merchant's
+ *   client and return its id). A missing one fails the test, naming the operation and the
+ *   placeholder;
+ * - its sample must get the documented success status (its lowest 2xx/3xx). When the contract's
+ *   first request example cannot succeed on a fresh merchant as it is (state the sample assumes,
+ *   a page answering HTML or a redirect), add an entry to {@link OPERATION_FIXTURES}: other
+ *   placeholder values, or the other documented status the sample gets, with the reason; a value
+ *   only a running flow can give (an OAuth code, a one-time code) is marked in the contract with
+ *   `x-sample-variable: NAME` and obtained here under that name.
+ *
+ * The full table is in server/README.md ("Docs and code samples of a new operation").
+ */
+import { randomUUID } from 'node:crypto';
+import { unwrap, type TillpointClient } from '../../client/index.ts';
+import type { SandboxMerchant, TestServer } from '../support/server.ts';
+import { cardPayment } from '../support/server.ts';
+
+/** What a fixture can use: the server, the operation's fresh merchant, and the other placeholders. */
+export interface FixtureContext {
+  server: TestServer;
+  merchant: SandboxMerchant;
+  /** The merchant's client (API key, no retries). */
+  client: TillpointClient;
+  /** The value of another placeholder (each is obtained once per operation). */
+  get(variable: string): Promise<string>;
+}
+
+/** How to obtain the value of one placeholder. */
+export type Fixture = (ctx: FixtureContext) => Promise<string>;
+
+/** A succeeded 25.00 USD card payment. */
+const payment: Fixture = async ({ client }) => unwrap(await client.POST('/v1/payments', { body: cardPayment() })).id;
+
+/** A webhook endpoint (a URL nothing listens on: deliveries are not run by the test server). */
+const webhookEndpoint: Fixture = async ({ client }) =>
+  unwrap(await client.POST('/v1/webhook-endpoints', { body: { url: 'http://127.0.0.1:9/webhooks', events: ['payment.succeeded'] } })).id;
+
+/**
+ * Every placeholder of the samples and how to obtain it. The `TILLPOINT_*` credentials are there
+ * for any operation's security or `X-Client-Id`; the others are ids, each read by some sample.
+ */
+export const PLACEHOLDERS: Record<string, Fixture> = {
+  TILLPOINT_BASE_URL: async ({ server }) => server.url,
+  TILLPOINT_API_KEY: async ({ merchant }) => merchant.apiKey,
+  TILLPOINT_API_SECRET: async ({ merchant }) => merchant.apiSecret,
+  TILLPOINT_CLIENT_ID: async ({ merchant }) => merchant.clientId,
+  TILLPOINT_CLIENT_TOKEN: async ({ client, merchant }) => {
+    const apps = unwrap(await client.GET('/v1/applications'));
+    const app = apps.data.find((a) => a.clientId === merchant.clientId) ?? apps.data[0]!;
+    return unwrap(await client.POST('/v1/applications/{applicationId}/tokens', { params: { path: { applicationId: app.id } }, body: { label: 'code samples', scopes: ['*'] } })).token;
+  },
+  IDEMPOTENCY_KEY: async () => randomUUID(),
+  PAYMENT_ID: payment,
+  SESSION_ID: async ({ client }) =>
+    unwrap(await client.POST('/v1/checkout/sessions', { body: { amount: 2500, currency: 'USD', successUrl: 'https://shop.example.com/done', cancelUrl: 'https://shop.example.com/cart' } })).id,
+  APPLICATION_ID: async ({ client }) => unwrap(await client.POST('/v1/applications', { body: { name: 'Samples' } })).id,
+  TOKEN_ID: async ({ client, get }) =>
+    unwrap(await client.POST('/v1/applications/{applicationId}/tokens', { params: { path: { applicationId: await get('APPLICATION_ID') } }, body: { label: 'to revoke', scopes: ['payments.read'] } })).id,
+  /** A second key: the calling key cannot be revoked (409 api_key_in_use). */
+  API_KEY_ID: async ({ client }) => unwrap(await client.POST('/v1/api-keys')).id,
+  ENDPOINT_ID: webhookEndpoint,
+  WEBHOOK_ENDPOINT_ID: async ({ get }) => get('ENDPOINT_ID'),
+  /** The event of a payment, with an endpoint subscribed to it (so it can be redelivered). */
+  EVENT_ID: async ({ client, get }) => {
+    await get('ENDPOINT_ID');
+    const id = await get('PAYMENT_ID');
+    const events = unwrap(await client.GET('/v1/events', { params: { query: { type: 'payment.succeeded' } } }));
+    const event = events.data.find((e) => (e.data.object as { id?: string }).id === id);
+    if (!event) throw new Error(`no payment.succeeded event for ${id}`);
+    return event.id;
+  },
+};
+
+/** A per-operation exception: other placeholder values, or another documented status, and why. */
+export interface OperationFixture {
+  /** Why the operation needs it (shown when its sample fails). */
+  reason: string;
+  /** Placeholders whose value differs for this operation. */
+  placeholders?: Record<string, Fixture>;
+  /** The documented status its sample gets instead of the lowest 2xx/3xx. */
+  status?: number;
+}
+
+/** Operations whose samples need more than {@link PLACEHOLDERS}. */
+export const OPERATION_FIXTURES: Record<string, OperationFixture> = {
+  getPaymentInstructions: {
+    reason: 'payer instructions exist for a pending mobile-money payment',
+    placeholders: {
+      PAYMENT_ID: async ({ client }) =>
+        unwrap(await client.POST('/v1/payments', { body: { amount: 5000, currency: 'UGX', paymentMethod: { type: 'mobile_money', provider: 'mtn', phoneNumber: '+256700000003' } } })).id,
+    },
+  },
+};

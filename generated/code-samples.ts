@@ -4,7 +4,7 @@ import createClient from 'openapi-fetch';
 import { createTillpointClient, unwrap, type paths } from '../client/index.ts';
 
 /** The placeholders of the code samples (environment variables in the docs). */
-export type SampleEnv = Partial<Record<"API_KEY_ID" | "APPLICATION_ID" | "ENDPOINT_ID" | "EVENT_ID" | "IDEMPOTENCY_KEY" | "ORDER_ID" | "PAYMENT_ID" | "SESSION_ID" | "SKU" | "STORE_SLUG" | "TILLPOINT_API_KEY" | "TILLPOINT_API_SECRET" | "TILLPOINT_BASE_URL" | "TOKEN_ID" | "WEBHOOK_ENDPOINT_ID", string>>;
+export type SampleEnv = Partial<Record<"API_KEY_ID" | "APPLICATION_ID" | "ENDPOINT_ID" | "EVENT_ID" | "IDEMPOTENCY_KEY" | "NEW_STORE_SLUG" | "ORDER_ID" | "PAYMENT_ID" | "SESSION_ID" | "SKU" | "STORE_SLUG" | "TILLPOINT_API_KEY" | "TILLPOINT_API_SECRET" | "TILLPOINT_BASE_URL" | "TOKEN_ID" | "WEBHOOK_ENDPOINT_ID", string>>;
 
 /**
  * The TypeScript code sample of every operation (as in `x-codeSamples`), with
@@ -450,13 +450,13 @@ export const TYPESCRIPT_SAMPLES = {
     );
     return stores;
   },
-  /** `POST /v1/stores`: reads `IDEMPOTENCY_KEY`, `TILLPOINT_API_KEY`, `TILLPOINT_BASE_URL`. */
+  /** `POST /v1/stores`: reads `IDEMPOTENCY_KEY`, `NEW_STORE_SLUG`, `TILLPOINT_API_KEY`, `TILLPOINT_BASE_URL`. */
   createStore: async (env: SampleEnv) => {
     const tillpoint = createTillpointClient({ baseUrl: env.TILLPOINT_BASE_URL!, apiKey: env.TILLPOINT_API_KEY! });
     const store = unwrap(
       await tillpoint.POST('/v1/stores', {
         body: {
-          slug: 'pixel-fonts',
+          slug: env.NEW_STORE_SLUG!,
           name: 'Pixel Fonts',
           defaultCurrency: 'GBP',
           marketplace: true,
@@ -704,7 +704,7 @@ export const SAMPLE_REQUESTS = {
   createSandboxMerchant: { status: 201, variables: ["TILLPOINT_BASE_URL"] },
   advanceSandboxClock: { status: 200, variables: ["IDEMPOTENCY_KEY","TILLPOINT_API_KEY","TILLPOINT_BASE_URL"] },
   listStores: { status: 200, variables: ["TILLPOINT_API_KEY","TILLPOINT_BASE_URL"] },
-  createStore: { status: 201, variables: ["IDEMPOTENCY_KEY","TILLPOINT_API_KEY","TILLPOINT_BASE_URL"] },
+  createStore: { status: 201, variables: ["IDEMPOTENCY_KEY","NEW_STORE_SLUG","TILLPOINT_API_KEY","TILLPOINT_BASE_URL"] },
   getStore: { status: 200, variables: ["STORE_SLUG","TILLPOINT_API_KEY","TILLPOINT_BASE_URL"] },
   updateStore: { status: 200, variables: ["STORE_SLUG","TILLPOINT_API_KEY","TILLPOINT_BASE_URL"] },
   listProducts: { status: 200, variables: ["STORE_SLUG","TILLPOINT_API_KEY","TILLPOINT_BASE_URL"] },

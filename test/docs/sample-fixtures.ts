@@ -19,7 +19,7 @@
  *
  * The full table is in server/README.md ("Docs and code samples of a new operation").
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { unwrap, type TillpointClient } from '../../client/index.ts';
 import type { SandboxMerchant, TestServer } from '../support/server.ts';
 import { cardPayment } from '../support/server.ts';
@@ -43,6 +43,52 @@ const payment: Fixture = async ({ client }) => unwrap(await client.POST('/v1/pay
 /** A webhook endpoint (a URL nothing listens on: deliveries are not run by the test server). */
 const webhookEndpoint: Fixture = async ({ client }) =>
   unwrap(await client.POST('/v1/webhook-endpoints', { body: { url: 'http://127.0.0.1:9/webhooks', events: ['payment.succeeded'] } })).id;
+
+/** A store slug no store has yet (slugs are unique across Tillpoint, not per merchant). */
+const freshStoreSlug = () => `samples-${randomBytes(6).toString('hex')}`;
+
+/** The licensed product the store examples name (`items: { FONT-PRO: 1 }`, `/products/FONT-PRO`). */
+const EXAMPLE_SKU = 'FONT-PRO';
+
+/**
+ * A GBP store (the examples' currency) selling {@link EXAMPLE_SKU} at the examples' price
+ * (4900 GBP, 5900 USD), licensed, with 3 keys in its pool: enough for a checkout session, a
+ * licensing fulfilment and the fixture order of {@link PLACEHOLDERS}.ORDER_ID.
+ */
+const storeWithLicensedProduct: Fixture = async ({ client }) => {
+  const storeSlug = freshStoreSlug();
+  unwrap(await client.POST('/v1/stores', { body: { slug: storeSlug, name: 'Pixel Fonts', defaultCurrency: 'GBP' } }));
+  const path = { storeSlug };
+  unwrap(await client.POST('/v1/stores/{storeSlug}/products', { params: { path }, body: { sku: EXAMPLE_SKU, name: 'Font Pro licence', prices: { GBP: 4900, USD: 5900 }, licensed: true } }));
+  const keys = Array.from({ length: 3 }, (_, i) => `SAMPLE-${storeSlug}-${i}`);
+  unwrap(await client.POST('/v1/stores/{storeSlug}/products/{sku}/license-keys', { params: { path: { storeSlug, sku: EXAMPLE_SKU } }, body: { keys } }));
+  return storeSlug;
+};
+
+/**
+ * A `fulfilled` checkout order of the STORE_SLUG store: a session for one {@link EXAMPLE_SKU},
+ * paid on the hosted page with the test card as a customer's browser does (refundable, and
+ * disputable in the sandbox).
+ */
+const fulfilledOrder: Fixture = async ({ client, server, get }) => {
+  const storeSlug = await get('STORE_SLUG');
+  const session = unwrap(
+    await client.POST('/v1/stores/{storeSlug}/checkout/sessions', {
+      params: { path: { storeSlug } },
+      body: { items: { [EXAMPLE_SKU]: 1 }, successUrl: 'https://shop.example.com/thanks', cancelUrl: 'https://shop.example.com/cart' },
+    }),
+  );
+  const paid = await server.raw(`/checkout/${session.id}/pay`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ cardNumber: '4242424242424242', expiry: '12/30', cvc: '123' }).toString(),
+    redirect: 'manual',
+  });
+  if (paid.status !== 303) throw new Error(`paying ${session.id} on the hosted page answered ${paid.status}`);
+  const order = unwrap(await client.GET('/v1/stores/{storeSlug}/orders/{orderId}', { params: { path: { storeSlug, orderId: session.orderId } } }));
+  if (order.status !== 'fulfilled') throw new Error(`order ${order.id} is ${order.status} after payment`);
+  return order.id;
+};
 
 /**
  * Every placeholder of the samples and how to obtain it. The `TILLPOINT_*` credentials are there
@@ -78,6 +124,14 @@ export const PLACEHOLDERS: Record<string, Fixture> = {
     if (!event) throw new Error(`no payment.succeeded event for ${id}`);
     return event.id;
   },
+  /** createStore's slug (`x-sample-variable`): unique across Tillpoint, so a fresh one per sample. */
+  NEW_STORE_SLUG: async () => freshStoreSlug(),
+  STORE_SLUG: storeWithLicensedProduct,
+  SKU: async ({ get }) => {
+    await get('STORE_SLUG');
+    return EXAMPLE_SKU;
+  },
+  ORDER_ID: fulfilledOrder,
 };
 
 /** A per-operation exception: other placeholder values, or another documented status, and why. */
@@ -98,5 +152,10 @@ export const OPERATION_FIXTURES: Record<string, OperationFixture> = {
       PAYMENT_ID: async ({ client }) =>
         unwrap(await client.POST('/v1/payments', { body: { amount: 5000, currency: 'UGX', paymentMethod: { type: 'mobile_money', provider: 'mtn', phoneNumber: '+256700000003' } } })).id,
     },
+  },
+  fulfillLicensingOrder: {
+    reason:
+      'its lowest documented status, 200, answers a repeat of an external reference already fulfilled (the same order); the example on a fresh merchant is a first fulfilment, 201 Created',
+    status: 201,
   },
 };

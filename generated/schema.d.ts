@@ -702,17 +702,21 @@ export interface paths {
         put?: never;
         /**
          * Advance the test clock
-         * @description Moves the sandbox server's clock forward by `seconds` (1 second to 30 days), then at once
-         *     runs what the passing time causes: open checkout sessions past `expiresAt` expire (with their
-         *     `checkout.session.expired` events), pending mobile-money payments settle, and webhook retries
-         *     whose time has come are due and sent by the delivery worker right away instead of after their
-         *     real delay. Use it to test expiries and retries in seconds instead of hours.
+         * @description Moves the calling merchant's test clock forward by `seconds` (1 second to 30 days), then at
+         *     once runs what the passing time causes for that merchant: its open checkout sessions past
+         *     `expiresAt` expire (with their `checkout.session.expired` events), its pending mobile-money
+         *     payments settle, its escrows whose deadline or release time has come are released, and its
+         *     webhook retries whose time has come are due and sent by the delivery worker right away
+         *     instead of after their real delay. Use it to test expiries, releases and retries in seconds
+         *     instead of hours.
          *
-         *     The clock is shared by the whole server, all merchants and every instance on the same
-         *     database: it runs `offsetSeconds` ahead of real time from now on, and advances add up. It
-         *     never goes back. Timestamps in objects and events follow it; the `webhook-timestamp` header
-         *     of deliveries stays real time, so that signature checks keep working. A live server answers
-         *     `404`.
+         *     Each merchant has its own clock, as a test clock is an object of its own: advancing it never
+         *     moves another merchant's time. It is shared by every instance on the same database, runs
+         *     `offsetSeconds` ahead of real time from now on, and advances add up. It never goes back.
+         *     Timestamps in the merchant's objects and events follow it. What protects a credential or a
+         *     retry stays on real time: access-token and API-key lifetimes, client-token expiry, the 24-hour
+         *     `Idempotency-Key` window, and the `webhook-timestamp` header of deliveries (so that signature
+         *     checks keep working). A live server answers `404`.
          *
          *     Send an `Idempotency-Key`: a retry with the same key replays the first answer instead of
          *     advancing the clock twice.
@@ -2335,13 +2339,13 @@ export interface components {
              */
             seconds: number;
         };
-        /** @description The sandbox server's test clock after the change. */
+        /** @description The calling merchant's sandbox test clock after the change. */
         SandboxClock: {
-            /** @description The server's current time, real time plus `offsetSeconds` (RFC 3339, UTC). */
+            /** @description The merchant's current time, real time plus `offsetSeconds` (RFC 3339, UTC). */
             now: components["schemas"]["Timestamp"];
             /**
              * Format: int64
-             * @description How far ahead of real time the test clock runs, in seconds, all advances added up.
+             * @description How far ahead of real time the merchant's test clock runs, in seconds, all its advances added up.
              * @example 3600
              */
             offsetSeconds: number;

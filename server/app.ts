@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import express, { type Request, type Response } from 'express';
 import * as OpenApiValidator from 'express-openapi-validator';
 import { authorize, securityHandlers } from './auth/index.ts';
+import { createServerClock } from './clock/index.ts';
 import type { AppDeps, BaseDeps } from './deps.ts';
 import type { Tx } from './db/index.ts';
 import { ProblemError, type Problem } from './errors/problem.ts';
@@ -50,7 +51,8 @@ const mechanismJobs = [idempotencyPurgeJob];
 export function createDeps(base: BaseDeps): { deps: AppDeps; jobs: ScheduledJobs } {
   const ports: AppDeps['ports'] = Object.assign({}, ...modules.map((family) => family.provides ?? {}));
   const jobs = createJobRunner(() => deps, [...mechanismJobs, ...modules.flatMap((family) => family.jobs ?? [])], base.config.mode);
-  const deps: AppDeps = { ...base, links: createLinks(base.config), events: createEventRecorder(modules, () => deps), jobs, ports };
+  const clock = base.clock ?? createServerClock(base.realNow, base.config.mode === 'sandbox');
+  const deps: AppDeps = { ...base, clock, now: clock.now, links: createLinks(base.config), events: createEventRecorder(modules, () => deps), jobs, ports };
   return { deps, jobs };
 }
 
@@ -147,6 +149,8 @@ async function serve(deps: AppDeps, op: SpecOperation, req: Request, res: Respon
     db: deps.db,
     inTransaction: false,
     deps,
+    // The caller's test clock (the base clock on public operations).
+    now: req.auth ? () => deps.now(req.auth!.merchantId) : deps.realNow,
     requestId: rid,
     // Made on first use: most handlers never log.
     get log() {

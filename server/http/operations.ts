@@ -53,6 +53,12 @@ export interface HandlerContext<K extends OperationId> {
   /** Whether `db` is that transaction. */
   inTransaction: boolean;
   deps: AppDeps;
+  /**
+   * The authenticated merchant's current time (its sandbox test clock, `deps.now(merchantId)`);
+   * the base clock on public operations. What a handler stamps or compares on the merchant's
+   * objects uses it; credential lifetimes and idempotency windows use `deps.realNow()`.
+   */
+  now(): Date;
   requestId: string;
   log: Logger;
 }

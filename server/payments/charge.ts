@@ -175,7 +175,7 @@ export async function charge(tx: Tx, deps: AppDeps, merchantId: string, input: C
  * @throws ProblemError 402 (`card_declined`, `insufficient_funds`, `payment_failed`) carrying `paymentId`.
  */
 export async function createPayment(db: Executor, deps: AppDeps, merchantId: string, input: ChargeInput): Promise<PaymentRow> {
-  const now = deps.now();
+  const now = deps.now(merchantId);
   const result = await db.transaction((tx) => charge(tx, deps, merchantId, input, now));
   if (result.failure) {
     throw new ProblemError(result.failure, FAILURES[result.failure], undefined, { paymentId: result.payment.id });

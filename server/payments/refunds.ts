@@ -24,7 +24,7 @@ type CreateRefundRequest = components['schemas']['CreateRefundRequest'];
  *   422 `refund_exceeds_payment` more than what remains.
  */
 export async function createRefund(db: Executor, deps: AppDeps, merchantId: string, paymentId: string, input: CreateRefundRequest): Promise<RefundRow> {
-  const now = deps.now();
+  const now = deps.now(merchantId);
   await settleDuePayments(db, deps, merchantId);
   return db.transaction(async (tx) => {
     const payment = await repo.findPayment(tx, merchantId, paymentId, true);

@@ -1,6 +1,7 @@
 /** SQL for payments and refunds. Plain rows in, plain rows out. */
 import { and, eq, lte, sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../db/index.ts';
+import type { ServerClock } from '../clock/index.ts';
 import { runPrepared } from '../db/prepared.ts';
 import { payments, refunds } from './schema.ts';
 import { fetchSize, listConditions, listOrder, type ListQuery } from '../http/pagination.ts';
@@ -59,8 +60,8 @@ export async function listPayments(db: Executor, merchantId: string, filters: Pa
 }
 
 /** Ids of pending payments whose simulated settlement is due (optionally of one merchant). */
-export async function findDueSettlements(db: Executor, now: Date, merchantId?: string): Promise<string[]> {
-  const conditions: SQL[] = [eq(payments.status, 'pending'), lte(payments.settleAt, now)];
+export async function findDueSettlements(db: Executor, clock: Pick<ServerClock, 'sqlNow'>, merchantId?: string): Promise<string[]> {
+  const conditions: SQL[] = [eq(payments.status, 'pending'), lte(payments.settleAt, clock.sqlNow(payments.merchantId))];
   if (merchantId) conditions.push(eq(payments.merchantId, merchantId));
   const rows = await db.select({ id: payments.id }).from(payments).where(and(...conditions)).limit(100);
   return rows.map((r) => r.id);

@@ -17,3 +17,4 @@ export * from '../webhooks/schema.ts';
 export * from '../idempotency/schema.ts';
 export * from '../settings/schema.ts';
 export * from '../clock/schema.ts';
+export * from '../escrows/schema.ts';

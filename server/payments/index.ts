@@ -10,6 +10,8 @@ import { authenticationPages } from './pages.ts';
 import { settleDuePayments } from './settlement.ts';
 
 export { charge, type ChargeInput, type ChargeResult, type ChargeFailure } from './charge.ts';
+export { FAILURES, resolveTestInstrument, type TestInstrument } from './charge.ts';
+export { DELAYED_SETTLEMENT_SECONDS } from './test-instruments.ts';
 export type { CheckoutPort } from './ports.ts';
 export type { PaymentRow } from './repository.ts';
 export { authenticationPath } from './resource.ts';

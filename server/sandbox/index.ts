@@ -4,12 +4,13 @@
  */
 import { refreshClockOffsets } from '../clock/index.ts';
 import { defineFamily } from '../http/family.ts';
+import { sandboxEscrowHandlers } from './escrows.ts';
 import { sandboxHandlers } from './handlers.ts';
 
 /** The sandbox family module. */
 export const sandbox = defineFamily({
   tag: 'sandbox',
-  handlers: sandboxHandlers,
+  handlers: { ...sandboxHandlers, ...sandboxEscrowHandlers },
   jobs: [
     {
       // Another instance may have advanced a merchant's clock: pick up the offsets.

@@ -1,0 +1,46 @@
+CREATE TABLE "merchant_clocks" (
+	"merchant_id" text PRIMARY KEY NOT NULL,
+	"offset_seconds" bigint NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "escrows" (
+	"id" text PRIMARY KEY NOT NULL,
+	"merchant_id" text NOT NULL,
+	"status" text NOT NULL,
+	"amount" bigint NOT NULL,
+	"currency" text NOT NULL,
+	"amount_released" bigint DEFAULT 0 NOT NULL,
+	"amount_refunded" bigint DEFAULT 0 NOT NULL,
+	"method_type" text NOT NULL,
+	"method_details" jsonb NOT NULL,
+	"refund_account" text NOT NULL,
+	"payer_email" text,
+	"payer_phone_number" text,
+	"payer_user_id" text,
+	"terms_type" text NOT NULL,
+	"release_at" timestamp (3) with time zone NOT NULL,
+	"fund_at" timestamp (3) with time zone,
+	"dispute_reason" text,
+	"dispute_details" text,
+	"disputed_at" timestamp (3) with time zone,
+	"resolution_outcome" text,
+	"resolved_at" timestamp (3) with time zone,
+	"released_by" text,
+	"cancellation_reason" text,
+	"description" text,
+	"reference" text,
+	"application_id" text,
+	"metadata" jsonb NOT NULL,
+	"funded_at" timestamp (3) with time zone,
+	"released_at" timestamp (3) with time zone,
+	"cancelled_at" timestamp (3) with time zone,
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "escrows_amounts_within" CHECK ("escrows"."amount_released" >= 0 and "escrows"."amount_refunded" >= 0 and "escrows"."amount_released" + "escrows"."amount_refunded" <= "escrows"."amount")
+);
+--> statement-breakpoint
+ALTER TABLE "merchant_clocks" ADD CONSTRAINT "merchant_clocks_merchant_id_merchants_id_fk" FOREIGN KEY ("merchant_id") REFERENCES "public"."merchants"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "escrows" ADD CONSTRAINT "escrows_merchant_id_merchants_id_fk" FOREIGN KEY ("merchant_id") REFERENCES "public"."merchants"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+CREATE INDEX "escrows_list_idx" ON "escrows" USING btree ("merchant_id","created_at","id");--> statement-breakpoint
+CREATE INDEX "escrows_release_idx" ON "escrows" USING btree ("release_at") WHERE status = 'funded';--> statement-breakpoint
+CREATE INDEX "escrows_fund_idx" ON "escrows" USING btree ("fund_at") WHERE status = 'pending_funding';

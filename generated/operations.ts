@@ -118,6 +118,10 @@ export const OPERATIONS = {
   advanceSandboxClock: { tag: "sandbox", method: "post", path: "/v1/sandbox/clock/advance", idempotent: true, public: false, scopes: [], requiresClientId: false },
   /** `POST /v1/sandbox/escrows/{escrowId}/resolve` — Resolve an escrow dispute */
   resolveSandboxEscrowDispute: { tag: "sandbox", method: "post", path: "/v1/sandbox/escrows/{escrowId}/resolve", idempotent: true, public: false, scopes: [], requiresClientId: false },
+  /** `POST /v1/otp` — Send a one-time code */
+  requestOtp: { tag: "otp", method: "post", path: "/v1/otp", idempotent: true, public: false, scopes: ["otp.create"], requiresClientId: false },
+  /** `GET /v1/sandbox/otp` — Read back the last one-time code */
+  getSandboxOtp: { tag: "sandbox", method: "get", path: "/v1/sandbox/otp", idempotent: false, public: false, scopes: [], requiresClientId: false },
 } as const satisfies Record<string, OperationFacts>;
 
 /** The operationId of an operation of the contract's `paths`. */

@@ -34,6 +34,10 @@ export const PROBLEM_CODES = {
   split_amount_mismatch: { status: 422, title: "Split amount mismatch" },
   rate_limited: { status: 429, title: "Too many requests" },
   internal_error: { status: 500, title: "Internal error" },
+  otp_invalid: { status: 422, title: "Invalid one-time code" },
+  otp_expired: { status: 422, title: "Expired one-time code" },
+  otp_attempts_exceeded: { status: 429, title: "Too many wrong codes" },
+  otp_resend_cooldown: { status: 429, title: "Code sent recently" },
 } as const satisfies Record<string, { readonly status: number; readonly title: string }>;
 
 /** A stable machine code of a problem (`ProblemCode` schema). */

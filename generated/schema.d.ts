@@ -901,6 +901,63 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/otp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a one-time code
+         * @description Sends a 6-digit one-time code to a payer who has no Tillpoint account, by email, by SMS to
+         *     an E.164 phone number, or both. The payer gives the code back to you, and you pass it in the
+         *     money-moving call that needs their confirmation: `mfaCode` on `createPayment`.
+         *
+         *     A code is valid for 10 minutes and for one use; after 5 wrong codes it is locked
+         *     (`429 otp_attempts_exceeded`) and a new one must be requested. Only the latest code sent to
+         *     an email or phone counts. Another code for the same email or phone can be requested 60
+         *     seconds after the previous one (`429 otp_resend_cooldown` with `Retry-After` before that).
+         *     A code sent to one phone number or email address never confirms another one.
+         *
+         *     Tillpoint keeps only a keyed hash (HMAC-SHA256 with a server secret) of each code. A sandbox
+         *     server sends nothing: read the code back with `getSandboxOtp`.
+         *
+         *     With an `Idempotency-Key`, a retry replays the first answer instead of sending a second code.
+         */
+        post: operations["requestOtp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sandbox/otp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read back the last one-time code
+         * @description Returns the latest one-time code sent to `email` and/or `phoneNumber` by the authenticated
+         *     merchant (`requestOtp`) or on the consent page of one of its applications, so that tests and
+         *     frontend teams can complete OTP flows without a real inbox or phone. With both parameters,
+         *     only a code sent to that email and that phone number matches. Reading a code does not use it.
+         *     A live server answers `404`, and keeps no code in clear.
+         */
+        get: operations["getSandboxOtp"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
     "payment.succeeded": {
@@ -1336,11 +1393,15 @@ export interface components {
          *     | `payment_method_not_supported` | 422 | This payment method cannot be used here (a 3-D Secure card cannot fund an escrow). |
          *     | `split_amount_mismatch` | 422 | The parts of a dispute split do not add up to the amount held. |
          *     | `rate_limited` | 429 | Too many requests; wait `Retry-After` seconds. |
+         *     | `otp_invalid` | 422 | The one-time code is wrong, already used, or none was sent there; see `attemptsLeft`. |
+         *     | `otp_expired` | 422 | The one-time code is past its 10 minutes; request a new one. |
+         *     | `otp_attempts_exceeded` | 429 | 5 wrong codes were tried; request a new code (after `Retry-After` seconds). |
+         *     | `otp_resend_cooldown` | 429 | A code was sent there less than 60 seconds ago; wait `Retry-After` seconds. |
          *     | `internal_error` | 500 | An unexpected error on our side; nothing was half-written. |
          * @example invalid_request
          * @enum {string}
          */
-        ProblemCode: "invalid_request" | "malformed_json" | "missing_client_id" | "unauthenticated" | "invalid_credentials" | "card_declined" | "insufficient_funds" | "payment_failed" | "test_instrument_in_live_mode" | "insufficient_scope" | "invalid_client_id" | "not_found" | "method_not_allowed" | "idempotency_request_in_progress" | "invalid_state" | "api_key_expiring" | "api_key_in_use" | "webhook_endpoint_limit" | "invalid_state_transition" | "unsupported_media_type" | "idempotency_key_reused" | "amount_too_small" | "refund_exceeds_payment" | "balance_limit_exceeded" | "receiver_not_allowed" | "payment_method_not_supported" | "split_amount_mismatch" | "rate_limited" | "internal_error";
+        ProblemCode: "invalid_request" | "malformed_json" | "missing_client_id" | "unauthenticated" | "invalid_credentials" | "card_declined" | "insufficient_funds" | "payment_failed" | "test_instrument_in_live_mode" | "insufficient_scope" | "invalid_client_id" | "not_found" | "method_not_allowed" | "idempotency_request_in_progress" | "invalid_state" | "api_key_expiring" | "api_key_in_use" | "webhook_endpoint_limit" | "invalid_state_transition" | "unsupported_media_type" | "idempotency_key_reused" | "amount_too_small" | "refund_exceeds_payment" | "balance_limit_exceeded" | "receiver_not_allowed" | "payment_method_not_supported" | "split_amount_mismatch" | "rate_limited" | "internal_error" | "otp_invalid" | "otp_expired" | "otp_attempts_exceeded" | "otp_resend_cooldown";
         /**
          * ProblemFieldError
          * @description One invalid input. Exactly one of `pointer` (a JSON Pointer, RFC 6901, into the request body), `parameter` (a path or query parameter name) or `header` (a request header name) says where.
@@ -1372,7 +1433,7 @@ export interface components {
          * @example payments.create
          * @enum {string}
          */
-        Scope: "*" | "payments.create" | "payments.read" | "payments.instructions.read" | "refunds.create" | "balance.read" | "checkout_sessions.create" | "checkout_sessions.read" | "checkout_sessions.expire" | "webhooks.manage" | "events.read" | "escrows.read" | "escrows.write";
+        Scope: "*" | "payments.create" | "payments.read" | "payments.instructions.read" | "refunds.create" | "balance.read" | "checkout_sessions.create" | "checkout_sessions.read" | "checkout_sessions.expire" | "webhooks.manage" | "events.read" | "otp.create" | "escrows.read" | "escrows.write";
         /**
          * Problem
          * @description Problem details (RFC 9457) returned with `Content-Type: application/problem+json` for every error. `code` is stable and meant for programs; `title` and `detail` are for people and may change. Validation failures list every offending field in `errors`.
@@ -1431,6 +1492,12 @@ export interface components {
              *     ]
              */
             requiredScopes?: components["schemas"]["Scope"][];
+            /**
+             * Format: int32
+             * @description On `422 otp_invalid` and `otp_expired`, how many more wrong codes the one-time code accepts (`0`: request a new code).
+             * @example 4
+             */
+            attemptsLeft?: number;
         };
         /** @description A tax rate as an exact decimal string of the fraction charged (`"0.2"` is 20 %, `"0.0825"` is 8.25 %); never a binary floating-point number. */
         TaxRate: {
@@ -3031,6 +3098,74 @@ export interface components {
              */
             refundAmount?: number;
         };
+        /**
+         * Format: email
+         * @description An email address; compared without regard to letter case.
+         * @example amara@example.com
+         */
+        Email: string;
+        /**
+         * @description A phone number in E.164 format (`+` and country code, no spaces).
+         * @example +256700000001
+         */
+        PhoneNumber: string;
+        /** @description Where to send a one-time code: an email address, an E.164 phone number, or both (one code, sent to each). At least one is required. */
+        CreateOtpRequest: {
+            email?: components["schemas"]["Email"];
+            phoneNumber?: components["schemas"]["PhoneNumber"];
+        };
+        /**
+         * @description Identifier of a one-time code that was sent (`otp_…`).
+         * @example otp_4Hk8Qm2Vx6Lp9Rt3Wz7Nc1Bd
+         */
+        OtpChallengeId: string;
+        /** @description A one-time code that was sent. The code itself is never returned: the payer reads it from their email or phone (in the sandbox, `getSandboxOtp` reads it back). */
+        OtpChallenge: {
+            id: components["schemas"]["OtpChallengeId"];
+            /** @description The email address the code was sent to, lowercased, or `null`. */
+            email: components["schemas"]["Email"] | null;
+            /** @description The phone number the code was sent to, or `null`. */
+            phoneNumber: components["schemas"]["PhoneNumber"] | null;
+            /** @description When the code stops working (10 minutes after it was sent). */
+            expiresAt: components["schemas"]["Timestamp"];
+            /** @description The earliest time another code may be requested for the same email or phone (60 seconds after this one). */
+            resendAvailableAt: components["schemas"]["Timestamp"];
+            /**
+             * Format: int32
+             * @description How many wrong codes are accepted before the code is locked (`429 otp_attempts_exceeded`).
+             * @example 5
+             */
+            maxAttempts: number;
+            createdAt: components["schemas"]["Timestamp"];
+        };
+        /**
+         * @description A one-time code sent with `requestOtp`: 6 digits, valid for 10 minutes, single use, 5 wrong attempts at most.
+         * @example 482913
+         */
+        OtpCode: string;
+        /** @description The latest one-time code sent to an email or phone number by the authenticated merchant (`requestOtp`) or on its applications' consent pages, as a sandbox server keeps it instead of sending it. */
+        SandboxOtp: {
+            challengeId: components["schemas"]["OtpChallengeId"];
+            code: components["schemas"]["OtpCode"];
+            /** @description The email address the code was sent to, or `null`. */
+            email: components["schemas"]["Email"] | null;
+            /** @description The phone number the code was sent to, or `null`. */
+            phoneNumber: components["schemas"]["PhoneNumber"] | null;
+            /**
+             * @description `pending`: still usable; `used`: already accepted once; `expired`: past `expiresAt`; `locked`: 5 wrong codes were tried.
+             * @example pending
+             * @enum {string}
+             */
+            status: "pending" | "used" | "expired" | "locked";
+            /**
+             * Format: int32
+             * @description Wrong codes still accepted before the code locks.
+             * @example 5
+             */
+            attemptsLeft: number;
+            expiresAt: components["schemas"]["Timestamp"];
+            createdAt: components["schemas"]["Timestamp"];
+        };
     };
     responses: {
         /** @description The request is malformed or has invalid inputs; `errors` points at each one. */
@@ -3332,6 +3467,16 @@ export interface components {
          * @example esc_7Hq2Vn5Kx8Ld3Rm1Tz9Bc4Pw
          */
         EscrowId: components["schemas"]["EscrowId"];
+        /**
+         * @description The email address the code was sent to (give this, `phoneNumber`, or both).
+         * @example amara@example.com
+         */
+        OtpEmailFilter: components["schemas"]["Email"];
+        /**
+         * @description The E.164 phone number the code was sent to (give this, `email`, or both).
+         * @example +256700000001
+         */
+        OtpPhoneNumberFilter: components["schemas"]["PhoneNumber"];
         /**
          * @description The event id (`evt_…`): the same on every retry and redelivery of the event, so use it to ignore an event you have already processed. Part of the signed content.
          * @example evt_2Xc8Vn4Kq7Ld1Rm9Tz3Hb6Pw
@@ -6105,6 +6250,139 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    requestOtp: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A unique key (a UUID v4 is recommended) that makes this request safe to retry. Within 24 hours, a retry with the same key and the same body returns the first response again with `Idempotent-Replayed: true`, without creating anything or moving money a second time. The same key with a different body is rejected with `422 idempotency_key_reused`; a retry sent while the first request is still being processed gets `409 idempotency_request_in_progress`. Keys are scoped to the authenticated merchant (or, on public routes, to the client).
+                 * @example 5f0c2a9e-1d7b-4c8e-9a3f-6b2d8e4f1a70
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateOtpRequest"];
+            };
+        };
+        responses: {
+            /** @description The code was sent. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "otp_4Hk8Qm2Vx6Lp9Rt3Wz7Nc1Bd",
+                     *       "email": "amara@example.com",
+                     *       "phoneNumber": "+256700000001",
+                     *       "expiresAt": "2026-11-21T10:25:30.000Z",
+                     *       "resendAvailableAt": "2026-11-21T10:16:30.000Z",
+                     *       "maxAttempts": 5,
+                     *       "createdAt": "2026-11-21T10:15:30.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OtpChallenge"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            /** @description A code was sent to this email or phone less than 60 seconds ago (`otp_resend_cooldown`), or the rate limit is exhausted (`rate_limited`); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://docs.tillpoint.dev/problems/otp_resend_cooldown",
+                     *       "title": "Code sent recently",
+                     *       "status": 429,
+                     *       "detail": "A code was sent to this phone number 12 seconds ago; another can be requested in 48 seconds.",
+                     *       "instance": "/v1/otp",
+                     *       "code": "otp_resend_cooldown",
+                     *       "requestId": "req_2Lm8Qx4Vb7Nc1Rz5",
+                     *       "retryAfter": 48
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getSandboxOtp: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The email address the code was sent to (give this, `phoneNumber`, or both).
+                 * @example amara@example.com
+                 */
+                email?: components["parameters"]["OtpEmailFilter"];
+                /**
+                 * @description The E.164 phone number the code was sent to (give this, `email`, or both).
+                 * @example +256700000001
+                 */
+                phoneNumber?: components["parameters"]["OtpPhoneNumberFilter"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The latest code sent there. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "challengeId": "otp_4Hk8Qm2Vx6Lp9Rt3Wz7Nc1Bd",
+                     *       "code": "482913",
+                     *       "email": null,
+                     *       "phoneNumber": "+256700000001",
+                     *       "status": "pending",
+                     *       "attemptsLeft": 5,
+                     *       "expiresAt": "2026-11-21T10:25:30.000Z",
+                     *       "createdAt": "2026-11-21T10:15:30.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SandboxOtp"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No code was sent there by this merchant, or the server is in live mode. */
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };

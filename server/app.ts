@@ -49,10 +49,11 @@ const mechanismJobs = [idempotencyPurgeJob];
  * @throws Error on two serializers of one event type or two jobs of one name.
  */
 export function createDeps(base: BaseDeps): { deps: AppDeps; jobs: ScheduledJobs } {
-  const ports: AppDeps['ports'] = Object.assign({}, ...modules.map((family) => family.provides ?? {}));
+  const ports: AppDeps['ports'] = {};
   const jobs = createJobRunner(() => deps, [...mechanismJobs, ...modules.flatMap((family) => family.jobs ?? [])], base.config.mode);
   const clock = base.clock ?? createServerClock(base.realNow, base.config.mode === 'sandbox');
   const deps: AppDeps = { ...base, clock, now: clock.now, links: createLinks(base.config), events: createEventRecorder(modules, () => deps), jobs, ports };
+  for (const family of modules) Object.assign(ports, typeof family.provides === 'function' ? family.provides(deps) : (family.provides ?? {}));
   return { deps, jobs };
 }
 

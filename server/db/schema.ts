@@ -18,3 +18,4 @@ export * from '../idempotency/schema.ts';
 export * from '../settings/schema.ts';
 export * from '../clock/schema.ts';
 export * from '../escrows/schema.ts';
+export * from '../otp/schema.ts';

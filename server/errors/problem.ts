@@ -24,8 +24,8 @@ export function statusOf(code: ProblemCode): number {
 /** Base of the `type` URIs; `<base><code>` documents each problem type. */
 export const PROBLEM_TYPE_BASE = 'https://docs.tillpoint.dev/problems/';
 
-/** Extra members allowed on a problem body (`paymentId` on 402, `retryAfter` on 429, `requiredScopes` on 403). */
-export type ProblemExtras = Pick<Problem, 'paymentId' | 'retryAfter' | 'requiredScopes'>;
+/** Extra members allowed on a problem body (`paymentId` on 402, `retryAfter` on 429, `requiredScopes` on 403, `attemptsLeft` on 422 `otp_*`). */
+export type ProblemExtras = Pick<Problem, 'paymentId' | 'retryAfter' | 'requiredScopes' | 'attemptsLeft'>;
 
 /** An error that becomes a problem details response with the status of its `code`. */
 export class ProblemError extends Error {

@@ -84,7 +84,8 @@ export async function createEscrow(db: Executor, deps: AppDeps, caller: EscrowCa
     throw invalidField('/payer', 'needs the email and/or phoneNumber the one-time code was sent to');
   }
   if (payer.otp === undefined) throw invalidField('/payer/otp', 'is required when the payer pays by card or mobile money');
-  await verifyPayerOtp(db, deps, { merchantId, email: payer.email, phoneNumber: payer.phoneNumber, code: payer.otp, pointer: '/payer/otp' }, now);
+  // One-time codes are credentials: their 10-minute lifetime runs on the real clock.
+  await verifyPayerOtp(db, deps, { merchantId, email: payer.email, phoneNumber: payer.phoneNumber, code: payer.otp, pointer: '/payer/otp' }, deps.realNow());
 
   const failure =
     instrument.outcome === 'decline' ? 'card_declined'

@@ -6,11 +6,16 @@ import { refreshClockOffsets } from '../clock/index.ts';
 import { defineFamily } from '../http/family.ts';
 import { sandboxEscrowHandlers } from './escrows.ts';
 import { sandboxHandlers } from './handlers.ts';
+import { payerSandboxHandlers } from './payers.ts';
 
 /** The sandbox family module. */
 export const sandbox = defineFamily({
   tag: 'sandbox',
-  handlers: { ...sandboxHandlers, ...sandboxEscrowHandlers },
+  handlers: {
+    ...sandboxHandlers,
+    ...payerSandboxHandlers,
+    ...sandboxEscrowHandlers,
+  },
   jobs: [
     {
       // Another instance may have advanced a merchant's clock: pick up the offsets.

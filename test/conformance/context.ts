@@ -91,7 +91,12 @@ export interface Merchant {
 }
 
 /** A client token the suite holds, or why it has none (and the CLI options that would give one). */
-export type ClientTokenResult = { token: string; scopes: string[] } | { error: string; needs: string[] };
+/**
+ * A client token and its scopes; `application` is the object it was issued under (its `clientId`
+ * goes into headers such as `X-Client-Id` that name the caller's application), when the suite
+ * created it.
+ */
+export type ClientTokenResult = { token: string; scopes: string[]; application?: Record<string, unknown> } | { error: string; needs: string[] };
 
 /** Whether a token holding `held` has `scope` (`*` is every scope, `payments.*` every `payments.` one). */
 export function holdsScope(held: string[], scope: string): boolean {
@@ -123,6 +128,8 @@ export interface Created {
   shared: boolean;
   /** The path parameters it was created under (a nested object's parent, e.g. `applicationId` of a token). */
   parents?: Record<string, string>;
+  /** The created object as the creating operation answered it (e.g. an application with its `clientId`). */
+  record?: Record<string, unknown>;
 }
 
 /** Whether an object created under `parents` can stand where the path parameters `given` are already set. */
@@ -413,7 +420,25 @@ export class RunContext {
       return { error: `${issuer.op.id} with ${issuer.scopesProperty} [${scopes.join(', ')}] answered ${ex.status || ex.error}`, needs };
     }
     this.secrets.add(token);
-    return { token, scopes };
+    const parentIds = new Set(Object.values(built.parts.pathParams));
+    const application = this.registry.find((c) => parentIds.has(c.id) && c.record)?.record;
+    return { token, scopes, ...(application ? { application } : {}) };
+  }
+
+  /**
+   * `parts` for a request authenticated by `token`: a header that names the caller's application
+   * (one whose name matches a field of the token's application, such as `X-Client-Id` and
+   * `clientId`) carries the token's application instead of the merchant's.
+   */
+  forClientToken(op: Operation, parts: RequestParts, token: { application?: Record<string, unknown> }): RequestParts {
+    if (!token.application) return parts;
+    const headers = { ...parts.headers };
+    for (const p of op.parameters.filter((x) => x.in === 'header')) {
+      const wanted = normalizeName(p.name);
+      const match = Object.entries(token.application).find(([k, v]) => typeof v === 'string' && normalizeName(k) === wanted && wanted !== 'id' && wanted !== 'name');
+      if (match && headers[p.name] !== undefined) headers[p.name] = match[1] as string;
+    }
+    return { ...parts, headers };
   }
 
   /**
@@ -561,7 +586,10 @@ export class RunContext {
       const ex = await this.send(op, built.parts, this.authFor(op, merchant));
       const id = (ex.json as { id?: unknown } | undefined)?.id;
       if (ex.status >= 200 && ex.status < 300 && typeof id === 'string') {
-        this.registry.push({ id, pattern: op.resourcePattern!, owner: merchant.label, operationId: op.id, shared: options.shared === true, parents: built.parts.pathParams });
+        this.registry.push({
+          id, pattern: op.resourcePattern!, owner: merchant.label, operationId: op.id, shared: options.shared === true, parents: built.parts.pathParams,
+          ...(ex.json && typeof ex.json === 'object' && !Array.isArray(ex.json) ? { record: ex.json as Record<string, unknown> } : {}),
+        });
         return id;
       }
       last = `${op.id} answered ${ex.status || ex.error}`;

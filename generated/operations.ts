@@ -122,6 +122,10 @@ export const OPERATIONS = {
   requestOtp: { tag: "otp", method: "post", path: "/v1/otp", idempotent: true, public: false, scopes: ["otp.create"], requiresClientId: false },
   /** `GET /v1/sandbox/otp` — Read back the last one-time code */
   getSandboxOtp: { tag: "sandbox", method: "get", path: "/v1/sandbox/otp", idempotent: false, public: false, scopes: [], requiresClientId: false },
+  /** `POST /v1/sandbox/payers` — Create a test payer */
+  createSandboxPayer: { tag: "sandbox", method: "post", path: "/v1/sandbox/payers", idempotent: true, public: false, scopes: [], requiresClientId: false },
+  /** `GET /v1/wallet` — Retrieve the payer's wallet */
+  getWallet: { tag: "payments", method: "get", path: "/v1/wallet", idempotent: false, public: false, scopes: ["wallet.read"], requiresClientId: false },
 } as const satisfies Record<string, OperationFacts>;
 
 /** The operationId of an operation of the contract's `paths`. */

@@ -346,7 +346,8 @@ export interface paths {
         put?: never;
         /**
          * Create a payment
-         * @description Charges a card or a mobile-money wallet, server to server. `amount` is an integer in the
+         * @description Charges a card, a mobile-money wallet or the Tillpoint wallet of a registered payer, server
+         *     to server. `amount` is an integer in the
          *     currency's minor unit (`2500` is 25.00 USD, `50000` is 50,000 UGX) and must reach the
          *     currency's minimum (`422 amount_too_small`). A payment that would take your balance in its
          *     currency past 9007199254740991 minor units is refused with `422 balance_limit_exceeded`
@@ -368,6 +369,16 @@ export interface paths {
          *
          *     In the sandbox, only the test cards and mobile-money numbers listed under *Sandbox test data*
          *     in the overview are accepted; each one has a fixed outcome.
+         *
+         *     **Wallet payments** (`paymentMethod.type = wallet`) act for a registered payer: send their
+         *     OAuth access token in `X-Payer-Token` (issued to one of your applications, with the
+         *     `wallet.pay` scope) next to your own credential. The amount moves from the payer's wallet to
+         *     your available balance in the same transaction and the payment is `succeeded` at once, or
+         *     `402 insufficient_funds` (stored as `failed`) when the wallet's balance in `currency` is
+         *     short. Without the token: `401`; without `wallet.pay`: `403 insufficient_scope`.
+         *
+         *     **One-time codes**: pass the code the payer received from `requestOtp` as `mfaCode` to have
+         *     it checked before anything is charged (see `mfaCode`).
          *
          *     Always send an `Idempotency-Key`: a retry with the same key and body replays the first
          *     response and never charges twice.
@@ -699,8 +710,7 @@ export interface paths {
          *       exhausted). A card that asks for 3-D Secure cannot fund an escrow
          *       (`422 payment_method_not_supported`).
          *     - their **wallet**, when they are a registered payer who authorized your application: send their
-         *       OAuth access token (scope `wallet.pay`) beside your own credential, as the overview's OAuth
-         *       section describes; `402 insufficient_funds` when the wallet holds less than `amount`.
+         *       OAuth access token (scope `wallet.pay`) in `X-Payer-Token` beside your own credential; `402 insufficient_funds` when the wallet holds less than `amount`.
          *
          *     A card or immediate mobile money funds the escrow at once: `201` with status `funded`. Delayed
          *     mobile money (the payer approves on their phone) answers `201` with `pending_funding`; the escrow
@@ -755,8 +765,9 @@ export interface paths {
          * @description Confirms delivery and pays the whole held amount into your available balance: the escrow
          *     becomes `released` (event `escrow.released`). Allowed only while it is `funded`; otherwise
          *     `409 invalid_state_transition` (a disputed escrow is released only by resolving the dispute).
-         *     Sent with the payer's OAuth access token beside your credential, it records the payer's
-         *     confirmation (`releasedBy: payer`).
+         *     Sent with the payer's OAuth access token in `X-Payer-Token` (the registered payer who funded the
+         *     escrow from their wallet, scope `wallet.pay`), it records the payer's confirmation
+         *     (`releasedBy: payer`); another payer's token is `404`.
          *
          *     Requires `X-Client-Id`. Send an `Idempotency-Key`: a retry replays the first answer.
          */
@@ -950,6 +961,55 @@ export interface paths {
          *     A live server answers `404`, and keeps no code in clear.
          */
         get: operations["getSandboxOtp"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sandbox/payers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a test payer
+         * @description Registers a test payer (`usr_…`) in your sandbox with a Tillpoint wallet holding the opening
+         *     `balances`, so that OAuth and wallet payments can be scripted end to end. The payer signs in
+         *     on the consent page of your applications (`GET /v1/oauth/authorize`) with `email` and a
+         *     one-time code sent there (read it back with `getSandboxOtp`). Test payers belong to the
+         *     merchant that created them: another merchant's applications cannot sign them in.
+         *
+         *     Opening balances are credited from a sandbox funding account of the ledger; they are not
+         *     part of your balance. A live server answers `404` (live payers register with Tillpoint
+         *     itself). With an `Idempotency-Key`, a retry replays the first answer instead of failing with
+         *     `409 payer_email_taken`.
+         */
+        post: operations["createSandboxPayer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/wallet": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve the payer's wallet
+         * @description Returns the wallet balances of the registered payer whose OAuth access token is in `X-Payer-Token`, for one of your applications: the token needs the `wallet.read` scope (granted by the payer on the consent page). Send your own credential as well. Balances are integers in each currency's minor unit, from the ledger.
+         */
+        get: operations["getWallet"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1397,11 +1457,13 @@ export interface components {
          *     | `otp_expired` | 422 | The one-time code is past its 10 minutes; request a new one. |
          *     | `otp_attempts_exceeded` | 429 | 5 wrong codes were tried; request a new code (after `Retry-After` seconds). |
          *     | `otp_resend_cooldown` | 429 | A code was sent there less than 60 seconds ago; wait `Retry-After` seconds. |
+         *     | `payer_not_found` | 422 | No registered payer (`usr_…`) with this id exists in your sandbox. |
+         *     | `payer_email_taken` | 409 | You already have a test payer with this email. |
          *     | `internal_error` | 500 | An unexpected error on our side; nothing was half-written. |
          * @example invalid_request
          * @enum {string}
          */
-        ProblemCode: "invalid_request" | "malformed_json" | "missing_client_id" | "unauthenticated" | "invalid_credentials" | "card_declined" | "insufficient_funds" | "payment_failed" | "test_instrument_in_live_mode" | "insufficient_scope" | "invalid_client_id" | "not_found" | "method_not_allowed" | "idempotency_request_in_progress" | "invalid_state" | "api_key_expiring" | "api_key_in_use" | "webhook_endpoint_limit" | "invalid_state_transition" | "unsupported_media_type" | "idempotency_key_reused" | "amount_too_small" | "refund_exceeds_payment" | "balance_limit_exceeded" | "receiver_not_allowed" | "payment_method_not_supported" | "split_amount_mismatch" | "rate_limited" | "internal_error" | "otp_invalid" | "otp_expired" | "otp_attempts_exceeded" | "otp_resend_cooldown";
+        ProblemCode: "invalid_request" | "malformed_json" | "missing_client_id" | "unauthenticated" | "invalid_credentials" | "card_declined" | "insufficient_funds" | "payment_failed" | "test_instrument_in_live_mode" | "insufficient_scope" | "invalid_client_id" | "not_found" | "method_not_allowed" | "idempotency_request_in_progress" | "invalid_state" | "api_key_expiring" | "api_key_in_use" | "webhook_endpoint_limit" | "invalid_state_transition" | "unsupported_media_type" | "idempotency_key_reused" | "amount_too_small" | "refund_exceeds_payment" | "balance_limit_exceeded" | "receiver_not_allowed" | "payment_method_not_supported" | "split_amount_mismatch" | "rate_limited" | "internal_error" | "otp_invalid" | "otp_expired" | "otp_attempts_exceeded" | "otp_resend_cooldown" | "payer_not_found" | "payer_email_taken";
         /**
          * ProblemFieldError
          * @description One invalid input. Exactly one of `pointer` (a JSON Pointer, RFC 6901, into the request body), `parameter` (a path or query parameter name) or `header` (a request header name) says where.
@@ -1433,7 +1495,13 @@ export interface components {
          * @example payments.create
          * @enum {string}
          */
-        Scope: "*" | "payments.create" | "payments.read" | "payments.instructions.read" | "refunds.create" | "balance.read" | "checkout_sessions.create" | "checkout_sessions.read" | "checkout_sessions.expire" | "webhooks.manage" | "events.read" | "otp.create" | "escrows.read" | "escrows.write";
+        Scope: "*" | "payments.create" | "payments.read" | "payments.instructions.read" | "refunds.create" | "balance.read" | "checkout_sessions.create" | "checkout_sessions.read" | "checkout_sessions.expire" | "webhooks.manage" | "events.read" | "otp.create" | "wallet.read" | "escrows.read" | "escrows.write";
+        /**
+         * @description A permission a registered payer grants an application on the consent page: `wallet.read` (read the wallet's balances, `getWallet`) or `wallet.pay` (pay the merchant from the wallet, `createPayment` with `paymentMethod.type = wallet`).
+         * @example wallet.pay
+         * @enum {string}
+         */
+        PayerScope: "wallet.read" | "wallet.pay";
         /**
          * Problem
          * @description Problem details (RFC 9457) returned with `Content-Type: application/problem+json` for every error. `code` is stable and meant for programs; `title` and `detail` are for people and may change. Validation failures list every offending field in `errors`.
@@ -1486,12 +1554,12 @@ export interface components {
              */
             retryAfter?: number;
             /**
-             * @description On `403 insufficient_scope`, the scopes the operation needs (all of them); empty when no client token may call the operation (it needs a secret API key).
+             * @description On `403 insufficient_scope`, the scopes the operation needs (all of them); empty when no client token may call the operation (it needs a secret API key). For a payer's access token (`X-Payer-Token`), the payer scope it lacks.
              * @example [
              *       "payments.create"
              *     ]
              */
-            requiredScopes?: components["schemas"]["Scope"][];
+            requiredScopes?: (components["schemas"]["Scope"] | components["schemas"]["PayerScope"])[];
             /**
              * Format: int32
              * @description On `422 otp_invalid` and `otp_expired`, how many more wrong codes the one-time code accepts (`0`: request a new code).
@@ -2058,14 +2126,19 @@ export interface components {
          * @example pay_3kTq9ZmX2bW7nR4vL8cY1dPa
          */
         PaymentId: string;
-        /** @description What the payment was made with, safe to store and display: for a card, its brand, last four digits and expiry (never the full number or the CVC); for mobile money, the network and the wallet's phone number. Only the object matching `type` is present. */
+        /**
+         * @description Identifier of a registered payer (`usr_…`), a Tillpoint user with a wallet.
+         * @example usr_7Fq2Lm9Xc4Vb8Nk1Rt5Wz3Hd
+         */
+        UserId: string;
+        /** @description What the payment was made with, safe to store and display: for a card, its brand, last four digits and expiry (never the full number or the CVC); for mobile money, the network and the wallet's phone number; for a Tillpoint wallet, the payer's user id. Only the object matching `type` is present. */
         PaymentMethodDetails: {
             /**
              * @description The kind of payment method.
              * @example card
              * @enum {string}
              */
-            type: "card" | "mobile_money";
+            type: "card" | "mobile_money" | "wallet";
             /** @description Present when `type` is `card`. */
             card?: {
                 /**
@@ -2104,6 +2177,10 @@ export interface components {
                  * @example +256700000003
                  */
                 phoneNumber: string;
+            };
+            /** @description Present when `type` is `wallet`. */
+            wallet?: {
+                userId: components["schemas"]["UserId"];
             };
         };
         /** @description What must happen before a `requires_action` payment can complete. For `three_d_secure_redirect`, send the payer to `redirectUrl`, where the card issuer's 3-D Secure challenge runs; afterwards the payer is sent to the payment's `returnUrl` (if one was given) and the payment is `succeeded` or `failed` with `authentication_failed`. */
@@ -2258,9 +2335,25 @@ export interface components {
              */
             phoneNumber: string;
         };
+        /**
+         * Wallet
+         * @description The Tillpoint wallet of the registered payer whose OAuth access token is in `X-Payer-Token` (with the `wallet.pay` scope). The amount is taken from the wallet's balance in `currency` at once: `402 insufficient_funds` when the balance is short.
+         */
+        WalletPaymentMethodRequest: {
+            /**
+             * @description Always `wallet`. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "wallet";
+        };
         /** @description How the payer pays, chosen by `type`. */
-        PaymentMethodRequest: components["schemas"]["CardPaymentMethodRequest"] | components["schemas"]["MobileMoneyPaymentMethodRequest"];
-        /** @description A payment to make now, server to server, by card or mobile money. */
+        PaymentMethodRequest: components["schemas"]["CardPaymentMethodRequest"] | components["schemas"]["MobileMoneyPaymentMethodRequest"] | components["schemas"]["WalletPaymentMethodRequest"];
+        /**
+         * @description A one-time code sent with `requestOtp`: 6 digits, valid for 10 minutes, single use, 5 wrong attempts at most.
+         * @example 482913
+         */
+        OtpCode: string;
+        /** @description A payment to make now, server to server, by card, mobile money or a registered payer's wallet. */
         CreatePaymentRequest: {
             /** @description Amount to charge in the currency's minor unit (`2500` is 25.00 USD, `50000` is 50,000 UGX). It must reach the minimum for `currency`. */
             amount: components["schemas"]["Amount"];
@@ -2288,6 +2381,8 @@ export interface components {
              */
             returnUrl?: string;
             metadata?: components["schemas"]["Metadata"];
+            /** @description A one-time code the payer received from `requestOtp`, confirming this payment. Optional; when present it is verified against the code last sent to the mobile-money `phoneNumber` (mobile money) or else to `customerEmail`, and used up: a wrong, used or expired code is `422 otp_invalid` / `otp_expired` (with `attemptsLeft`) and nothing is charged; after 5 wrong codes, `429 otp_attempts_exceeded`. */
+            mfaCode?: components["schemas"]["OtpCode"];
         };
         /** @description A refund of a succeeded payment. Send no body, or `{}`, to refund everything still refundable. */
         CreateRefundRequest: {
@@ -2337,7 +2432,7 @@ export interface components {
              * @example mobile_money
              * @enum {string}
              */
-            paymentMethodType: "card" | "mobile_money";
+            paymentMethodType: "card" | "mobile_money" | "wallet";
             status: components["schemas"]["PaymentStatus"];
             /**
              * @description A short heading for the instructions.
@@ -2677,29 +2772,6 @@ export interface components {
          * @enum {string}
          */
         EscrowStatus: "pending_funding" | "funded" | "released" | "cancelled" | "disputed" | "refunded";
-        /**
-         * @description Identifier of a registered payer (`usr_` followed by 24 letters and digits).
-         * @example usr_2Kd9Qm4Xv7Lc1Rn8Tb5Hw3Pz
-         */
-        PayerUserId: string;
-        /**
-         * Payer wallet
-         * @description The escrow was funded from a registered payer's wallet.
-         */
-        WalletMethodDetails: {
-            /**
-             * @description The kind of payment method.
-             * @example wallet
-             * @enum {string}
-             */
-            type: "wallet";
-            /** @description The wallet debited. */
-            wallet: {
-                userId: components["schemas"]["PayerUserId"];
-            };
-        };
-        /** @description What funded the escrow, safe to store and display: a card (brand, last four digits, expiry), mobile money (network, phone number) or a registered payer's wallet (their user id). */
-        EscrowMethodDetails: components["schemas"]["PaymentMethodDetails"] | components["schemas"]["WalletMethodDetails"];
         /** @description The payer as identified at creation; `null` fields were not given. */
         EscrowPayer: {
             /**
@@ -2714,7 +2786,7 @@ export interface components {
              */
             phoneNumber: string | null;
             /** @description The registered payer who paid from their wallet, or `null` for an unregistered payer. */
-            userId: components["schemas"]["PayerUserId"] | null;
+            userId: components["schemas"]["UserId"] | null;
         };
         /**
          * Delivery confirmation
@@ -2822,7 +2894,7 @@ export interface components {
             amountRefunded: number;
             /** @description Who receives the money when released: the merchant that created the escrow. */
             receiverId: components["schemas"]["MerchantId"];
-            paymentMethod: components["schemas"]["EscrowMethodDetails"];
+            paymentMethod: components["schemas"]["PaymentMethodDetails"];
             payer: components["schemas"]["EscrowPayer"];
             terms: components["schemas"]["EscrowTerms"];
             /**
@@ -2950,19 +3022,8 @@ export interface components {
              */
             nextCursor: string | null;
         };
-        /**
-         * Payer wallet
-         * @description Fund from the wallet of a registered payer who authorized your application: send the payer's OAuth access token (scope `wallet.pay`) with the request, beside your own credential. The wallet is debited at once; `402 insufficient_funds` when it holds less than `amount`.
-         */
-        WalletFundingRequest: {
-            /**
-             * @description The kind of payment method. (enum property replaced by openapi-typescript)
-             * @enum {string}
-             */
-            type: "wallet";
-        };
         /** @description Where the payer's money comes from, chosen by `type`: a test card or mobile money (as in createPayment; an unregistered payer's call carries `payer.otp`), or a registered payer's wallet. A card that asks for 3-D Secure cannot fund an escrow (`422 payment_method_not_supported`). */
-        EscrowPaymentMethodRequest: components["schemas"]["CardPaymentMethodRequest"] | components["schemas"]["MobileMoneyPaymentMethodRequest"] | components["schemas"]["WalletFundingRequest"];
+        EscrowPaymentMethodRequest: components["schemas"]["CardPaymentMethodRequest"] | components["schemas"]["MobileMoneyPaymentMethodRequest"] | components["schemas"]["WalletPaymentMethodRequest"];
         /** @description The payer. An unregistered payer (card or mobile money) is identified by the `email` and/or `phoneNumber` you requested a one-time code for (requestOtp) and confirms with that `otp`, which is required and used once. A registered payer paying from their wallet is identified by their OAuth access token instead; `otp` is then not needed. */
         EscrowPayerRequest: {
             /**
@@ -2976,11 +3037,8 @@ export interface components {
              * @example +256700000003
              */
             phoneNumber?: string;
-            /**
-             * @description The 6-digit one-time code the payer received. Required unless the payer pays from their wallet.
-             * @example 482913
-             */
-            otp?: string;
+            /** @description The 6-digit one-time code the payer received. Required unless the payer pays from their wallet. */
+            otp?: components["schemas"]["OtpCode"];
         };
         /** @description Money to take from a payer and hold until the terms are met. */
         CreateEscrowRequest: {
@@ -3138,11 +3196,6 @@ export interface components {
             maxAttempts: number;
             createdAt: components["schemas"]["Timestamp"];
         };
-        /**
-         * @description A one-time code sent with `requestOtp`: 6 digits, valid for 10 minutes, single use, 5 wrong attempts at most.
-         * @example 482913
-         */
-        OtpCode: string;
         /** @description The latest one-time code sent to an email or phone number by the authenticated merchant (`requestOtp`) or on its applications' consent pages, as a sandbox server keeps it instead of sending it. */
         SandboxOtp: {
             challengeId: components["schemas"]["OtpChallengeId"];
@@ -3164,6 +3217,42 @@ export interface components {
              */
             attemptsLeft: number;
             expiresAt: components["schemas"]["Timestamp"];
+            createdAt: components["schemas"]["Timestamp"];
+        };
+        /** @description A test payer to register in your sandbox, with opening wallet balances. */
+        CreateSandboxPayerRequest: {
+            /**
+             * @description The payer's name, shown on the consent page.
+             * @example Amara Okello
+             */
+            name: string;
+            /** @description The email the payer signs in with on the consent page (a one-time code is sent there); unique among your sandbox payers, without regard to case. */
+            email: components["schemas"]["Email"];
+            phoneNumber?: components["schemas"]["PhoneNumber"];
+            /** @description Opening wallet balances, one per currency (each a positive integer in the currency's minor unit). Default none. */
+            balances?: {
+                amount: components["schemas"]["Amount"];
+                currency: components["schemas"]["Currency"];
+            }[];
+        };
+        /** @description A registered payer's Tillpoint wallet: its balance per currency, in each currency's minor unit, from the ledger. Every currency the wallet has held is listed, also at zero. */
+        Wallet: {
+            userId: components["schemas"]["UserId"];
+            /** @description One entry per currency, ordered by currency code. */
+            balances: components["schemas"]["Money"][];
+        };
+        /** @description A registered test payer of your sandbox and its wallet. */
+        SandboxPayer: {
+            id: components["schemas"]["UserId"];
+            /**
+             * @description The payer's name.
+             * @example Amara Okello
+             */
+            name: string;
+            email: components["schemas"]["Email"];
+            /** @description The payer's phone number, or `null`. */
+            phoneNumber: components["schemas"]["PhoneNumber"] | null;
+            wallet: components["schemas"]["Wallet"];
             createdAt: components["schemas"]["Timestamp"];
         };
     };
@@ -3422,6 +3511,11 @@ export interface components {
          * @example cs_8Hn2Lq5Wv0Xc3Rt7Yb1Mk4Pz
          */
         CheckoutSessionIdFilter: components["schemas"]["CheckoutSessionId"];
+        /**
+         * @description The OAuth access token of a registered payer (`oat_test_…`, from `POST /v1/oauth/token`), sent next to your own credential when you act for that payer. It must have been issued to one of your applications and carry the scope the operation names; an unknown, expired or revoked token is `401` with `WWW-Authenticate: Bearer realm="tillpoint-payer", error="invalid_token"`, a token without the scope `403 insufficient_scope`.
+         * @example oat_test_4Qm8Lx2Vc7Nb1Rt5Wz9Hd3Kp6Fs0Ja2Ge4Yu
+         */
+        PayerToken: string;
         /**
          * @description Identifier of the payment (`pay_…`).
          * @example pay_3kTq9ZmX2bW7nR4vL8cY1dPa
@@ -4786,6 +4880,11 @@ export interface operations {
                  * @example 5f0c2a9e-1d7b-4c8e-9a3f-6b2d8e4f1a70
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /**
+                 * @description The OAuth access token of a registered payer (`oat_test_…`, from `POST /v1/oauth/token`), sent next to your own credential when you act for that payer. It must have been issued to one of your applications and carry the scope the operation names; an unknown, expired or revoked token is `401` with `WWW-Authenticate: Bearer realm="tillpoint-payer", error="invalid_token"`, a token without the scope `403 insufficient_scope`.
+                 * @example oat_test_4Qm8Lx2Vc7Nb1Rt5Wz9Hd3Kp6Fs0Ja2Ge4Yu
+                 */
+                "X-Payer-Token"?: components["parameters"]["PayerToken"];
             };
             path?: never;
             cookie?: never;
@@ -5748,6 +5847,11 @@ export interface operations {
                  * @example 5f0c2a9e-1d7b-4c8e-9a3f-6b2d8e4f1a70
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /**
+                 * @description The OAuth access token of a registered payer (`oat_test_…`, from `POST /v1/oauth/token`), sent next to your own credential when you act for that payer. It must have been issued to one of your applications and carry the scope the operation names; an unknown, expired or revoked token is `401` with `WWW-Authenticate: Bearer realm="tillpoint-payer", error="invalid_token"`, a token without the scope `403 insufficient_scope`.
+                 * @example oat_test_4Qm8Lx2Vc7Nb1Rt5Wz9Hd3Kp6Fs0Ja2Ge4Yu
+                 */
+                "X-Payer-Token"?: components["parameters"]["PayerToken"];
             };
             path?: never;
             cookie?: never;
@@ -5790,7 +5894,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description The escrow cannot be created as asked: another receiver, a 3-D Secure card, an amount below the currency's minimum, a wrong or expired one-time code, or an `Idempotency-Key` reused with another body. */
+            /** @description The escrow cannot be created as asked: another receiver, a 3-D Secure card, an amount below the currency's minimum, a wrong or expired one-time code, a payer unknown to your sandbox, or an `Idempotency-Key` reused with another body. */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -5864,6 +5968,11 @@ export interface operations {
                  * @example 5f0c2a9e-1d7b-4c8e-9a3f-6b2d8e4f1a70
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /**
+                 * @description The OAuth access token of a registered payer (`oat_test_…`, from `POST /v1/oauth/token`), sent next to your own credential when you act for that payer. It must have been issued to one of your applications and carry the scope the operation names; an unknown, expired or revoked token is `401` with `WWW-Authenticate: Bearer realm="tillpoint-payer", error="invalid_token"`, a token without the scope `403 insufficient_scope`.
+                 * @example oat_test_4Qm8Lx2Vc7Nb1Rt5Wz9Hd3Kp6Fs0Ja2Ge4Yu
+                 */
+                "X-Payer-Token"?: components["parameters"]["PayerToken"];
             };
             path: {
                 /**
@@ -6383,6 +6492,143 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             /** @description No code was sent there by this merchant, or the server is in live mode. */
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    createSandboxPayer: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A unique key (a UUID v4 is recommended) that makes this request safe to retry. Within 24 hours, a retry with the same key and the same body returns the first response again with `Idempotent-Replayed: true`, without creating anything or moving money a second time. The same key with a different body is rejected with `422 idempotency_key_reused`; a retry sent while the first request is still being processed gets `409 idempotency_request_in_progress`. Keys are scoped to the authenticated merchant (or, on public routes, to the client).
+                 * @example 5f0c2a9e-1d7b-4c8e-9a3f-6b2d8e4f1a70
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Amara Okello",
+                 *       "email": "amara@example.com",
+                 *       "phoneNumber": "+256700000001",
+                 *       "balances": [
+                 *         {
+                 *           "amount": 5000000,
+                 *           "currency": "UGX"
+                 *         },
+                 *         {
+                 *           "amount": 10000,
+                 *           "currency": "USD"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateSandboxPayerRequest"];
+            };
+        };
+        responses: {
+            /** @description The test payer and its wallet. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "usr_7Fq2Lm9Xc4Vb8Nk1Rt5Wz3Hd",
+                     *       "name": "Amara Okello",
+                     *       "email": "amara@example.com",
+                     *       "phoneNumber": "+256700000001",
+                     *       "wallet": {
+                     *         "userId": "usr_7Fq2Lm9Xc4Vb8Nk1Rt5Wz3Hd",
+                     *         "balances": [
+                     *           {
+                     *             "amount": 5000000,
+                     *             "currency": "UGX"
+                     *           },
+                     *           {
+                     *             "amount": 10000,
+                     *             "currency": "USD"
+                     *           }
+                     *         ]
+                     *       },
+                     *       "createdAt": "2026-11-21T10:15:30.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SandboxPayer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description The server is in live mode, where sandbox routes do not exist. */
+            404: components["responses"]["NotFound"];
+            /** @description You already have a test payer with this email (`payer_email_taken`), or a request with the same `Idempotency-Key` is in progress. */
+            409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getWallet: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The OAuth access token of a registered payer (`oat_test_…`, from `POST /v1/oauth/token`), sent next to your own credential when you act for that payer. It must have been issued to one of your applications and carry the scope the operation names; an unknown, expired or revoked token is `401` with `WWW-Authenticate: Bearer realm="tillpoint-payer", error="invalid_token"`, a token without the scope `403 insufficient_scope`.
+                 * @example oat_test_4Qm8Lx2Vc7Nb1Rt5Wz9Hd3Kp6Fs0Ja2Ge4Yu
+                 */
+                "X-Payer-Token"?: components["parameters"]["PayerToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The payer's wallet. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "userId": "usr_7Fq2Lm9Xc4Vb8Nk1Rt5Wz3Hd",
+                     *       "balances": [
+                     *         {
+                     *           "amount": 5000000,
+                     *           "currency": "UGX"
+                     *         },
+                     *         {
+                     *           "amount": 8500,
+                     *           "currency": "USD"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Wallet"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            /** @description Your credential is missing or invalid, or `X-Payer-Token` is missing, unknown, expired or revoked (`WWW-Authenticate: Bearer realm="tillpoint-payer", error="invalid_token"`). */
+            401: components["responses"]["Unauthorized"];
+            /** @description A client token without `wallet.read`, or a payer token without the `wallet.read` scope (`insufficient_scope`). */
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };

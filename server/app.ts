@@ -26,6 +26,7 @@ import { storableText } from './http/text.ts';
 import { BUNDLED_SPEC_PATH, findOperation, type SpecOperation } from './http/spec.ts';
 import { DOCS_PATH } from './docs.ts';
 import { families } from './families.ts';
+import { payerAuthentication } from './oauth/index.ts';
 import { createJobRunner, type ScheduledJobs } from './jobs.ts';
 import { createEventRecorder } from './outbox/index.ts';
 
@@ -101,6 +102,8 @@ export function createApp(deps: AppDeps): express.Express {
   // 401/403 (credentials, scopes) and 400 missing_client_id, from the operation index, before the
   // body is parsed and validated.
   app.use(authorize(deps));
+  // A registered payer's OAuth access token (X-Payer-Token) next to the merchant's credential.
+  app.use(payerAuthentication(deps));
   app.use(express.json({ limit: '100kb', type: ['application/json', 'application/*+json'] }));
   app.use(
     OpenApiValidator.middleware({
@@ -147,6 +150,7 @@ async function serve(deps: AppDeps, op: SpecOperation, req: Request, res: Respon
     params: (req as Request & { openapi?: { pathParams?: Record<string, string> } }).openapi?.pathParams ?? {},
     query: req.query,
     auth: req.auth ?? null,
+    payer: req.payer ?? null,
     db: deps.db,
     inTransaction: false,
     deps,
@@ -166,7 +170,8 @@ async function serve(deps: AppDeps, op: SpecOperation, req: Request, res: Respon
       return await handler(tx ? Object.assign(Object.create(ctx) as typeof ctx, { db: tx, inTransaction: true }) : ctx);
     } catch (err) {
       // Business errors are responses too: stored for idempotent replay, validated like any other.
-      if (err instanceof ProblemError && err.status < 500) return { status: err.status, body: err.toProblem(req.path, rid) };
+      // A credential's challenge (a payer token) is not: it goes to the error middleware, unstored.
+      if (err instanceof ProblemError && err.status < 500 && !err.challenge) return { status: err.status, body: err.toProblem(req.path, rid) };
       throw err;
     }
   };

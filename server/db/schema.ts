@@ -19,3 +19,4 @@ export * from '../settings/schema.ts';
 export * from '../clock/schema.ts';
 export * from '../escrows/schema.ts';
 export * from '../otp/schema.ts';
+export * from '../oauth/schema.ts';

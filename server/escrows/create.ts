@@ -21,7 +21,8 @@ import { DELAYED_SETTLEMENT_SECONDS, FAILURES, resolveTestInstrument } from '../
 import { escrowAccounts } from './accounts.ts';
 import { verifyPayerOtp } from './payer.ts';
 import * as repo from './repository.ts';
-import type { EscrowRow } from './repository.ts';
+import type { EscrowRow, NewEscrowRow } from './repository.ts';
+import { requirePayer, type PayerContext } from '../oauth/index.ts';
 
 type CreateEscrowRequest = components['schemas']['CreateEscrowRequest'];
 
@@ -33,6 +34,11 @@ export interface EscrowCaller {
   merchantId: string;
   /** The client token's application, or null with a secret API key. */
   applicationId: string | null;
+  /**
+   * The registered payer of `X-Payer-Token` (wallet funding), checked for `wallet.pay` by
+   * {@link createEscrow} only when the payment method is a wallet.
+   */
+  payer: () => PayerContext;
 }
 
 /**
@@ -49,7 +55,7 @@ function releaseTimeOf(terms: CreateEscrowRequest['terms'], now: Date): Date {
 }
 
 /**
- * createEscrow for a card or mobile-money payer (wallet funding: see `wallet.ts` once wallets exist).
+ * createEscrow: a card or mobile-money payer confirmed by a one-time code, or a registered payer's wallet.
  * @param db The operation's executor (`ctx.db`): the one-time code is spent on it before the
  *   escrow's own transaction, so a wrong code counts an attempt even though nothing is created.
  * @returns the escrow, `funded` or `pending_funding`.
@@ -70,9 +76,7 @@ export async function createEscrow(db: Executor, deps: AppDeps, caller: EscrowCa
   assertChargeable(input.amount, input.currency);
   const releaseAt = releaseTimeOf(input.terms, now);
   const method = input.paymentMethod;
-  if (method.type === 'wallet') {
-    throw invalidField('/paymentMethod/type', "wallet funding needs the payer's OAuth access token, which this server does not accept yet");
-  }
+  if (method.type === 'wallet') return fundFromWallet(db, deps, caller, input, releaseAt, now);
   const instrument = resolveTestInstrument(method, now, '/paymentMethod', deps.config.mode);
   if (instrument.outcome === 'three_d_secure') {
     throw new ProblemError('payment_method_not_supported', 'A card that asks for 3-D Secure cannot fund an escrow.', [
@@ -98,27 +102,16 @@ export async function createEscrow(db: Executor, deps: AppDeps, caller: EscrowCa
   const id = newId('esc');
   return db.transaction(async (tx) => {
     const escrow = await repo.insertEscrow(tx, {
-      id,
-      merchantId,
+      ...escrowRow(id, caller, input, releaseAt, now),
       status: delayed ? 'pending_funding' : 'funded',
-      amount: input.amount,
-      currency: input.currency,
       methodType: instrument.methodType,
       methodDetails: instrument.details,
       refundAccount: instrument.clearing,
       payerEmail: payer.email ?? null,
       payerPhoneNumber: payer.phoneNumber ?? null,
       payerUserId: null,
-      termsType: input.terms.type,
-      releaseAt,
       fundAt: delayed ? new Date(now.getTime() + DELAYED_SETTLEMENT_SECONDS * 1000) : null,
-      description: input.description ?? null,
-      reference: input.reference ?? null,
-      applicationId: caller.applicationId,
-      metadata: input.metadata ?? {},
       fundedAt: delayed ? null : now,
-      createdAt: now,
-      updatedAt: now,
     });
     await post(tx, {
       merchantId, kind: delayed ? 'escrow_funding_pending' : 'escrow_funding', sourceId: id, currency: input.currency, at: now,
@@ -128,6 +121,67 @@ export async function createEscrow(db: Executor, deps: AppDeps, caller: EscrowCa
       ],
     });
     if (!delayed) await deps.events.record(tx, merchantId, 'escrow.funded', escrow, now);
+    return escrow;
+  });
+}
+
+/** The columns of a new escrow that every funding source fills the same way. */
+function escrowRow(id: string, caller: EscrowCaller, input: CreateEscrowRequest, releaseAt: Date, now: Date) {
+  return {
+    id,
+    merchantId: caller.merchantId,
+    amount: input.amount,
+    currency: input.currency,
+    termsType: input.terms.type,
+    releaseAt,
+    description: input.description ?? null,
+    reference: input.reference ?? null,
+    applicationId: caller.applicationId,
+    metadata: input.metadata ?? {},
+    createdAt: now,
+    updatedAt: now,
+  } satisfies Partial<NewEscrowRow>;
+}
+
+/**
+ * Funds an escrow from the wallet of the registered payer of `X-Payer-Token` (scope
+ * `wallet.pay`): locks the wallet, refuses a short balance, moves the amount from the wallet to
+ * `escrow:<id>:held`, all in one transaction. Refunds go back to the wallet.
+ * @throws ProblemError 401/403 (payer token, from `requirePayer`), 400 when `payer.otp` is sent
+ *   (a registered payer confirms with their token), 402 `insufficient_funds`, 422 `payer_not_found`.
+ */
+async function fundFromWallet(db: Executor, deps: AppDeps, caller: EscrowCaller, input: CreateEscrowRequest, releaseAt: Date, now: Date): Promise<EscrowRow> {
+  const payer = caller.payer();
+  if (input.payer.otp !== undefined) throw invalidField('/payer/otp', "is not used with a wallet: the payer's OAuth access token confirms the payment");
+  const wallets = deps.ports.wallets;
+  if (!wallets) throw new Error('No family provides the wallets port: an escrow funded from a wallet needs it');
+  const id = newId('esc');
+  const walletAccount = wallets.account(payer.userId, input.currency);
+  return db.transaction(async (tx) => {
+    const balance = await wallets.lock(tx, payer.userId, input.currency, caller.merchantId);
+    if (balance < input.amount) {
+      throw new ProblemError('insufficient_funds', `The payer's wallet holds less than ${input.amount} ${input.currency} (minor units). No escrow was created.`);
+    }
+    const escrow = await repo.insertEscrow(tx, {
+      ...escrowRow(id, caller, input, releaseAt, now),
+      status: 'funded',
+      methodType: 'wallet',
+      methodDetails: { wallet: { userId: payer.userId } },
+      refundAccount: walletAccount,
+      payerEmail: input.payer.email ?? null,
+      payerPhoneNumber: input.payer.phoneNumber ?? null,
+      payerUserId: payer.userId,
+      fundAt: null,
+      fundedAt: now,
+    });
+    await post(tx, {
+      merchantId: caller.merchantId, kind: 'escrow_funding', sourceId: id, currency: input.currency, at: now,
+      entries: [
+        { account: walletAccount, amount: -input.amount },
+        { account: escrowAccounts.held(id), amount: input.amount },
+      ],
+    });
+    await deps.events.record(tx, caller.merchantId, 'escrow.funded', escrow, now);
     return escrow;
   });
 }

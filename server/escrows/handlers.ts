@@ -2,6 +2,7 @@
 import type { OperationHandlers } from '../http/operations.ts';
 import { requireAuth } from '../http/operations.ts';
 import { toPage } from '../http/pagination.ts';
+import { requirePayer } from '../oauth/index.ts';
 import { createEscrow } from './create.ts';
 import { getEscrow, listEscrows } from './queries.ts';
 import { toEscrow } from './resource.ts';
@@ -12,7 +13,8 @@ type EscrowOps = 'createEscrow' | 'listEscrows' | 'getEscrow' | 'releaseEscrow' 
 export const escrowsHandlers: Pick<OperationHandlers, EscrowOps> = {
   async createEscrow(ctx) {
     const auth = requireAuth(ctx);
-    const escrow = await createEscrow(ctx.db, ctx.deps, { merchantId: auth.merchantId, applicationId: auth.applicationId }, ctx.body);
+    const caller = { merchantId: auth.merchantId, applicationId: auth.applicationId, payer: () => requirePayer(ctx, 'wallet.pay') };
+    const escrow = await createEscrow(ctx.db, ctx.deps, caller, ctx.body);
     return { status: 201, body: toEscrow(escrow) };
   },
 
@@ -26,7 +28,9 @@ export const escrowsHandlers: Pick<OperationHandlers, EscrowOps> = {
   },
 
   async releaseEscrow(ctx) {
-    return { status: 200, body: toEscrow(await releaseEscrow(ctx.db, ctx.deps, requireAuth(ctx).merchantId, ctx.params.escrowId)) };
+    // With a payer token, the payer who funded the escrow confirms delivery.
+    const payer = ctx.payer ? requirePayer(ctx, 'wallet.pay') : null;
+    return { status: 200, body: toEscrow(await releaseEscrow(ctx.db, ctx.deps, requireAuth(ctx).merchantId, ctx.params.escrowId, payer?.userId)) };
   },
 
   async cancelEscrow(ctx) {

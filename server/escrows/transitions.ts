@@ -47,18 +47,27 @@ async function transition(
   escrowId: string,
   action: EscrowAction,
   apply: (tx: Tx, escrow: EscrowRow, now: Date) => Promise<EscrowRow>,
+  visible: (escrow: EscrowRow) => boolean = () => true,
 ): Promise<EscrowRow> {
   return db.transaction(async (tx) => {
     const escrow = merchantId ? await repo.findEscrow(tx, merchantId, escrowId, true) : await repo.lockEscrowById(tx, escrowId);
-    if (!escrow) throw notFound('escrow', escrowId);
+    if (!escrow || !visible(escrow)) throw notFound('escrow', escrowId);
     if (!ALLOWED_ACTIONS[escrow.status].includes(action)) throw invalidTransition(escrow, action);
     return apply(tx, escrow, deps.now(escrow.merchantId));
   });
 }
 
-/** Posts the held money of `escrow` out to `entries` (positive amounts summing to what is held). */
-async function payOut(tx: Tx, escrow: EscrowRow, kind: string, entries: Entry[], now: Date): Promise<void> {
+/**
+ * Posts the held money of `escrow` out to `entries` (positive amounts summing to what is held).
+ * A refund into a payer's wallet locks the wallet first, as the wallets port asks.
+ */
+async function payOut(tx: Tx, deps: AppDeps, escrow: EscrowRow, kind: string, entries: Entry[], now: Date): Promise<void> {
   const held = amountHeld(escrow);
+  if (escrow.payerUserId !== null && entries.some((e) => e.account === escrow.refundAccount && e.amount !== 0)) {
+    const wallets = deps.ports.wallets;
+    if (!wallets) throw new Error('No family provides the wallets port: a wallet refund needs it');
+    await wallets.lock(tx, escrow.payerUserId, escrow.currency);
+  }
   await post(tx, {
     merchantId: escrow.merchantId, kind, sourceId: escrow.id, currency: escrow.currency, at: now,
     entries: [{ account: escrowAccounts.held(escrow.id), amount: -held }, ...entries.filter((e) => e.amount !== 0)],
@@ -68,19 +77,24 @@ async function payOut(tx: Tx, escrow: EscrowRow, kind: string, entries: Entry[],
 /** Releases everything held to the merchant's available balance and records `escrow.released`. */
 async function releaseHeld(tx: Tx, deps: AppDeps, escrow: EscrowRow, by: NonNullable<EscrowRow['releasedBy']>, now: Date): Promise<EscrowRow> {
   const held = amountHeld(escrow);
-  await payOut(tx, escrow, 'escrow_release', [{ account: accounts.available(escrow.merchantId), amount: held }], now);
+  await payOut(tx, deps, escrow, 'escrow_release', [{ account: accounts.available(escrow.merchantId), amount: held }], now);
   const released = await repo.updateEscrow(tx, escrow.id, { status: 'released', amountReleased: escrow.amountReleased + held, releasedBy: by, releasedAt: now, updatedAt: now });
   await deps.events.record(tx, escrow.merchantId, 'escrow.released', released, now);
   return released;
 }
 
 /**
- * releaseEscrow: delivery confirmed by the merchant (or the payer: `by`), everything held goes to
- * the merchant's available balance.
- * @throws ProblemError 404, 409 `invalid_state_transition` unless `funded`.
+ * releaseEscrow: delivery confirmed by the merchant, or by the registered payer who funded the
+ * escrow (`payerUserId`); everything held goes to the merchant's available balance.
+ * @param payerUserId the payer of `X-Payer-Token`, when the payer confirms.
+ * @throws ProblemError 404 (also for another payer's escrow), 409 `invalid_state_transition` unless `funded`.
  */
-export function releaseEscrow(db: Executor, deps: AppDeps, merchantId: string, escrowId: string, by: 'merchant' | 'payer' = 'merchant'): Promise<EscrowRow> {
-  return transition(db, deps, merchantId, escrowId, 'release', (tx, escrow, now) => releaseHeld(tx, deps, escrow, by, now));
+export function releaseEscrow(db: Executor, deps: AppDeps, merchantId: string, escrowId: string, payerUserId?: string): Promise<EscrowRow> {
+  return transition(
+    db, deps, merchantId, escrowId, 'release',
+    (tx, escrow, now) => releaseHeld(tx, deps, escrow, payerUserId !== undefined ? 'payer' : 'merchant', now),
+    (escrow) => payerUserId === undefined || escrow.payerUserId === payerUserId,
+  );
 }
 
 /**
@@ -90,7 +104,7 @@ export function releaseEscrow(db: Executor, deps: AppDeps, merchantId: string, e
 export function cancelEscrow(db: Executor, deps: AppDeps, merchantId: string, escrowId: string, input: CancelEscrowRequest): Promise<EscrowRow> {
   return transition(db, deps, merchantId, escrowId, 'cancel', async (tx, escrow, now) => {
     const held = amountHeld(escrow);
-    await payOut(tx, escrow, 'escrow_refund', [{ account: escrow.refundAccount, amount: held }], now);
+    await payOut(tx, deps, escrow, 'escrow_refund', [{ account: escrow.refundAccount, amount: held }], now);
     const cancelled = await repo.updateEscrow(tx, escrow.id, {
       status: 'cancelled', amountRefunded: escrow.amountRefunded + held, cancellationReason: input.reason ?? null, cancelledAt: now, updatedAt: now,
     });
@@ -143,7 +157,7 @@ function partsOf(input: ResolveEscrowDisputeRequest, held: number): [number, num
 export function resolveDispute(db: Executor, deps: AppDeps, merchantId: string, escrowId: string, input: ResolveEscrowDisputeRequest): Promise<EscrowRow> {
   return transition(db, deps, merchantId, escrowId, 'resolve', async (tx, escrow, now) => {
     const [toMerchant, toPayer] = partsOf(input, amountHeld(escrow));
-    await payOut(tx, escrow, 'escrow_resolution', [
+    await payOut(tx, deps, escrow, 'escrow_resolution', [
       { account: accounts.available(escrow.merchantId), amount: toMerchant },
       { account: escrow.refundAccount, amount: toPayer },
     ], now);

@@ -675,6 +675,19 @@ export class RunContext {
   }
 
   /**
+   * The header parameters of `op` that carry one of `merchant`'s own values (e.g. `X-Client-Id`
+   * and its `clientId`), by name: what a request on `merchant`'s behalf must send.
+   */
+  merchantHeaders(op: Operation, merchant: Merchant): Record<string, string> {
+    const headers: Record<string, string> = {};
+    for (const p of op.parameters.filter((x) => x.in === 'header' && x.name !== op.idempotencyHeader)) {
+      const value = this.credentialValue(p.name, p.exampleValues[0], merchant);
+      if (value !== undefined) headers[p.name] = value;
+    }
+    return headers;
+  }
+
+  /**
    * The value of a credential field of `merchant` that stands for `example` (or is named like
    * `name`). A credential the spec's example stands for but the merchant lacks (e.g. its secret
    * when the run was given only `--api-key`) adds its CLI option to `missing`.
@@ -737,9 +750,63 @@ export class RunContext {
       const props = ((branch ?? s)?.properties ?? {}) as Record<string, JsonSchema>;
       const out: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(value)) out[k] = await this.substitute(v, props[k], merchant, depth, missing);
+      await this.fillOneTimeCode(out, props, merchant);
       return out;
     }
     return value;
+  }
+
+  /**
+   * The contract's one-time codes, found by shape: a `GET` whose success body has a 6-digit
+   * `code`-like property and whose query parameters name the destination (`email`,
+   * `phoneNumber`) reads a code back (a sandbox helper); the `POST` whose body has exactly those
+   * properties sends one. `undefined` when the contract has no such pair.
+   */
+  private otpFlow(): { send: Operation; readBack: Operation; codeProperty: string; pattern: string; destinations: string[] } | undefined {
+    if (this.otpFlowCache !== null) return this.otpFlowCache;
+    const doc = this.spec.doc;
+    const propsOf = (schema: JsonSchema | undefined) => ((schema ? resolveSchema(doc, schema) : undefined)?.properties ?? {}) as Record<string, JsonSchema>;
+    let found: ReturnType<RunContext['otpFlow']>;
+    for (const readBack of this.spec.operations.filter((o) => o.method === 'get' && o.success)) {
+      const destinations = readBack.parameters.filter((p) => p.in === 'query').map((p) => p.name);
+      if (destinations.length === 0) continue;
+      const entry = Object.entries(propsOf(readBack.success!.media.schema)).find(([name, sch]) => /code|otp/i.test(name) && resolveSchema(doc, sch).pattern === '^[0-9]{6}$');
+      if (!entry) continue;
+      const send = this.spec.operations.find((o) => {
+        if (o.method !== 'post' || !o.body?.json) return false;
+        const keys = Object.keys(propsOf(o.body.json.schema)).sort();
+        return keys.length > 0 && keys.join(' ') === [...destinations].sort().join(' ');
+      });
+      if (send) found = { send, readBack, codeProperty: entry[0], pattern: '^[0-9]{6}$', destinations };
+      if (found) break;
+    }
+    this.otpFlowCache = found;
+    return found;
+  }
+  private otpFlowCache: ReturnType<RunContext['otpFlow']> | null = null;
+
+  /**
+   * In an object of a request body carrying a one-time code (a `otp`/`code`-like property of the
+   * codes' pattern) next to its destination (an email), sends a code to a fresh destination
+   * through the contract's sending operation, reads it back, and puts both in the object.
+   */
+  private async fillOneTimeCode(out: Record<string, unknown>, props: Record<string, JsonSchema>, merchant: Merchant): Promise<void> {
+    const flow = this.otpFlow();
+    if (!flow) return;
+    const codeKey = Object.keys(out).find((k) => /otp|code/i.test(k) && props[k] && resolveSchema(this.spec.doc, props[k]).pattern === flow.pattern);
+    if (!codeKey) return;
+    const emailKey = flow.destinations.find((d) => /email/i.test(d) && typeof out[d] === 'string');
+    if (!emailKey) return;
+    // A fresh address per request: codes have a resend cooldown per destination.
+    out[emailKey] = `conformance-${this.uniqueKey().replace(/[^A-Za-z0-9]/g, '').slice(-16).toLowerCase()}@example.com`;
+    const to: Record<string, unknown> = { [emailKey]: out[emailKey] };
+    for (const d of flow.destinations) if (d !== emailKey && typeof out[d] === 'string') to[d] = out[d];
+    const sent = await this.send(flow.send, { pathParams: {}, query: [], headers: {}, body: { json: to } }, this.authFor(flow.send, merchant));
+    if (sent.status < 200 || sent.status > 299) return;
+    const query = Object.entries(to).map(([k, v]) => [k, String(v)] as [string, string]);
+    const read = await this.send(flow.readBack, { pathParams: {}, query, headers: {} }, this.authFor(flow.readBack, merchant));
+    const code = (read.json as Record<string, unknown> | undefined)?.[flow.codeProperty];
+    if (read.status === 200 && typeof code === 'string') out[codeKey] = code;
   }
 
   // -------------------------------------------------------------------------------------------

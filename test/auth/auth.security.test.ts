@@ -13,6 +13,7 @@ import { unwrap, type TillpointClient } from '../../client/index.ts';
 import { fillPath, loadSpec, operationsOf, requestExample, type SpecOperation } from '../contract/openapi.ts';
 import { cardPayment, startTestServer, TEST_JWT_SECRET, type TestServer } from '../support/server.ts';
 import { createPayer, defaultApplicationId, mintPayerToken } from '../oauth/fixtures.ts';
+import { createdEscrow, escrowBody } from '../escrows/fixtures.ts';
 
 const doc = loadSpec();
 const operations = operationsOf(doc);
@@ -144,7 +145,8 @@ describe('objects of another merchant', () => {
     const b = await s.newMerchant('Merchant B');
     clientA = a.client;
     clientB = b.client;
-    headersA = { 'x-api-key': a.merchant.apiKey };
+    // Merchant A's own X-Client-Id, for the operations that require one (escrows).
+    headersA = { 'x-api-key': a.merchant.apiKey, 'x-client-id': a.merchant.clientId };
     const payment = unwrap(await b.client.POST('/v1/payments', { body: cardPayment(2500) }));
     const session = unwrap(
       await b.client.POST('/v1/checkout/sessions', {
@@ -159,7 +161,8 @@ describe('objects of another merchant', () => {
       await b.client.POST('/v1/applications/{applicationId}/tokens', { params: { path: { applicationId: application.id } }, body: { label: 'B', scopes: ['*'] } }),
     );
     const [apiKey] = unwrap(await b.client.GET('/v1/api-keys')).data;
-    owned = { paymentId: payment.id, sessionId: session.id, endpointId: endpoint.id, eventId: event!.id, applicationId: application.id, tokenId: token.id, apiKeyId: apiKey!.id };
+    const escrow = await createdEscrow({ ...b, header: { 'X-Client-Id': b.merchant.clientId } }, escrowBody(s.deps.realNow()));
+    owned = { paymentId: payment.id, sessionId: session.id, endpointId: endpoint.id, eventId: event!.id, applicationId: application.id, tokenId: token.id, apiKeyId: apiKey!.id, escrowId: escrow.id };
   });
 
   const withObject = secured.filter((op) => op.parameters.some((p) => p.in === 'path'));

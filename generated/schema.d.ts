@@ -3548,7 +3548,7 @@ export interface components {
         EventId: components["schemas"]["EventId"];
         /**
          * @description The `clientId` of the application making the request: one of the authenticated merchant's applications, and with a client token, the token's own application. Without it the answer is `400 missing_client_id`; with an id that is not the caller's, `403 invalid_client_id`.
-         * @example 7f3k9q2m5x8w1v4b6n0r3t7y2h5j8c1d
+         * @example 3f9a1c7e5b2d8f4a6c0e9b1d7f3a5c8e
          */
         XClientId: components["schemas"]["ClientId"];
         /**
@@ -5804,7 +5804,7 @@ export interface operations {
             header: {
                 /**
                  * @description The `clientId` of the application making the request: one of the authenticated merchant's applications, and with a client token, the token's own application. Without it the answer is `400 missing_client_id`; with an id that is not the caller's, `403 invalid_client_id`.
-                 * @example 7f3k9q2m5x8w1v4b6n0r3t7y2h5j8c1d
+                 * @example 3f9a1c7e5b2d8f4a6c0e9b1d7f3a5c8e
                  */
                 "X-Client-Id": components["parameters"]["XClientId"];
             };
@@ -5839,7 +5839,7 @@ export interface operations {
             header: {
                 /**
                  * @description The `clientId` of the application making the request: one of the authenticated merchant's applications, and with a client token, the token's own application. Without it the answer is `400 missing_client_id`; with an id that is not the caller's, `403 invalid_client_id`.
-                 * @example 7f3k9q2m5x8w1v4b6n0r3t7y2h5j8c1d
+                 * @example 3f9a1c7e5b2d8f4a6c0e9b1d7f3a5c8e
                  */
                 "X-Client-Id": components["parameters"]["XClientId"];
                 /**
@@ -5917,7 +5917,7 @@ export interface operations {
             header: {
                 /**
                  * @description The `clientId` of the application making the request: one of the authenticated merchant's applications, and with a client token, the token's own application. Without it the answer is `400 missing_client_id`; with an id that is not the caller's, `403 invalid_client_id`.
-                 * @example 7f3k9q2m5x8w1v4b6n0r3t7y2h5j8c1d
+                 * @example 3f9a1c7e5b2d8f4a6c0e9b1d7f3a5c8e
                  */
                 "X-Client-Id": components["parameters"]["XClientId"];
             };
@@ -5960,7 +5960,7 @@ export interface operations {
             header: {
                 /**
                  * @description The `clientId` of the application making the request: one of the authenticated merchant's applications, and with a client token, the token's own application. Without it the answer is `400 missing_client_id`; with an id that is not the caller's, `403 invalid_client_id`.
-                 * @example 7f3k9q2m5x8w1v4b6n0r3t7y2h5j8c1d
+                 * @example 3f9a1c7e5b2d8f4a6c0e9b1d7f3a5c8e
                  */
                 "X-Client-Id": components["parameters"]["XClientId"];
                 /**
@@ -6040,7 +6040,7 @@ export interface operations {
             header: {
                 /**
                  * @description The `clientId` of the application making the request: one of the authenticated merchant's applications, and with a client token, the token's own application. Without it the answer is `400 missing_client_id`; with an id that is not the caller's, `403 invalid_client_id`.
-                 * @example 7f3k9q2m5x8w1v4b6n0r3t7y2h5j8c1d
+                 * @example 3f9a1c7e5b2d8f4a6c0e9b1d7f3a5c8e
                  */
                 "X-Client-Id": components["parameters"]["XClientId"];
                 /**
@@ -6120,7 +6120,7 @@ export interface operations {
             header: {
                 /**
                  * @description The `clientId` of the application making the request: one of the authenticated merchant's applications, and with a client token, the token's own application. Without it the answer is `400 missing_client_id`; with an id that is not the caller's, `403 invalid_client_id`.
-                 * @example 7f3k9q2m5x8w1v4b6n0r3t7y2h5j8c1d
+                 * @example 3f9a1c7e5b2d8f4a6c0e9b1d7f3a5c8e
                  */
                 "X-Client-Id": components["parameters"]["XClientId"];
                 /**

@@ -35,6 +35,8 @@ export interface ConformanceOptions {
   apiKey?: string;
   /** Its secret, for operations that exchange key and secret. */
   apiSecret?: string;
+  /** Its application's client id, for operations naming the caller's application (`X-Client-Id`). */
+  clientId?: string;
   /** Credential of a second merchant, for cross-merchant checks; default: a new one. */
   apiKey2?: string;
   /**
@@ -672,6 +674,22 @@ export class RunContext {
       }
     }
     return { parts, exampleName, ...(missing.size > 0 ? { needs: [...missing] } : {}) };
+  }
+
+  /**
+   * A value of `field` the merchant owns, read from the first list operation (no path parameter,
+   * no required header) whose items carry a string `field`, e.g. its applications' `clientId`.
+   */
+  async discoverField(field: string, merchant: Merchant): Promise<string | undefined> {
+    for (const op of this.spec.operations) {
+      if (op.method !== 'get' || !op.list || op.parameters.some((p) => p.in === 'path' || (p.in === 'header' && p.required))) continue;
+      const ex = await this.send(op, { pathParams: {}, query: [], headers: {} }, this.authFor(op, merchant));
+      const items = (ex.json as Record<string, unknown> | undefined)?.[op.list.dataProperty];
+      if (ex.status !== 200 || !Array.isArray(items)) continue;
+      const value = items.map((i) => (i as Record<string, unknown>)?.[field]).find((v): v is string => typeof v === 'string');
+      if (value !== undefined) return value;
+    }
+    return undefined;
   }
 
   /**

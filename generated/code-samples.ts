@@ -4,7 +4,7 @@ import createClient from 'openapi-fetch';
 import { createTillpointClient, unwrap, type paths } from '../client/index.ts';
 
 /** The placeholders of the code samples (environment variables in the docs). */
-export type SampleEnv = Partial<Record<"API_KEY_ID" | "APPLICATION_ID" | "ENDPOINT_ID" | "EVENT_ID" | "IDEMPOTENCY_KEY" | "NEW_STORE_SLUG" | "ORDER_ID" | "PAYMENT_ID" | "SESSION_ID" | "SKU" | "STORE_SLUG" | "TILLPOINT_API_KEY" | "TILLPOINT_API_SECRET" | "TILLPOINT_BASE_URL" | "TOKEN_ID" | "WEBHOOK_ENDPOINT_ID", string>>;
+export type SampleEnv = Partial<Record<"API_KEY_ID" | "APPLICATION_ID" | "ENDPOINT_ID" | "ESCROW_ID" | "EVENT_ID" | "IDEMPOTENCY_KEY" | "NEW_STORE_SLUG" | "ORDER_ID" | "PAYMENT_ID" | "SESSION_ID" | "SKU" | "STORE_SLUG" | "TILLPOINT_API_KEY" | "TILLPOINT_API_SECRET" | "TILLPOINT_BASE_URL" | "TILLPOINT_CLIENT_ID" | "TOKEN_ID" | "WEBHOOK_ENDPOINT_ID", string>>;
 
 /**
  * The TypeScript code sample of every operation (as in `x-codeSamples`), with
@@ -418,6 +418,95 @@ export const TYPESCRIPT_SAMPLES = {
     );
     return event;
   },
+  /** `GET /v1/escrows`: reads `TILLPOINT_API_KEY`, `TILLPOINT_BASE_URL`, `TILLPOINT_CLIENT_ID`. */
+  listEscrows: async (env: SampleEnv) => {
+    const tillpoint = createTillpointClient({ baseUrl: env.TILLPOINT_BASE_URL!, apiKey: env.TILLPOINT_API_KEY! });
+    const escrows = unwrap(
+      await tillpoint.GET('/v1/escrows', {
+        params: { header: { 'X-Client-Id': env.TILLPOINT_CLIENT_ID! } },
+      }),
+    );
+    return escrows;
+  },
+  /** `POST /v1/escrows`: reads `IDEMPOTENCY_KEY`, `TILLPOINT_API_KEY`, `TILLPOINT_BASE_URL`, `TILLPOINT_CLIENT_ID`. */
+  createEscrow: async (env: SampleEnv) => {
+    const tillpoint = createTillpointClient({ baseUrl: env.TILLPOINT_BASE_URL!, apiKey: env.TILLPOINT_API_KEY! });
+    const escrow = unwrap(
+      await tillpoint.POST('/v1/escrows', {
+        params: { header: { 'X-Client-Id': env.TILLPOINT_CLIENT_ID! } },
+        body: {
+          amount: 50000,
+          currency: 'UGX',
+          paymentMethod: {
+            type: 'mobile_money',
+            provider: 'mtn',
+            phoneNumber: '+256700000001',
+          },
+          payer: {
+            email: 'amara@example.com',
+            otp: '482913',
+          },
+          terms: {
+            type: 'delivery_confirmation',
+            deadline: '2026-12-31T23:59:59.000Z',
+          },
+          description: 'Handmade table, order ORD-2201',
+          reference: 'ORD-2201',
+          metadata: {
+            orderId: 'ORD-2201',
+          },
+        },
+      }),
+    );
+    return escrow;
+  },
+  /** `GET /v1/escrows/{escrowId}`: reads `ESCROW_ID`, `TILLPOINT_API_KEY`, `TILLPOINT_BASE_URL`, `TILLPOINT_CLIENT_ID`. */
+  getEscrow: async (env: SampleEnv) => {
+    const tillpoint = createTillpointClient({ baseUrl: env.TILLPOINT_BASE_URL!, apiKey: env.TILLPOINT_API_KEY! });
+    const escrow = unwrap(
+      await tillpoint.GET('/v1/escrows/{escrowId}', {
+        params: { path: { escrowId: env.ESCROW_ID! }, header: { 'X-Client-Id': env.TILLPOINT_CLIENT_ID! } },
+      }),
+    );
+    return escrow;
+  },
+  /** `POST /v1/escrows/{escrowId}/release`: reads `ESCROW_ID`, `IDEMPOTENCY_KEY`, `TILLPOINT_API_KEY`, `TILLPOINT_BASE_URL`, `TILLPOINT_CLIENT_ID`. */
+  releaseEscrow: async (env: SampleEnv) => {
+    const tillpoint = createTillpointClient({ baseUrl: env.TILLPOINT_BASE_URL!, apiKey: env.TILLPOINT_API_KEY! });
+    const escrow = unwrap(
+      await tillpoint.POST('/v1/escrows/{escrowId}/release', {
+        params: { path: { escrowId: env.ESCROW_ID! }, header: { 'X-Client-Id': env.TILLPOINT_CLIENT_ID! } },
+      }),
+    );
+    return escrow;
+  },
+  /** `POST /v1/escrows/{escrowId}/cancel`: reads `ESCROW_ID`, `IDEMPOTENCY_KEY`, `TILLPOINT_API_KEY`, `TILLPOINT_BASE_URL`, `TILLPOINT_CLIENT_ID`. */
+  cancelEscrow: async (env: SampleEnv) => {
+    const tillpoint = createTillpointClient({ baseUrl: env.TILLPOINT_BASE_URL!, apiKey: env.TILLPOINT_API_KEY! });
+    const escrow = unwrap(
+      await tillpoint.POST('/v1/escrows/{escrowId}/cancel', {
+        params: { path: { escrowId: env.ESCROW_ID! }, header: { 'X-Client-Id': env.TILLPOINT_CLIENT_ID! } },
+        body: {
+          reason: 'out_of_stock',
+        },
+      }),
+    );
+    return escrow;
+  },
+  /** `POST /v1/escrows/{escrowId}/dispute`: reads `ESCROW_ID`, `IDEMPOTENCY_KEY`, `TILLPOINT_API_KEY`, `TILLPOINT_BASE_URL`, `TILLPOINT_CLIENT_ID`. */
+  disputeEscrow: async (env: SampleEnv) => {
+    const tillpoint = createTillpointClient({ baseUrl: env.TILLPOINT_BASE_URL!, apiKey: env.TILLPOINT_API_KEY! });
+    const disputeEscrow = unwrap(
+      await tillpoint.POST('/v1/escrows/{escrowId}/dispute', {
+        params: { path: { escrowId: env.ESCROW_ID! }, header: { 'X-Client-Id': env.TILLPOINT_CLIENT_ID! } },
+        body: {
+          reason: 'not_delivered',
+          details: 'The parcel never arrived.',
+        },
+      }),
+    );
+    return disputeEscrow;
+  },
   /** `POST /v1/sandbox/merchants`: reads `TILLPOINT_BASE_URL`. */
   createSandboxMerchant: async (env: SampleEnv) => {
     const tillpoint = createClient<paths>({ baseUrl: env.TILLPOINT_BASE_URL! });
@@ -662,6 +751,73 @@ export const TYPESCRIPT_SAMPLES = {
     );
     return disputeOrder;
   },
+  /** `POST /v1/sandbox/escrows/{escrowId}/resolve`: reads `ESCROW_ID`, `IDEMPOTENCY_KEY`, `TILLPOINT_API_KEY`, `TILLPOINT_BASE_URL`. */
+  resolveSandboxEscrowDispute: async (env: SampleEnv) => {
+    const tillpoint = createTillpointClient({ baseUrl: env.TILLPOINT_BASE_URL!, apiKey: env.TILLPOINT_API_KEY! });
+    const resolveSandboxEscrowDispute = unwrap(
+      await tillpoint.POST('/v1/sandbox/escrows/{escrowId}/resolve', {
+        params: { path: { escrowId: env.ESCROW_ID! } },
+        body: {
+          outcome: 'split',
+          releaseAmount: 30000,
+          refundAmount: 20000,
+        },
+      }),
+    );
+    return resolveSandboxEscrowDispute;
+  },
+  /** `POST /v1/otp`: reads `IDEMPOTENCY_KEY`, `TILLPOINT_API_KEY`, `TILLPOINT_BASE_URL`. */
+  requestOtp: async (env: SampleEnv) => {
+    const tillpoint = createTillpointClient({ baseUrl: env.TILLPOINT_BASE_URL!, apiKey: env.TILLPOINT_API_KEY! });
+    const otp = unwrap(
+      await tillpoint.POST('/v1/otp', {
+        body: {
+          phoneNumber: '+256700000001',
+        },
+      }),
+    );
+    return otp;
+  },
+  /** `GET /v1/sandbox/otp`: reads `TILLPOINT_API_KEY`, `TILLPOINT_BASE_URL`. */
+  getSandboxOtp: async (env: SampleEnv) => {
+    const tillpoint = createTillpointClient({ baseUrl: env.TILLPOINT_BASE_URL!, apiKey: env.TILLPOINT_API_KEY! });
+    const sandboxOtp = unwrap(
+      await tillpoint.GET('/v1/sandbox/otp'),
+    );
+    return sandboxOtp;
+  },
+  /** `POST /v1/sandbox/payers`: reads `IDEMPOTENCY_KEY`, `TILLPOINT_API_KEY`, `TILLPOINT_BASE_URL`. */
+  createSandboxPayer: async (env: SampleEnv) => {
+    const tillpoint = createTillpointClient({ baseUrl: env.TILLPOINT_BASE_URL!, apiKey: env.TILLPOINT_API_KEY! });
+    const sandboxPayer = unwrap(
+      await tillpoint.POST('/v1/sandbox/payers', {
+        body: {
+          name: 'Amara Okello',
+          email: 'amara@example.com',
+          phoneNumber: '+256700000001',
+          balances: [
+            {
+              amount: 5000000,
+              currency: 'UGX',
+            },
+            {
+              amount: 10000,
+              currency: 'USD',
+            },
+          ],
+        },
+      }),
+    );
+    return sandboxPayer;
+  },
+  /** `GET /v1/wallet`: reads `TILLPOINT_API_KEY`, `TILLPOINT_BASE_URL`. */
+  getWallet: async (env: SampleEnv) => {
+    const tillpoint = createTillpointClient({ baseUrl: env.TILLPOINT_BASE_URL!, apiKey: env.TILLPOINT_API_KEY! });
+    const wallet = unwrap(
+      await tillpoint.GET('/v1/wallet'),
+    );
+    return wallet;
+  },
 } as const satisfies Record<string, (env: SampleEnv) => Promise<unknown>>;
 
 /** Placeholders each sample reads, and the status it expects (the documented success). */
@@ -701,6 +857,12 @@ export const SAMPLE_REQUESTS = {
   listEvents: { status: 200, variables: ["TILLPOINT_API_KEY","TILLPOINT_BASE_URL"] },
   getEvent: { status: 200, variables: ["EVENT_ID","TILLPOINT_API_KEY","TILLPOINT_BASE_URL"] },
   redeliverEvent: { status: 202, variables: ["EVENT_ID","IDEMPOTENCY_KEY","TILLPOINT_API_KEY","TILLPOINT_BASE_URL","WEBHOOK_ENDPOINT_ID"] },
+  listEscrows: { status: 200, variables: ["TILLPOINT_API_KEY","TILLPOINT_BASE_URL","TILLPOINT_CLIENT_ID"] },
+  createEscrow: { status: 201, variables: ["IDEMPOTENCY_KEY","TILLPOINT_API_KEY","TILLPOINT_BASE_URL","TILLPOINT_CLIENT_ID"] },
+  getEscrow: { status: 200, variables: ["ESCROW_ID","TILLPOINT_API_KEY","TILLPOINT_BASE_URL","TILLPOINT_CLIENT_ID"] },
+  releaseEscrow: { status: 200, variables: ["ESCROW_ID","IDEMPOTENCY_KEY","TILLPOINT_API_KEY","TILLPOINT_BASE_URL","TILLPOINT_CLIENT_ID"] },
+  cancelEscrow: { status: 200, variables: ["ESCROW_ID","IDEMPOTENCY_KEY","TILLPOINT_API_KEY","TILLPOINT_BASE_URL","TILLPOINT_CLIENT_ID"] },
+  disputeEscrow: { status: 200, variables: ["ESCROW_ID","IDEMPOTENCY_KEY","TILLPOINT_API_KEY","TILLPOINT_BASE_URL","TILLPOINT_CLIENT_ID"] },
   createSandboxMerchant: { status: 201, variables: ["TILLPOINT_BASE_URL"] },
   advanceSandboxClock: { status: 200, variables: ["IDEMPOTENCY_KEY","TILLPOINT_API_KEY","TILLPOINT_BASE_URL"] },
   listStores: { status: 200, variables: ["TILLPOINT_API_KEY","TILLPOINT_BASE_URL"] },
@@ -720,4 +882,9 @@ export const SAMPLE_REQUESTS = {
   getOrder: { status: 200, variables: ["ORDER_ID","STORE_SLUG","TILLPOINT_API_KEY","TILLPOINT_BASE_URL"] },
   refundOrder: { status: 200, variables: ["IDEMPOTENCY_KEY","ORDER_ID","STORE_SLUG","TILLPOINT_API_KEY","TILLPOINT_BASE_URL"] },
   disputeOrder: { status: 200, variables: ["IDEMPOTENCY_KEY","ORDER_ID","TILLPOINT_API_KEY","TILLPOINT_BASE_URL"] },
+  resolveSandboxEscrowDispute: { status: 200, variables: ["ESCROW_ID","IDEMPOTENCY_KEY","TILLPOINT_API_KEY","TILLPOINT_BASE_URL"] },
+  requestOtp: { status: 201, variables: ["IDEMPOTENCY_KEY","TILLPOINT_API_KEY","TILLPOINT_BASE_URL"] },
+  getSandboxOtp: { status: 200, variables: ["TILLPOINT_API_KEY","TILLPOINT_BASE_URL"] },
+  createSandboxPayer: { status: 201, variables: ["IDEMPOTENCY_KEY","TILLPOINT_API_KEY","TILLPOINT_BASE_URL"] },
+  getWallet: { status: 200, variables: ["TILLPOINT_API_KEY","TILLPOINT_BASE_URL"] },
 } as const;

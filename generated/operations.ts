@@ -100,6 +100,18 @@ export const OPERATIONS = {
   getEvent: { tag: "events", method: "get", path: "/v1/events/{eventId}", idempotent: false, public: false, scopes: ["events.read"], requiresClientId: false },
   /** `POST /v1/events/{eventId}/redeliver` — Redeliver an event */
   redeliverEvent: { tag: "events", method: "post", path: "/v1/events/{eventId}/redeliver", idempotent: true, public: false, scopes: ["webhooks.manage"], requiresClientId: false },
+  /** `GET /v1/escrows` — List escrows */
+  listEscrows: { tag: "escrows", method: "get", path: "/v1/escrows", idempotent: false, public: false, scopes: ["escrows.read"], requiresClientId: true },
+  /** `POST /v1/escrows` — Create an escrow */
+  createEscrow: { tag: "escrows", method: "post", path: "/v1/escrows", idempotent: true, public: false, scopes: ["escrows.write"], requiresClientId: true },
+  /** `GET /v1/escrows/{escrowId}` — Retrieve an escrow */
+  getEscrow: { tag: "escrows", method: "get", path: "/v1/escrows/{escrowId}", idempotent: false, public: false, scopes: ["escrows.read"], requiresClientId: true },
+  /** `POST /v1/escrows/{escrowId}/release` — Release an escrow */
+  releaseEscrow: { tag: "escrows", method: "post", path: "/v1/escrows/{escrowId}/release", idempotent: true, public: false, scopes: ["escrows.write"], requiresClientId: true },
+  /** `POST /v1/escrows/{escrowId}/cancel` — Cancel an escrow */
+  cancelEscrow: { tag: "escrows", method: "post", path: "/v1/escrows/{escrowId}/cancel", idempotent: true, public: false, scopes: ["escrows.write"], requiresClientId: true },
+  /** `POST /v1/escrows/{escrowId}/dispute` — Dispute an escrow */
+  disputeEscrow: { tag: "escrows", method: "post", path: "/v1/escrows/{escrowId}/dispute", idempotent: true, public: false, scopes: ["escrows.write"], requiresClientId: true },
   /** `POST /v1/sandbox/merchants` — Create a sandbox merchant */
   createSandboxMerchant: { tag: "sandbox", method: "post", path: "/v1/sandbox/merchants", idempotent: false, public: true, scopes: [], requiresClientId: false },
   /** `POST /v1/sandbox/clock/advance` — Advance the test clock */
@@ -138,6 +150,16 @@ export const OPERATIONS = {
   refundOrder: { tag: "stores", method: "post", path: "/v1/stores/{storeSlug}/orders/{orderId}/refund", idempotent: true, public: false, scopes: ["stores.write"], requiresClientId: false },
   /** `POST /v1/sandbox/orders/{orderId}/dispute` — Simulate a chargeback of an order */
   disputeOrder: { tag: "sandbox", method: "post", path: "/v1/sandbox/orders/{orderId}/dispute", idempotent: true, public: false, scopes: [], requiresClientId: false },
+  /** `POST /v1/sandbox/escrows/{escrowId}/resolve` — Resolve an escrow dispute */
+  resolveSandboxEscrowDispute: { tag: "sandbox", method: "post", path: "/v1/sandbox/escrows/{escrowId}/resolve", idempotent: true, public: false, scopes: [], requiresClientId: false },
+  /** `POST /v1/otp` — Send a one-time code */
+  requestOtp: { tag: "otp", method: "post", path: "/v1/otp", idempotent: true, public: false, scopes: ["otp.create"], requiresClientId: false },
+  /** `GET /v1/sandbox/otp` — Read back the last one-time code */
+  getSandboxOtp: { tag: "sandbox", method: "get", path: "/v1/sandbox/otp", idempotent: false, public: false, scopes: [], requiresClientId: false },
+  /** `POST /v1/sandbox/payers` — Create a test payer */
+  createSandboxPayer: { tag: "sandbox", method: "post", path: "/v1/sandbox/payers", idempotent: true, public: false, scopes: [], requiresClientId: false },
+  /** `GET /v1/wallet` — Retrieve the payer's wallet */
+  getWallet: { tag: "payments", method: "get", path: "/v1/wallet", idempotent: false, public: false, scopes: ["wallet.read"], requiresClientId: false },
 } as const satisfies Record<string, OperationFacts>;
 
 /** The operationId of an operation of the contract's `paths`. */

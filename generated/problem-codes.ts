@@ -27,13 +27,23 @@ export const PROBLEM_CODES = {
   store_slug_taken: { status: 409, title: "Store slug taken" },
   sku_taken: { status: 409, title: "SKU taken" },
   external_reference_used: { status: 409, title: "External reference used" },
+  invalid_state_transition: { status: 409, title: "Invalid state transition" },
   unsupported_media_type: { status: 415, title: "Unsupported media type" },
   idempotency_key_reused: { status: 422, title: "Idempotency key reused" },
   amount_too_small: { status: 422, title: "Amount too small" },
   refund_exceeds_payment: { status: 422, title: "Refund exceeds payment" },
   balance_limit_exceeded: { status: 422, title: "Balance limit exceeded" },
+  receiver_not_allowed: { status: 422, title: "Receiver not allowed" },
+  payment_method_not_supported: { status: 422, title: "Payment method not supported" },
+  split_amount_mismatch: { status: 422, title: "Split amount mismatch" },
   rate_limited: { status: 429, title: "Too many requests" },
   internal_error: { status: 500, title: "Internal error" },
+  otp_invalid: { status: 422, title: "Invalid one-time code" },
+  otp_expired: { status: 422, title: "Expired one-time code" },
+  otp_attempts_exceeded: { status: 429, title: "Too many wrong codes" },
+  otp_resend_cooldown: { status: 429, title: "Code sent recently" },
+  payer_not_found: { status: 422, title: "Payer not found" },
+  payer_email_taken: { status: 409, title: "Payer email taken" },
 } as const satisfies Record<string, { readonly status: number; readonly title: string }>;
 
 /** A stable machine code of a problem (`ProblemCode` schema). */

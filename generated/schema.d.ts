@@ -346,7 +346,8 @@ export interface paths {
         put?: never;
         /**
          * Create a payment
-         * @description Charges a card or a mobile-money wallet, server to server. `amount` is an integer in the
+         * @description Charges a card, a mobile-money wallet or the Tillpoint wallet of a registered payer, server
+         *     to server. `amount` is an integer in the
          *     currency's minor unit (`2500` is 25.00 USD, `50000` is 50,000 UGX) and must reach the
          *     currency's minimum (`422 amount_too_small`). A payment that would take your balance in its
          *     currency past 9007199254740991 minor units is refused with `422 balance_limit_exceeded`
@@ -368,6 +369,16 @@ export interface paths {
          *
          *     In the sandbox, only the test cards and mobile-money numbers listed under *Sandbox test data*
          *     in the overview are accepted; each one has a fixed outcome.
+         *
+         *     **Wallet payments** (`paymentMethod.type = wallet`) act for a registered payer: send their
+         *     OAuth access token in `X-Payer-Token` (issued to one of your applications, with the
+         *     `wallet.pay` scope) next to your own credential. The amount moves from the payer's wallet to
+         *     your available balance in the same transaction and the payment is `succeeded` at once, or
+         *     `402 insufficient_funds` (stored as `failed`) when the wallet's balance in `currency` is
+         *     short. Without the token: `401`; without `wallet.pay`: `403 insufficient_scope`.
+         *
+         *     **One-time codes**: pass the code the payer received from `requestOtp` as `mfaCode` to have
+         *     it checked before anything is charged (see `mfaCode`).
          *
          *     Always send an `Idempotency-Key`: a retry with the same key and body replays the first
          *     response and never charges twice.
@@ -671,6 +682,152 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/escrows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List escrows
+         * @description Returns your escrows, newest first, one page at a time. Filter by `status` and by creation time (`createdGte` inclusive, `createdLt` exclusive). When `hasMore` is `true`, pass `nextCursor` as `cursor`, with the same filters, to get the next page. Requires `X-Client-Id`.
+         */
+        get: operations["listEscrows"];
+        put?: never;
+        /**
+         * Create an escrow
+         * @description Takes `amount` from a payer and holds it until the `terms` are met. The receiver is always
+         *     you, the authenticated merchant (`receiverId` may be sent but must be your merchant id, else
+         *     `422 receiver_not_allowed`).
+         *
+         *     The payer pays by:
+         *
+         *     - **card** (a test card) or **mobile money** (a test number), as in createPayment. The payer is
+         *       not registered with Tillpoint: request a one-time code for their `payer.email` and/or
+         *       `payer.phoneNumber` with requestOtp, and send it as `payer.otp` (required, single use:
+         *       `422 otp_invalid` / `otp_expired` with the pointer `/payer/otp`, `429` when the attempts are
+         *       exhausted). A card that asks for 3-D Secure cannot fund an escrow
+         *       (`422 payment_method_not_supported`).
+         *     - their **wallet**, when they are a registered payer who authorized your application: send their
+         *       OAuth access token (scope `wallet.pay`) in `X-Payer-Token` beside your own credential; `402 insufficient_funds` when the wallet holds less than `amount`.
+         *
+         *     A card or immediate mobile money funds the escrow at once: `201` with status `funded`. Delayed
+         *     mobile money (the payer approves on their phone) answers `201` with `pending_funding`; the escrow
+         *     becomes `funded` (event `escrow.funded`) once the payer approved. A declined card or a failed
+         *     mobile-money charge is `402` and creates nothing.
+         *
+         *     Funded money sits in the escrow, not in your balance, until it is released (to your available
+         *     balance), cancelled (back to the payer) or disputed (frozen until resolved). `allowedActions`
+         *     always lists what the status allows.
+         *
+         *     Requires `X-Client-Id`. Always send an `Idempotency-Key`: a retry with the same key and body
+         *     replays the first response and never charges twice.
+         */
+        post: operations["createEscrow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/escrows/{escrowId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve an escrow
+         * @description Returns an escrow by id with its status, amounts and `allowedActions`. Poll it to follow a `pending_funding` escrow until it is `funded`. A malformed id is `400`; a well-formed id unknown to this merchant is `404`. Requires `X-Client-Id`.
+         */
+        get: operations["getEscrow"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/escrows/{escrowId}/release": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Release an escrow
+         * @description Confirms delivery and pays the whole held amount into your available balance: the escrow
+         *     becomes `released` (event `escrow.released`). Allowed only while it is `funded`; otherwise
+         *     `409 invalid_state_transition` (a disputed escrow is released only by resolving the dispute).
+         *     Sent with the payer's OAuth access token in `X-Payer-Token` (the registered payer who funded the
+         *     escrow from their wallet, scope `wallet.pay`), it records the payer's confirmation
+         *     (`releasedBy: payer`); another payer's token is `404`.
+         *
+         *     Requires `X-Client-Id`. Send an `Idempotency-Key`: a retry replays the first answer.
+         */
+        post: operations["releaseEscrow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/escrows/{escrowId}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel an escrow
+         * @description Refunds the whole held amount to the payer (their card, mobile-money wallet or Tillpoint wallet):
+         *     the escrow becomes `cancelled` (event `escrow.cancelled`). Allowed only while it is `funded`;
+         *     otherwise `409 invalid_state_transition`.
+         *
+         *     Requires `X-Client-Id`. Send an `Idempotency-Key`: a retry replays the first answer and never
+         *     refunds twice.
+         */
+        post: operations["cancelEscrow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/escrows/{escrowId}/dispute": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Dispute an escrow
+         * @description Opens a dispute: the held money is frozen (no release at the deadline, no cancel) until the
+         *     dispute is resolved, in the sandbox with resolveSandboxEscrowDispute (release, refund or an
+         *     exact split). The escrow becomes `disputed` (event `escrow.disputed`). Allowed only while it is
+         *     `funded`; otherwise `409 invalid_state_transition`.
+         *
+         *     Requires `X-Client-Id`. Send an `Idempotency-Key`: a retry replays the first answer.
+         */
+        post: operations["disputeEscrow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/sandbox/merchants": {
         parameters: {
             query?: never;
@@ -702,17 +859,21 @@ export interface paths {
         put?: never;
         /**
          * Advance the test clock
-         * @description Moves the sandbox server's clock forward by `seconds` (1 second to 30 days), then at once
-         *     runs what the passing time causes: open checkout sessions past `expiresAt` expire (with their
-         *     `checkout.session.expired` events), pending mobile-money payments settle, and webhook retries
-         *     whose time has come are due and sent by the delivery worker right away instead of after their
-         *     real delay. Use it to test expiries and retries in seconds instead of hours.
+         * @description Moves the calling merchant's test clock forward by `seconds` (1 second to 30 days), then at
+         *     once runs what the passing time causes for that merchant: its open checkout sessions past
+         *     `expiresAt` expire (with their `checkout.session.expired` events), its pending mobile-money
+         *     payments settle, its escrows whose deadline or release time has come are released, and its
+         *     webhook retries whose time has come are due and sent by the delivery worker right away
+         *     instead of after their real delay. Use it to test expiries, releases and retries in seconds
+         *     instead of hours.
          *
-         *     The clock is shared by the whole server, all merchants and every instance on the same
-         *     database: it runs `offsetSeconds` ahead of real time from now on, and advances add up. It
-         *     never goes back. Timestamps in objects and events follow it; the `webhook-timestamp` header
-         *     of deliveries stays real time, so that signature checks keep working. A live server answers
-         *     `404`.
+         *     Each merchant has its own clock, as a test clock is an object of its own: advancing it never
+         *     moves another merchant's time. It is shared by every instance on the same database, runs
+         *     `offsetSeconds` ahead of real time from now on, and advances add up. It never goes back.
+         *     Timestamps in the merchant's objects and events follow it. What protects a credential or a
+         *     retry stays on real time: access-token and API-key lifetimes, client-token expiry, the 24-hour
+         *     `Idempotency-Key` window, and the `webhook-timestamp` header of deliveries (so that signature
+         *     checks keep working). A live server answers `404`.
          *
          *     Send an `Idempotency-Key`: a retry with the same key replays the first answer instead of
          *     advancing the clock twice.
@@ -962,6 +1123,139 @@ export interface paths {
          * @description Sandbox only: simulates the payer disputing the payment of a `fulfilled` order of yours. The order becomes `disputed`, its licence keys are disabled (`order.disputed`). Any other status is `409 invalid_state`. No money moves in this simulation. The request has no body.
          */
         post: operations["disputeOrder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sandbox/escrows/{escrowId}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resolve an escrow dispute
+         * @description Settles the dispute of a `disputed` escrow, as the dispute desk would: `release` pays everything
+         *     held into your available balance (status `released`), `refund` returns everything to the payer
+         *     (status `refunded`), and `split` pays `releaseAmount` to you and `refundAmount` to the payer, in
+         *     exact minor units that must add up to `amountHeld` (`422 split_amount_mismatch`; status
+         *     `released`). Records `escrow.resolved`. Any other status is `409 invalid_state_transition`.
+         *
+         *     Sandbox only (a live server answers `404`); needs the secret API key. Send an
+         *     `Idempotency-Key`: a retry replays the first answer.
+         */
+        post: operations["resolveSandboxEscrowDispute"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/otp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a one-time code
+         * @description Sends a 6-digit one-time code to a payer who has no Tillpoint account, by email, by SMS to
+         *     an E.164 phone number, or both. The payer gives the code back to you, and you pass it in the
+         *     money-moving call that needs their confirmation: `mfaCode` on `createPayment`.
+         *
+         *     A code is valid for 10 minutes and for one use; after 5 wrong codes it is locked
+         *     (`429 otp_attempts_exceeded`) and a new one must be requested. Only the latest code sent to
+         *     an email or phone counts. Another code for the same email or phone can be requested 60
+         *     seconds after the previous one (`429 otp_resend_cooldown` with `Retry-After` before that).
+         *     A code sent to one phone number or email address never confirms another one.
+         *
+         *     Tillpoint keeps only a keyed hash (HMAC-SHA256 with a server secret) of each code. A sandbox
+         *     server sends nothing: read the code back with `getSandboxOtp`.
+         *
+         *     With an `Idempotency-Key`, a retry replays the first answer instead of sending a second code.
+         */
+        post: operations["requestOtp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sandbox/otp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read back the last one-time code
+         * @description Returns the latest one-time code sent to `email` and/or `phoneNumber` by the authenticated
+         *     merchant (`requestOtp`) or on the consent page of one of its applications, so that tests and
+         *     frontend teams can complete OTP flows without a real inbox or phone. With both parameters,
+         *     only a code sent to that email and that phone number matches. Reading a code does not use it.
+         *     A live server answers `404`, and keeps no code in clear.
+         */
+        get: operations["getSandboxOtp"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sandbox/payers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a test payer
+         * @description Registers a test payer (`usr_…`) in your sandbox with a Tillpoint wallet holding the opening
+         *     `balances`, so that OAuth and wallet payments can be scripted end to end. The payer signs in
+         *     on the consent page of your applications (`GET /v1/oauth/authorize`) with `email` and a
+         *     one-time code sent there (read it back with `getSandboxOtp`). Test payers belong to the
+         *     merchant that created them: another merchant's applications cannot sign them in.
+         *
+         *     Opening balances are credited from a sandbox funding account of the ledger; they are not
+         *     part of your balance. A live server answers `404` (live payers register with Tillpoint
+         *     itself). With an `Idempotency-Key`, a retry replays the first answer instead of failing with
+         *     `409 payer_email_taken`.
+         */
+        post: operations["createSandboxPayer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/wallet": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve the payer's wallet
+         * @description Returns the wallet balances of the registered payer whose OAuth access token is in `X-Payer-Token`, for one of your applications: the token needs the `wallet.read` scope (granted by the payer on the consent page). Send your own credential as well. Balances are integers in each currency's minor unit, from the ledger.
+         */
+        get: operations["getWallet"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1288,6 +1582,141 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "escrow.funded": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * escrow.funded
+         * @description Sent when the payer's money reached the escrow: at creation for a card or immediate mobile money and a wallet, or once the payer approved delayed mobile money.
+         *
+         *     Signed per [Standard Webhooks](https://www.standardwebhooks.com/): verify
+         *     `webhook-signature` over the raw body with your endpoint's secret before trusting the body
+         *     (the typed client's `verifyWebhook` does it), and reject a `webhook-timestamp` more than 5
+         *     minutes old. Answer with any `2xx` status within 10 seconds; anything else is retried for
+         *     about 3 days, and `410 Gone` disables the endpoint. The same event may arrive more than once
+         *     (same `webhook-id`) and events may arrive out of order.
+         */
+        post: operations["escrowFundedWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "escrow.released": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * escrow.released
+         * @description Sent when the held money was paid into your available balance: confirmed by you or the payer, at the terms' deadline or release time (`releasedBy: terms`), or by a dispute resolution (then `escrow.resolved` is sent too).
+         *
+         *     Signed per [Standard Webhooks](https://www.standardwebhooks.com/): verify
+         *     `webhook-signature` over the raw body with your endpoint's secret before trusting the body
+         *     (the typed client's `verifyWebhook` does it), and reject a `webhook-timestamp` more than 5
+         *     minutes old. Answer with any `2xx` status within 10 seconds; anything else is retried for
+         *     about 3 days, and `410 Gone` disables the endpoint. The same event may arrive more than once
+         *     (same `webhook-id`) and events may arrive out of order.
+         */
+        post: operations["escrowReleasedWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "escrow.cancelled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * escrow.cancelled
+         * @description Sent when you cancelled the escrow and the held money went back to the payer in full.
+         *
+         *     Signed per [Standard Webhooks](https://www.standardwebhooks.com/): verify
+         *     `webhook-signature` over the raw body with your endpoint's secret before trusting the body
+         *     (the typed client's `verifyWebhook` does it), and reject a `webhook-timestamp` more than 5
+         *     minutes old. Answer with any `2xx` status within 10 seconds; anything else is retried for
+         *     about 3 days, and `410 Gone` disables the endpoint. The same event may arrive more than once
+         *     (same `webhook-id`) and events may arrive out of order.
+         */
+        post: operations["escrowCancelledWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "escrow.disputed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * escrow.disputed
+         * @description Sent when a dispute was opened: the money is frozen until the dispute is resolved.
+         *
+         *     Signed per [Standard Webhooks](https://www.standardwebhooks.com/): verify
+         *     `webhook-signature` over the raw body with your endpoint's secret before trusting the body
+         *     (the typed client's `verifyWebhook` does it), and reject a `webhook-timestamp` more than 5
+         *     minutes old. Answer with any `2xx` status within 10 seconds; anything else is retried for
+         *     about 3 days, and `410 Gone` disables the endpoint. The same event may arrive more than once
+         *     (same `webhook-id`) and events may arrive out of order.
+         */
+        post: operations["escrowDisputedWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "escrow.resolved": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * escrow.resolved
+         * @description Sent when a dispute was resolved; `resolution` tells who got what (release, refund or split).
+         *
+         *     Signed per [Standard Webhooks](https://www.standardwebhooks.com/): verify
+         *     `webhook-signature` over the raw body with your endpoint's secret before trusting the body
+         *     (the typed client's `verifyWebhook` does it), and reject a `webhook-timestamp` more than 5
+         *     minutes old. Answer with any `2xx` status within 10 seconds; anything else is retried for
+         *     about 3 days, and `410 Gone` disables the endpoint. The same event may arrive more than once
+         *     (same `webhook-id`) and events may arrive out of order.
+         */
+        post: operations["escrowResolvedWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface components {
     schemas: {
@@ -1345,6 +1774,7 @@ export interface components {
          *     | `invalid_state` | 409 | The object is not in a state that allows this operation. |
          *     | `api_key_expiring` | 409 | The calling API key is rotated out (in its grace period) and cannot manage keys or the secret. |
          *     | `api_key_in_use` | 409 | `revokeApiKey` was asked to revoke the API key making the call. |
+         *     | `invalid_state_transition` | 409 | The object's state does not allow this action (e.g. cancelling a disbursement that is no longer `pending`). |
          *     | `webhook_endpoint_limit` | 409 | The merchant already has the most webhook endpoints allowed (16). |
          *     | `license_pool_exhausted` | 409 | A licensed product of the cart has fewer available licence keys than the quantity asked for. |
          *     | `store_slug_taken` | 409 | Another store already uses this slug. |
@@ -1355,12 +1785,21 @@ export interface components {
          *     | `amount_too_small` | 422 | The amount is below the minimum for the currency. |
          *     | `refund_exceeds_payment` | 422 | The refund would exceed the amount still refundable. |
          *     | `balance_limit_exceeded` | 422 | The payment would take the merchant's balance in its currency past 9007199254740991 minor units. |
+         *     | `receiver_not_allowed` | 422 | An escrow's `receiverId` is not the authenticated merchant. |
+         *     | `payment_method_not_supported` | 422 | This payment method cannot be used here (a 3-D Secure card cannot fund an escrow). |
+         *     | `split_amount_mismatch` | 422 | The parts of a dispute split do not add up to the amount held. |
          *     | `rate_limited` | 429 | Too many requests; wait `Retry-After` seconds. |
+         *     | `otp_invalid` | 422 | The one-time code is wrong, already used, or none was sent there; see `attemptsLeft`. |
+         *     | `otp_expired` | 422 | The one-time code is past its 10 minutes; request a new one. |
+         *     | `otp_attempts_exceeded` | 429 | 5 wrong codes were tried; request a new code (after `Retry-After` seconds). |
+         *     | `otp_resend_cooldown` | 429 | A code was sent there less than 60 seconds ago; wait `Retry-After` seconds. |
+         *     | `payer_not_found` | 422 | No registered payer (`usr_…`) with this id exists in your sandbox. |
+         *     | `payer_email_taken` | 409 | You already have a test payer with this email. |
          *     | `internal_error` | 500 | An unexpected error on our side; nothing was half-written. |
          * @example invalid_request
          * @enum {string}
          */
-        ProblemCode: "invalid_request" | "malformed_json" | "missing_client_id" | "unauthenticated" | "invalid_credentials" | "card_declined" | "insufficient_funds" | "payment_failed" | "test_instrument_in_live_mode" | "insufficient_scope" | "invalid_client_id" | "not_found" | "method_not_allowed" | "idempotency_request_in_progress" | "invalid_state" | "api_key_expiring" | "api_key_in_use" | "webhook_endpoint_limit" | "license_pool_exhausted" | "store_slug_taken" | "sku_taken" | "external_reference_used" | "unsupported_media_type" | "idempotency_key_reused" | "amount_too_small" | "refund_exceeds_payment" | "balance_limit_exceeded" | "rate_limited" | "internal_error";
+        ProblemCode: "invalid_request" | "malformed_json" | "missing_client_id" | "unauthenticated" | "invalid_credentials" | "card_declined" | "insufficient_funds" | "payment_failed" | "test_instrument_in_live_mode" | "insufficient_scope" | "invalid_client_id" | "not_found" | "method_not_allowed" | "idempotency_request_in_progress" | "invalid_state" | "api_key_expiring" | "api_key_in_use" | "webhook_endpoint_limit" | "license_pool_exhausted" | "store_slug_taken" | "sku_taken" | "external_reference_used" | "invalid_state_transition" | "unsupported_media_type" | "idempotency_key_reused" | "amount_too_small" | "refund_exceeds_payment" | "balance_limit_exceeded" | "receiver_not_allowed" | "payment_method_not_supported" | "split_amount_mismatch" | "rate_limited" | "internal_error" | "otp_invalid" | "otp_expired" | "otp_attempts_exceeded" | "otp_resend_cooldown" | "payer_not_found" | "payer_email_taken";
         /**
          * ProblemFieldError
          * @description One invalid input. Exactly one of `pointer` (a JSON Pointer, RFC 6901, into the request body), `parameter` (a path or query parameter name) or `header` (a request header name) says where.
@@ -1392,7 +1831,13 @@ export interface components {
          * @example payments.create
          * @enum {string}
          */
-        Scope: "*" | "payments.create" | "payments.read" | "payments.instructions.read" | "refunds.create" | "balance.read" | "checkout_sessions.create" | "checkout_sessions.read" | "checkout_sessions.expire" | "webhooks.manage" | "events.read" | "stores.read" | "stores.write";
+        Scope: "*" | "payments.create" | "payments.read" | "payments.instructions.read" | "refunds.create" | "balance.read" | "checkout_sessions.create" | "checkout_sessions.read" | "checkout_sessions.expire" | "webhooks.manage" | "events.read" | "stores.read" | "stores.write" | "otp.create" | "wallet.read" | "escrows.read" | "escrows.write";
+        /**
+         * @description A permission a registered payer grants an application on the consent page: `wallet.read` (read the wallet's balances, `getWallet`) or `wallet.pay` (pay the merchant from the wallet, `createPayment` with `paymentMethod.type = wallet`).
+         * @example wallet.pay
+         * @enum {string}
+         */
+        PayerScope: "wallet.read" | "wallet.pay";
         /**
          * Problem
          * @description Problem details (RFC 9457) returned with `Content-Type: application/problem+json` for every error. `code` is stable and meant for programs; `title` and `detail` are for people and may change. Validation failures list every offending field in `errors`.
@@ -1445,12 +1890,18 @@ export interface components {
              */
             retryAfter?: number;
             /**
-             * @description On `403 insufficient_scope`, the scopes the operation needs (all of them); empty when no client token may call the operation (it needs a secret API key).
+             * @description On `403 insufficient_scope`, the scopes the operation needs (all of them); empty when no client token may call the operation (it needs a secret API key). For a payer's access token (`X-Payer-Token`), the payer scope it lacks.
              * @example [
              *       "payments.create"
              *     ]
              */
-            requiredScopes?: components["schemas"]["Scope"][];
+            requiredScopes?: (components["schemas"]["Scope"] | components["schemas"]["PayerScope"])[];
+            /**
+             * Format: int32
+             * @description On `422 otp_invalid` and `otp_expired`, how many more wrong codes the one-time code accepts (`0`: request a new code).
+             * @example 4
+             */
+            attemptsLeft?: number;
         };
         /** @description A tax rate as an exact decimal string of the fraction charged (`"0.2"` is 20 %, `"0.0825"` is 8.25 %); never a binary floating-point number. */
         TaxRate: {
@@ -2020,14 +2471,19 @@ export interface components {
          * @example pay_3kTq9ZmX2bW7nR4vL8cY1dPa
          */
         PaymentId: string;
-        /** @description What the payment was made with, safe to store and display: for a card, its brand, last four digits and expiry (never the full number or the CVC); for mobile money, the network and the wallet's phone number. Only the object matching `type` is present. */
+        /**
+         * @description Identifier of a registered payer (`usr_…`), a Tillpoint user with a wallet.
+         * @example usr_7Fq2Lm9Xc4Vb8Nk1Rt5Wz3Hd
+         */
+        UserId: string;
+        /** @description What the payment was made with, safe to store and display: for a card, its brand, last four digits and expiry (never the full number or the CVC); for mobile money, the network and the wallet's phone number; for a Tillpoint wallet, the payer's user id. Only the object matching `type` is present. */
         PaymentMethodDetails: {
             /**
              * @description The kind of payment method.
              * @example card
              * @enum {string}
              */
-            type: "card" | "mobile_money";
+            type: "card" | "mobile_money" | "wallet";
             /** @description Present when `type` is `card`. */
             card?: {
                 /**
@@ -2066,6 +2522,10 @@ export interface components {
                  * @example +256700000003
                  */
                 phoneNumber: string;
+            };
+            /** @description Present when `type` is `wallet`. */
+            wallet?: {
+                userId: components["schemas"]["UserId"];
             };
         };
         /** @description What must happen before a `requires_action` payment can complete. For `three_d_secure_redirect`, send the payer to `redirectUrl`, where the card issuer's 3-D Secure challenge runs; afterwards the payer is sent to the payment's `returnUrl` (if one was given) and the payment is `succeeded` or `failed` with `authentication_failed`. */
@@ -2220,9 +2680,25 @@ export interface components {
              */
             phoneNumber: string;
         };
+        /**
+         * Wallet
+         * @description The Tillpoint wallet of the registered payer whose OAuth access token is in `X-Payer-Token` (with the `wallet.pay` scope). The amount is taken from the wallet's balance in `currency` at once: `402 insufficient_funds` when the balance is short.
+         */
+        WalletPaymentMethodRequest: {
+            /**
+             * @description Always `wallet`. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "wallet";
+        };
         /** @description How the payer pays, chosen by `type`. */
-        PaymentMethodRequest: components["schemas"]["CardPaymentMethodRequest"] | components["schemas"]["MobileMoneyPaymentMethodRequest"];
-        /** @description A payment to make now, server to server, by card or mobile money. */
+        PaymentMethodRequest: components["schemas"]["CardPaymentMethodRequest"] | components["schemas"]["MobileMoneyPaymentMethodRequest"] | components["schemas"]["WalletPaymentMethodRequest"];
+        /**
+         * @description A one-time code sent with `requestOtp`: 6 digits, valid for 10 minutes, single use, 5 wrong attempts at most.
+         * @example 482913
+         */
+        OtpCode: string;
+        /** @description A payment to make now, server to server, by card, mobile money or a registered payer's wallet. */
         CreatePaymentRequest: {
             /** @description Amount to charge in the currency's minor unit (`2500` is 25.00 USD, `50000` is 50,000 UGX). It must reach the minimum for `currency`. */
             amount: components["schemas"]["Amount"];
@@ -2250,6 +2726,8 @@ export interface components {
              */
             returnUrl?: string;
             metadata?: components["schemas"]["Metadata"];
+            /** @description A one-time code the payer received from `requestOtp`, confirming this payment. Optional; when present it is verified against the code last sent to the mobile-money `phoneNumber` (mobile money) or else to `customerEmail`, and used up: a wrong, used or expired code is `422 otp_invalid` / `otp_expired` (with `attemptsLeft`) and nothing is charged; after 5 wrong codes, `429 otp_attempts_exceeded`. */
+            mfaCode?: components["schemas"]["OtpCode"];
         };
         /** @description A refund of a succeeded payment. Send no body, or `{}`, to refund everything still refundable. */
         CreateRefundRequest: {
@@ -2299,7 +2777,7 @@ export interface components {
              * @example mobile_money
              * @enum {string}
              */
-            paymentMethodType: "card" | "mobile_money";
+            paymentMethodType: "card" | "mobile_money" | "wallet";
             status: components["schemas"]["PaymentStatus"];
             /**
              * @description A short heading for the instructions.
@@ -2487,7 +2965,7 @@ export interface components {
         WebhookDeliveryId: string;
         /**
          * @description What happened. The object in `data.object` is a `Payment` for `payment.*` events and a
-         *     `CheckoutSession` for `checkout.session.*` events and an `Order` for `order.*` events, as the API returned it at that moment.
+         *     `CheckoutSession` for `checkout.session.*` events, an `Escrow` for `escrow.*` events and an `Order` for `order.*` events, as the API returned it at that moment.
          *
          *     | type | emitted when |
          *     |---|---|
@@ -2503,10 +2981,15 @@ export interface components {
          *     | `order.fulfilled` | An order was paid (or fulfilled for a payment made elsewhere) and its licence keys assigned. |
          *     | `order.refunded` | An order was refunded in full; its licence keys are revoked. |
          *     | `order.disputed` | The payment of an order was disputed; its licence keys are disabled. |
+         *     | `escrow.funded` | The payer's money reached an escrow (at creation, or once delayed mobile money was approved). |
+         *     | `escrow.released` | An escrow's money was paid into your available balance (confirmed, at its deadline or release time, or by a dispute resolution). |
+         *     | `escrow.cancelled` | An escrow was cancelled; its money went back to the payer in full. |
+         *     | `escrow.disputed` | A dispute was opened on an escrow; its money is frozen until resolved. |
+         *     | `escrow.resolved` | An escrow's dispute was resolved: released, refunded or split (see `resolution`). |
          * @example payment.succeeded
          * @enum {string}
          */
-        EventType: "payment.succeeded" | "payment.failed" | "payment.pending" | "payment.requires_action" | "payment.refunded" | "checkout.session.created" | "checkout.session.completed" | "checkout.session.expired" | "order.created" | "order.fulfilled" | "order.refunded" | "order.disputed";
+        EventType: "payment.succeeded" | "payment.failed" | "payment.pending" | "payment.requires_action" | "payment.refunded" | "checkout.session.created" | "checkout.session.completed" | "checkout.session.expired" | "order.created" | "order.fulfilled" | "order.refunded" | "order.disputed" | "escrow.funded" | "escrow.released" | "escrow.cancelled" | "escrow.disputed" | "escrow.resolved";
         /** @description One HTTP POST of an event to an endpoint, and how the endpoint answered. */
         WebhookDeliveryAttempt: {
             /** @description When the request was sent (RFC 3339, UTC). */
@@ -2748,8 +3231,236 @@ export interface components {
                 object: components["schemas"]["Order"];
             };
         };
+        /**
+         * @description Identifier of an escrow (`esc_` followed by 24 letters and digits).
+         * @example esc_7Hq2Vn5Kx8Ld3Rm1Tz9Bc4Pw
+         */
+        EscrowId: string;
+        /**
+         * @description Where the escrow is in its life. Money moves only on the transitions:
+         *
+         *     | status | the money | next |
+         *     |---|---|---|
+         *     | `pending_funding` | the payer has not approved yet (delayed mobile money) | `funded` once approved |
+         *     | `funded` | held by Tillpoint, in the escrow | `released`, `cancelled`, `disputed` |
+         *     | `disputed` | frozen in the escrow until the dispute is resolved | `released` (all or part to you), `refunded` (all to the payer) |
+         *     | `released` | paid to your available balance (`amountReleased`; a split also refunded `amountRefunded` to the payer) | — |
+         *     | `cancelled` | refunded to the payer in full | — |
+         *     | `refunded` | refunded to the payer in full after a dispute | — |
+         * @example funded
+         * @enum {string}
+         */
+        EscrowStatus: "pending_funding" | "funded" | "released" | "cancelled" | "disputed" | "refunded";
+        /** @description The payer as identified at creation; `null` fields were not given. */
+        EscrowPayer: {
+            /**
+             * Format: email
+             * @description The payer's email address, or `null`.
+             * @example amara@example.com
+             */
+            email: string | null;
+            /**
+             * @description The payer's phone number (E.164), or `null`.
+             * @example +256700000003
+             */
+            phoneNumber: string | null;
+            /** @description The registered payer who paid from their wallet, or `null` for an unregistered payer. */
+            userId: components["schemas"]["UserId"] | null;
+        };
+        /**
+         * Delivery confirmation
+         * @description Release on confirmed delivery: releaseEscrow by you or the payer, or automatically at `deadline` unless the escrow is disputed.
+         */
+        DeliveryConfirmationTerms: {
+            /**
+             * @description The kind of terms. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "delivery_confirmation";
+            /**
+             * @description When the escrow releases automatically if nobody confirmed or disputed before (RFC 3339, UTC). Must be in the future, at most one year ahead.
+             * @example 2026-12-31T23:59:59.000Z
+             */
+            deadline: components["schemas"]["Timestamp"];
+        };
+        /**
+         * Time release
+         * @description Release automatically at `releaseAt` (or earlier with releaseEscrow), unless disputed or cancelled before.
+         */
+        TimeReleaseTerms: {
+            /**
+             * @description The kind of terms. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "time_release";
+            /**
+             * @description When the escrow releases (RFC 3339, UTC). Must be in the future, at most one year ahead.
+             * @example 2026-12-01T09:00:00.000Z
+             */
+            releaseAt: components["schemas"]["Timestamp"];
+        };
+        /** @description When the held money goes to you, chosen by `type`. `delivery_confirmation`: released when you (or the payer) confirm delivery with releaseEscrow, or automatically at `deadline` unless a dispute is open. `time_release`: released automatically at `releaseAt` (or earlier with releaseEscrow). Automatic releases follow your sandbox test clock. */
+        EscrowTerms: components["schemas"]["DeliveryConfirmationTerms"] | components["schemas"]["TimeReleaseTerms"];
+        /**
+         * @description An action the escrow's current status allows: `release` (releaseEscrow), `cancel` (cancelEscrow), `dispute` (disputeEscrow), `resolve` (the sandbox's resolveSandboxEscrowDispute). Any other action is `409 invalid_state_transition`.
+         * @example release
+         * @enum {string}
+         */
+        EscrowAction: "release" | "cancel" | "dispute" | "resolve";
+        /** @description The open or resolved dispute of the escrow. */
+        EscrowDispute: {
+            /**
+             * @description The kind of dispute.
+             * @example not_delivered
+             * @enum {string}
+             */
+            reason: "not_delivered" | "not_as_described" | "other";
+            /**
+             * @description What happened, or `null`.
+             * @example The parcel never arrived.
+             */
+            details: string | null;
+            /** @description When the dispute was opened (RFC 3339, UTC). */
+            openedAt: components["schemas"]["Timestamp"];
+        };
+        /** @description How a dispute was resolved, in minor units; `releaseAmount + refundAmount` is what was held. */
+        EscrowResolution: {
+            /**
+             * @description Who got the held money.
+             * @example split
+             * @enum {string}
+             */
+            outcome: "release" | "refund" | "split";
+            /**
+             * Format: int64
+             * @description What went to the merchant's available balance, in minor units.
+             * @example 30000
+             */
+            releaseAmount: number;
+            /**
+             * Format: int64
+             * @description What went back to the payer, in minor units.
+             * @example 20000
+             */
+            refundAmount: number;
+            /** @description When the dispute was resolved (RFC 3339, UTC). */
+            resolvedAt: components["schemas"]["Timestamp"];
+        };
+        /** @description Money taken from a payer and held by Tillpoint until its terms are met, then released to the receiver (you), or refunded to the payer. Amounts are integers in the currency's minor unit; at every moment `amountHeld = amount - amountReleased - amountRefunded` once funded. */
+        Escrow: {
+            id: components["schemas"]["EscrowId"];
+            status: components["schemas"]["EscrowStatus"];
+            /** @description Amount taken from the payer, in the currency's minor unit. */
+            amount: components["schemas"]["Amount"];
+            currency: components["schemas"]["Currency"];
+            /**
+             * Format: int64
+             * @description What the escrow holds now, in minor units (`0` before funding and after the end).
+             * @example 50000
+             */
+            amountHeld: number;
+            /**
+             * Format: int64
+             * @description What was released to your available balance so far, in minor units.
+             * @example 0
+             */
+            amountReleased: number;
+            /**
+             * Format: int64
+             * @description What was refunded to the payer so far, in minor units.
+             * @example 0
+             */
+            amountRefunded: number;
+            /** @description Who receives the money when released: the merchant that created the escrow. */
+            receiverId: components["schemas"]["MerchantId"];
+            paymentMethod: components["schemas"]["PaymentMethodDetails"];
+            payer: components["schemas"]["EscrowPayer"];
+            terms: components["schemas"]["EscrowTerms"];
+            /**
+             * @description What the current status allows; empty once the escrow has ended.
+             * @example [
+             *       "release",
+             *       "cancel",
+             *       "dispute"
+             *     ]
+             */
+            allowedActions: components["schemas"]["EscrowAction"][];
+            /** @description The dispute, once one was opened; otherwise `null`. */
+            dispute: components["schemas"]["EscrowDispute"] | null;
+            /** @description How the dispute was resolved; `null` unless it was. */
+            resolution: components["schemas"]["EscrowResolution"] | null;
+            /**
+             * @description Who released the money: you (`merchant`), the payer confirming delivery (`payer`), the terms' deadline or release time (`terms`), or a dispute resolution; `null` until released.
+             * @example null
+             * @enum {string|null}
+             */
+            releasedBy: "merchant" | "payer" | "terms" | "dispute_resolution" | null;
+            /**
+             * @description The reason given to cancelEscrow, or `null`.
+             * @example null
+             * @enum {string|null}
+             */
+            cancellationReason: "requested_by_payer" | "out_of_stock" | "duplicate" | "other" | null;
+            /**
+             * @description The description given at creation, or `null`.
+             * @example Handmade table, order ORD-2201
+             */
+            description: string | null;
+            /**
+             * @description Your reference given at creation, or `null`.
+             * @example ORD-2201
+             */
+            reference: string | null;
+            /**
+             * @description The application whose client token created this escrow, or `null` when it was created with a secret API key or its access token.
+             * @example null
+             */
+            applicationId: components["schemas"]["ApplicationId"] | null;
+            metadata: components["schemas"]["Metadata"];
+            /**
+             * Format: date-time
+             * @description When the money reached the escrow (RFC 3339, UTC), or `null` while `pending_funding`.
+             * @example null
+             */
+            fundedAt: string | null;
+            /**
+             * Format: date-time
+             * @description When the money was released (RFC 3339, UTC), or `null`.
+             * @example null
+             */
+            releasedAt: string | null;
+            /**
+             * Format: date-time
+             * @description When the escrow was cancelled or refunded (RFC 3339, UTC), or `null`.
+             * @example null
+             */
+            cancelledAt: string | null;
+            /** @description When the escrow was created (RFC 3339, UTC), on your test clock in the sandbox. */
+            createdAt: components["schemas"]["Timestamp"];
+            /** @description When the escrow last changed (RFC 3339, UTC). */
+            updatedAt: components["schemas"]["Timestamp"];
+        };
+        /**
+         * Escrow event
+         * @description An event about an escrow. `data.object` is the escrow as `getEscrow` returned it when the event happened, with its amounts and `allowedActions`.
+         */
+        EscrowEvent: {
+            id: components["schemas"]["EventId"];
+            /**
+             * @description What happened to the escrow; see `EventType`.
+             * @example escrow.funded
+             * @enum {string}
+             */
+            type: "escrow.funded" | "escrow.released" | "escrow.cancelled" | "escrow.disputed" | "escrow.resolved";
+            /** @description When the event happened (RFC 3339, UTC), on the merchant's test clock in the sandbox. */
+            createdAt: components["schemas"]["Timestamp"];
+            /** @description The object the event is about. */
+            data: {
+                object: components["schemas"]["Escrow"];
+            };
+        };
         /** @description Something that happened to one of your objects, such as a payment that succeeded. Events are recorded in the same transaction as the change they describe, kept in the event log (`listEvents`) and sent to every webhook endpoint subscribed to their `type`. The body of a webhook delivery is exactly this object. Tell the kinds apart by `type`. */
-        Event: components["schemas"]["PaymentEvent"] | components["schemas"]["CheckoutSessionEvent"] | components["schemas"]["OrderEvent"];
+        Event: components["schemas"]["PaymentEvent"] | components["schemas"]["CheckoutSessionEvent"] | components["schemas"]["OrderEvent"] | components["schemas"]["EscrowEvent"];
         /** @description One page of events, newest first. */
         EventList: {
             /** @description The events on this page. */
@@ -2774,6 +3485,84 @@ export interface components {
         QueuedDeliveries: {
             /** @description The new deliveries, `pending` with no attempt yet, due now; for an endpoint that already had a pending delivery of the event, that delivery as it is. */
             data: components["schemas"]["WebhookDelivery"][];
+        };
+        /** @description One page of escrows, newest first. */
+        EscrowList: {
+            /** @description The escrows on this page. */
+            data: components["schemas"]["Escrow"][];
+            /**
+             * @description Whether more escrows match after this page.
+             * @example false
+             */
+            hasMore: boolean;
+            /**
+             * @description Pass as `cursor` to get the next page; `null` on the last page.
+             * @example null
+             */
+            nextCursor: string | null;
+        };
+        /** @description Where the payer's money comes from, chosen by `type`: a test card or mobile money (as in createPayment; an unregistered payer's call carries `payer.otp`), or a registered payer's wallet. A card that asks for 3-D Secure cannot fund an escrow (`422 payment_method_not_supported`). */
+        EscrowPaymentMethodRequest: components["schemas"]["CardPaymentMethodRequest"] | components["schemas"]["MobileMoneyPaymentMethodRequest"] | components["schemas"]["WalletPaymentMethodRequest"];
+        /** @description The payer. An unregistered payer (card or mobile money) is identified by the `email` and/or `phoneNumber` you requested a one-time code for (requestOtp) and confirms with that `otp`, which is required and used once. A registered payer paying from their wallet is identified by their OAuth access token instead; `otp` is then not needed. */
+        EscrowPayerRequest: {
+            /**
+             * Format: email
+             * @description The payer's email address (where the one-time code was sent).
+             * @example amara@example.com
+             */
+            email?: string;
+            /**
+             * @description The payer's phone number in E.164 format (where the one-time code was sent).
+             * @example +256700000003
+             */
+            phoneNumber?: string;
+            /** @description The 6-digit one-time code the payer received. Required unless the payer pays from their wallet. */
+            otp?: components["schemas"]["OtpCode"];
+        };
+        /** @description Money to take from a payer and hold until the terms are met. */
+        CreateEscrowRequest: {
+            /** @description Amount to hold, in the currency's minor unit. It must reach the minimum for `currency`. */
+            amount: components["schemas"]["Amount"];
+            currency: components["schemas"]["Currency"];
+            paymentMethod: components["schemas"]["EscrowPaymentMethodRequest"];
+            payer: components["schemas"]["EscrowPayerRequest"];
+            terms: components["schemas"]["EscrowTerms"];
+            /** @description Who receives the money when it is released. Always the authenticated merchant, which is also the default: any other merchant id is refused (`422 receiver_not_allowed`). */
+            receiverId?: components["schemas"]["MerchantId"];
+            /**
+             * @description What the escrow is for.
+             * @example Handmade table, order ORD-2201
+             */
+            description?: string;
+            /**
+             * @description Your own reference, such as an order number, returned unchanged.
+             * @example ORD-2201
+             */
+            reference?: string;
+            metadata?: components["schemas"]["Metadata"];
+        };
+        /** @description Why the escrow is cancelled (optional). */
+        CancelEscrowRequest: {
+            /**
+             * @description Why the payer gets the money back.
+             * @example out_of_stock
+             * @enum {string}
+             */
+            reason?: "requested_by_payer" | "out_of_stock" | "duplicate" | "other";
+        };
+        /** @description Why the escrow is disputed. */
+        DisputeEscrowRequest: {
+            /**
+             * @description The kind of dispute.
+             * @example not_delivered
+             * @enum {string}
+             */
+            reason: "not_delivered" | "not_as_described" | "other";
+            /**
+             * @description What happened, in your words or the payer's.
+             * @example The parcel never arrived.
+             */
+            details?: string;
         };
         /** @description Options for a new sandbox merchant. */
         CreateSandboxMerchantRequest: {
@@ -2814,13 +3603,13 @@ export interface components {
              */
             seconds: number;
         };
-        /** @description The sandbox server's test clock after the change. */
+        /** @description The calling merchant's sandbox test clock after the change. */
         SandboxClock: {
-            /** @description The server's current time, real time plus `offsetSeconds` (RFC 3339, UTC). */
+            /** @description The merchant's current time, real time plus `offsetSeconds` (RFC 3339, UTC). */
             now: components["schemas"]["Timestamp"];
             /**
              * Format: int64
-             * @description How far ahead of real time the test clock runs, in seconds, all advances added up.
+             * @description How far ahead of real time the merchant's test clock runs, in seconds, all its advances added up.
              * @example 3600
              */
             offsetSeconds: number;
@@ -3219,6 +4008,126 @@ export interface components {
              */
             nextCursor: string | null;
         };
+        /** @description How the sandbox settles a dispute: `release` everything to the merchant, `refund` everything to the payer, or `split` with exact amounts in minor units, `releaseAmount + refundAmount` being the escrow's `amountHeld` (`422 split_amount_mismatch` otherwise). */
+        ResolveEscrowDisputeRequest: {
+            /**
+             * @description Who gets the held money.
+             * @example split
+             * @enum {string}
+             */
+            outcome: "release" | "refund" | "split";
+            /**
+             * Format: int64
+             * @description With `split` only (required there), what goes to the merchant, in minor units.
+             * @example 30000
+             */
+            releaseAmount?: number;
+            /**
+             * Format: int64
+             * @description With `split` only (required there), what goes back to the payer, in minor units.
+             * @example 20000
+             */
+            refundAmount?: number;
+        };
+        /**
+         * Format: email
+         * @description An email address; compared without regard to letter case.
+         * @example amara@example.com
+         */
+        Email: string;
+        /**
+         * @description A phone number in E.164 format (`+` and country code, no spaces).
+         * @example +256700000001
+         */
+        PhoneNumber: string;
+        /** @description Where to send a one-time code: an email address, an E.164 phone number, or both (one code, sent to each). At least one is required. */
+        CreateOtpRequest: {
+            email?: components["schemas"]["Email"];
+            phoneNumber?: components["schemas"]["PhoneNumber"];
+        };
+        /**
+         * @description Identifier of a one-time code that was sent (`otp_…`).
+         * @example otp_4Hk8Qm2Vx6Lp9Rt3Wz7Nc1Bd
+         */
+        OtpChallengeId: string;
+        /** @description A one-time code that was sent. The code itself is never returned: the payer reads it from their email or phone (in the sandbox, `getSandboxOtp` reads it back). */
+        OtpChallenge: {
+            id: components["schemas"]["OtpChallengeId"];
+            /** @description The email address the code was sent to, lowercased, or `null`. */
+            email: components["schemas"]["Email"] | null;
+            /** @description The phone number the code was sent to, or `null`. */
+            phoneNumber: components["schemas"]["PhoneNumber"] | null;
+            /** @description When the code stops working (10 minutes after it was sent). */
+            expiresAt: components["schemas"]["Timestamp"];
+            /** @description The earliest time another code may be requested for the same email or phone (60 seconds after this one). */
+            resendAvailableAt: components["schemas"]["Timestamp"];
+            /**
+             * Format: int32
+             * @description How many wrong codes are accepted before the code is locked (`429 otp_attempts_exceeded`).
+             * @example 5
+             */
+            maxAttempts: number;
+            createdAt: components["schemas"]["Timestamp"];
+        };
+        /** @description The latest one-time code sent to an email or phone number by the authenticated merchant (`requestOtp`) or on its applications' consent pages, as a sandbox server keeps it instead of sending it. */
+        SandboxOtp: {
+            challengeId: components["schemas"]["OtpChallengeId"];
+            code: components["schemas"]["OtpCode"];
+            /** @description The email address the code was sent to, or `null`. */
+            email: components["schemas"]["Email"] | null;
+            /** @description The phone number the code was sent to, or `null`. */
+            phoneNumber: components["schemas"]["PhoneNumber"] | null;
+            /**
+             * @description `pending`: still usable; `used`: already accepted once; `expired`: past `expiresAt`; `locked`: 5 wrong codes were tried.
+             * @example pending
+             * @enum {string}
+             */
+            status: "pending" | "used" | "expired" | "locked";
+            /**
+             * Format: int32
+             * @description Wrong codes still accepted before the code locks.
+             * @example 5
+             */
+            attemptsLeft: number;
+            expiresAt: components["schemas"]["Timestamp"];
+            createdAt: components["schemas"]["Timestamp"];
+        };
+        /** @description A test payer to register in your sandbox, with opening wallet balances. */
+        CreateSandboxPayerRequest: {
+            /**
+             * @description The payer's name, shown on the consent page.
+             * @example Amara Okello
+             */
+            name: string;
+            /** @description The email the payer signs in with on the consent page (a one-time code is sent there); unique among your sandbox payers, without regard to case. */
+            email: components["schemas"]["Email"];
+            phoneNumber?: components["schemas"]["PhoneNumber"];
+            /** @description Opening wallet balances, one per currency (each a positive integer in the currency's minor unit). Default none. */
+            balances?: {
+                amount: components["schemas"]["Amount"];
+                currency: components["schemas"]["Currency"];
+            }[];
+        };
+        /** @description A registered payer's Tillpoint wallet: its balance per currency, in each currency's minor unit, from the ledger. Every currency the wallet has held is listed, also at zero. */
+        Wallet: {
+            userId: components["schemas"]["UserId"];
+            /** @description One entry per currency, ordered by currency code. */
+            balances: components["schemas"]["Money"][];
+        };
+        /** @description A registered test payer of your sandbox and its wallet. */
+        SandboxPayer: {
+            id: components["schemas"]["UserId"];
+            /**
+             * @description The payer's name.
+             * @example Amara Okello
+             */
+            name: string;
+            email: components["schemas"]["Email"];
+            /** @description The payer's phone number, or `null`. */
+            phoneNumber: components["schemas"]["PhoneNumber"] | null;
+            wallet: components["schemas"]["Wallet"];
+            createdAt: components["schemas"]["Timestamp"];
+        };
     };
     responses: {
         /** @description The request is malformed or has invalid inputs; `errors` points at each one. */
@@ -3476,6 +4385,11 @@ export interface components {
          */
         CheckoutSessionIdFilter: components["schemas"]["CheckoutSessionId"];
         /**
+         * @description The OAuth access token of a registered payer (`oat_test_…`, from `POST /v1/oauth/token`), sent next to your own credential when you act for that payer. It must have been issued to one of your applications and carry the scope the operation names; an unknown, expired or revoked token is `401` with `WWW-Authenticate: Bearer realm="tillpoint-payer", error="invalid_token"`, a token without the scope `403 insufficient_scope`.
+         * @example oat_test_4Qm8Lx2Vc7Nb1Rt5Wz9Hd3Kp6Fs0Ja2Ge4Yu
+         */
+        PayerToken: string;
+        /**
          * @description Identifier of the payment (`pay_…`).
          * @example pay_3kTq9ZmX2bW7nR4vL8cY1dPa
          */
@@ -3506,6 +4420,21 @@ export interface components {
          */
         EventId: components["schemas"]["EventId"];
         /**
+         * @description The `clientId` of the application making the request: one of the authenticated merchant's applications, and with a client token, the token's own application. Without it the answer is `400 missing_client_id`; with an id that is not the caller's, `403 invalid_client_id`.
+         * @example 3f9a1c7e5b2d8f4a6c0e9b1d7f3a5c8e
+         */
+        XClientId: components["schemas"]["ClientId"];
+        /**
+         * @description Only return escrows in this status.
+         * @example funded
+         */
+        EscrowStatusFilter: components["schemas"]["EscrowStatus"];
+        /**
+         * @description Identifier of the escrow (`esc_…`).
+         * @example esc_7Hq2Vn5Kx8Ld3Rm1Tz9Bc4Pw
+         */
+        EscrowId: components["schemas"]["EscrowId"];
+        /**
          * @description The slug of one of your stores.
          * @example pixel-fonts
          */
@@ -3530,6 +4459,16 @@ export interface components {
          * @example ord_2Wd9Kp3Rt7Yb1Mk4Pz8Hn2Lq
          */
         OrderId: components["schemas"]["OrderId"];
+        /**
+         * @description The email address the code was sent to (give this, `phoneNumber`, or both).
+         * @example amara@example.com
+         */
+        OtpEmailFilter: components["schemas"]["Email"];
+        /**
+         * @description The E.164 phone number the code was sent to (give this, `email`, or both).
+         * @example +256700000001
+         */
+        OtpPhoneNumberFilter: components["schemas"]["PhoneNumber"];
         /**
          * @description The event id (`evt_…`): the same on every retry and redelivery of the event, so use it to ignore an event you have already processed. Part of the signed content.
          * @example evt_2Xc8Vn4Kq7Ld1Rm9Tz3Hb6Pw
@@ -4839,6 +5778,11 @@ export interface operations {
                  * @example 5f0c2a9e-1d7b-4c8e-9a3f-6b2d8e4f1a70
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /**
+                 * @description The OAuth access token of a registered payer (`oat_test_…`, from `POST /v1/oauth/token`), sent next to your own credential when you act for that payer. It must have been issued to one of your applications and carry the scope the operation names; an unknown, expired or revoked token is `401` with `WWW-Authenticate: Bearer realm="tillpoint-payer", error="invalid_token"`, a token without the scope `403 insufficient_scope`.
+                 * @example oat_test_4Qm8Lx2Vc7Nb1Rt5Wz9Hd3Kp6Fs0Ja2Ge4Yu
+                 */
+                "X-Payer-Token"?: components["parameters"]["PayerToken"];
             };
             path?: never;
             cookie?: never;
@@ -5722,6 +6666,428 @@ export interface operations {
             };
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listEscrows: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Maximum number of objects to return, from 1 to 100.
+                 * @example 20
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description Opaque cursor from the `nextCursor` of the previous page. Omit it for the first page. Cursors are only valid with the same filters they were issued for.
+                 * @example eyJ0IjoiMjAyNi0xMS0yMVQxMDowMDowMC4wMDBaIiwiaWQiOiJwYXlfMSJ9
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /**
+                 * @description Only return escrows in this status.
+                 * @example funded
+                 */
+                status?: components["parameters"]["EscrowStatusFilter"];
+                /**
+                 * @description Only return objects created at or after this instant (RFC 3339).
+                 * @example 2026-11-01T00:00:00Z
+                 */
+                createdGte?: components["parameters"]["CreatedGte"];
+                /**
+                 * @description Only return objects created strictly before this instant (RFC 3339).
+                 * @example 2026-12-01T00:00:00Z
+                 */
+                createdLt?: components["parameters"]["CreatedLt"];
+            };
+            header: {
+                /**
+                 * @description The `clientId` of the application making the request: one of the authenticated merchant's applications, and with a client token, the token's own application. Without it the answer is `400 missing_client_id`; with an id that is not the caller's, `403 invalid_client_id`.
+                 * @example 3f9a1c7e5b2d8f4a6c0e9b1d7f3a5c8e
+                 */
+                "X-Client-Id": components["parameters"]["XClientId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of escrows. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EscrowList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    createEscrow: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The `clientId` of the application making the request: one of the authenticated merchant's applications, and with a client token, the token's own application. Without it the answer is `400 missing_client_id`; with an id that is not the caller's, `403 invalid_client_id`.
+                 * @example 3f9a1c7e5b2d8f4a6c0e9b1d7f3a5c8e
+                 */
+                "X-Client-Id": components["parameters"]["XClientId"];
+                /**
+                 * @description A unique key (a UUID v4 is recommended) that makes this request safe to retry. Within 24 hours, a retry with the same key and the same body returns the first response again with `Idempotent-Replayed: true`, without creating anything or moving money a second time. The same key with a different body is rejected with `422 idempotency_key_reused`; a retry sent while the first request is still being processed gets `409 idempotency_request_in_progress`. Keys are scoped to the authenticated merchant (or, on public routes, to the client).
+                 * @example 5f0c2a9e-1d7b-4c8e-9a3f-6b2d8e4f1a70
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /**
+                 * @description The OAuth access token of a registered payer (`oat_test_…`, from `POST /v1/oauth/token`), sent next to your own credential when you act for that payer. It must have been issued to one of your applications and carry the scope the operation names; an unknown, expired or revoked token is `401` with `WWW-Authenticate: Bearer realm="tillpoint-payer", error="invalid_token"`, a token without the scope `403 insufficient_scope`.
+                 * @example oat_test_4Qm8Lx2Vc7Nb1Rt5Wz9Hd3Kp6Fs0Ja2Ge4Yu
+                 */
+                "X-Payer-Token"?: components["parameters"]["PayerToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateEscrowRequest"];
+            };
+        };
+        responses: {
+            /** @description The escrow: `funded`, or `pending_funding` while delayed mobile money awaits the payer's approval. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Escrow"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description The payer's money could not be taken: a declined card, a failed mobile-money charge or a wallet holding less than `amount`. Nothing was created. On a live server a sandbox test instrument is declined (`test_instrument_in_live_mode`). */
+            402: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description The escrow cannot be created as asked: another receiver, a 3-D Secure card, an amount below the currency's minimum, a wrong or expired one-time code, a payer unknown to your sandbox, or an `Idempotency-Key` reused with another body. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getEscrow: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The `clientId` of the application making the request: one of the authenticated merchant's applications, and with a client token, the token's own application. Without it the answer is `400 missing_client_id`; with an id that is not the caller's, `403 invalid_client_id`.
+                 * @example 3f9a1c7e5b2d8f4a6c0e9b1d7f3a5c8e
+                 */
+                "X-Client-Id": components["parameters"]["XClientId"];
+            };
+            path: {
+                /**
+                 * @description Identifier of the escrow (`esc_…`).
+                 * @example esc_7Hq2Vn5Kx8Ld3Rm1Tz9Bc4Pw
+                 */
+                escrowId: components["parameters"]["EscrowId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The escrow. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Escrow"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No escrow with this id exists for the authenticated merchant. */
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    releaseEscrow: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The `clientId` of the application making the request: one of the authenticated merchant's applications, and with a client token, the token's own application. Without it the answer is `400 missing_client_id`; with an id that is not the caller's, `403 invalid_client_id`.
+                 * @example 3f9a1c7e5b2d8f4a6c0e9b1d7f3a5c8e
+                 */
+                "X-Client-Id": components["parameters"]["XClientId"];
+                /**
+                 * @description A unique key (a UUID v4 is recommended) that makes this request safe to retry. Within 24 hours, a retry with the same key and the same body returns the first response again with `Idempotent-Replayed: true`, without creating anything or moving money a second time. The same key with a different body is rejected with `422 idempotency_key_reused`; a retry sent while the first request is still being processed gets `409 idempotency_request_in_progress`. Keys are scoped to the authenticated merchant (or, on public routes, to the client).
+                 * @example 5f0c2a9e-1d7b-4c8e-9a3f-6b2d8e4f1a70
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /**
+                 * @description The OAuth access token of a registered payer (`oat_test_…`, from `POST /v1/oauth/token`), sent next to your own credential when you act for that payer. It must have been issued to one of your applications and carry the scope the operation names; an unknown, expired or revoked token is `401` with `WWW-Authenticate: Bearer realm="tillpoint-payer", error="invalid_token"`, a token without the scope `403 insufficient_scope`.
+                 * @example oat_test_4Qm8Lx2Vc7Nb1Rt5Wz9Hd3Kp6Fs0Ja2Ge4Yu
+                 */
+                "X-Payer-Token"?: components["parameters"]["PayerToken"];
+            };
+            path: {
+                /**
+                 * @description Identifier of the escrow (`esc_…`).
+                 * @example esc_7Hq2Vn5Kx8Ld3Rm1Tz9Bc4Pw
+                 */
+                escrowId: components["parameters"]["EscrowId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The released escrow. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Escrow"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No escrow with this id exists for the authenticated merchant. */
+            404: components["responses"]["NotFound"];
+            /** @description A request with the same `Idempotency-Key` is still in progress, or the escrow's status does not allow this action (see its `allowedActions`); two concurrent actions on one escrow: one wins, the other gets this. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The `Idempotency-Key` was already used with a different request body. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    cancelEscrow: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The `clientId` of the application making the request: one of the authenticated merchant's applications, and with a client token, the token's own application. Without it the answer is `400 missing_client_id`; with an id that is not the caller's, `403 invalid_client_id`.
+                 * @example 3f9a1c7e5b2d8f4a6c0e9b1d7f3a5c8e
+                 */
+                "X-Client-Id": components["parameters"]["XClientId"];
+                /**
+                 * @description A unique key (a UUID v4 is recommended) that makes this request safe to retry. Within 24 hours, a retry with the same key and the same body returns the first response again with `Idempotent-Replayed: true`, without creating anything or moving money a second time. The same key with a different body is rejected with `422 idempotency_key_reused`; a retry sent while the first request is still being processed gets `409 idempotency_request_in_progress`. Keys are scoped to the authenticated merchant (or, on public routes, to the client).
+                 * @example 5f0c2a9e-1d7b-4c8e-9a3f-6b2d8e4f1a70
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description Identifier of the escrow (`esc_…`).
+                 * @example esc_7Hq2Vn5Kx8Ld3Rm1Tz9Bc4Pw
+                 */
+                escrowId: components["parameters"]["EscrowId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CancelEscrowRequest"];
+            };
+        };
+        responses: {
+            /** @description The cancelled escrow. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Escrow"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No escrow with this id exists for the authenticated merchant. */
+            404: components["responses"]["NotFound"];
+            /** @description A request with the same `Idempotency-Key` is still in progress, or the escrow's status does not allow this action (see its `allowedActions`); two concurrent actions on one escrow: one wins, the other gets this. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description The `Idempotency-Key` was already used with a different request body. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    disputeEscrow: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The `clientId` of the application making the request: one of the authenticated merchant's applications, and with a client token, the token's own application. Without it the answer is `400 missing_client_id`; with an id that is not the caller's, `403 invalid_client_id`.
+                 * @example 3f9a1c7e5b2d8f4a6c0e9b1d7f3a5c8e
+                 */
+                "X-Client-Id": components["parameters"]["XClientId"];
+                /**
+                 * @description A unique key (a UUID v4 is recommended) that makes this request safe to retry. Within 24 hours, a retry with the same key and the same body returns the first response again with `Idempotent-Replayed: true`, without creating anything or moving money a second time. The same key with a different body is rejected with `422 idempotency_key_reused`; a retry sent while the first request is still being processed gets `409 idempotency_request_in_progress`. Keys are scoped to the authenticated merchant (or, on public routes, to the client).
+                 * @example 5f0c2a9e-1d7b-4c8e-9a3f-6b2d8e4f1a70
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description Identifier of the escrow (`esc_…`).
+                 * @example esc_7Hq2Vn5Kx8Ld3Rm1Tz9Bc4Pw
+                 */
+                escrowId: components["parameters"]["EscrowId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DisputeEscrowRequest"];
+            };
+        };
+        responses: {
+            /** @description The disputed escrow. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Escrow"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No escrow with this id exists for the authenticated merchant. */
+            404: components["responses"]["NotFound"];
+            /** @description A request with the same `Idempotency-Key` is still in progress, or the escrow's status does not allow this action (see its `allowedActions`); two concurrent actions on one escrow: one wins, the other gets this. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description The `Idempotency-Key` was already used with a different request body. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
@@ -7108,6 +8474,351 @@ export interface operations {
             500: components["responses"]["InternalError"];
         };
     };
+    resolveSandboxEscrowDispute: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A unique key (a UUID v4 is recommended) that makes this request safe to retry. Within 24 hours, a retry with the same key and the same body returns the first response again with `Idempotent-Replayed: true`, without creating anything or moving money a second time. The same key with a different body is rejected with `422 idempotency_key_reused`; a retry sent while the first request is still being processed gets `409 idempotency_request_in_progress`. Keys are scoped to the authenticated merchant (or, on public routes, to the client).
+                 * @example 5f0c2a9e-1d7b-4c8e-9a3f-6b2d8e4f1a70
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description Identifier of the escrow (`esc_…`).
+                 * @example esc_7Hq2Vn5Kx8Ld3Rm1Tz9Bc4Pw
+                 */
+                escrowId: components["parameters"]["EscrowId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResolveEscrowDisputeRequest"];
+            };
+        };
+        responses: {
+            /** @description The escrow after the resolution. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Escrow"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No escrow with this id exists for the authenticated merchant (or the server is live). */
+            404: components["responses"]["NotFound"];
+            /** @description A request with the same `Idempotency-Key` is still in progress, or the escrow is not `disputed`. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description A split whose amounts do not add up to the held amount, or an `Idempotency-Key` reused with another body. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    requestOtp: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A unique key (a UUID v4 is recommended) that makes this request safe to retry. Within 24 hours, a retry with the same key and the same body returns the first response again with `Idempotent-Replayed: true`, without creating anything or moving money a second time. The same key with a different body is rejected with `422 idempotency_key_reused`; a retry sent while the first request is still being processed gets `409 idempotency_request_in_progress`. Keys are scoped to the authenticated merchant (or, on public routes, to the client).
+                 * @example 5f0c2a9e-1d7b-4c8e-9a3f-6b2d8e4f1a70
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateOtpRequest"];
+            };
+        };
+        responses: {
+            /** @description The code was sent. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "otp_4Hk8Qm2Vx6Lp9Rt3Wz7Nc1Bd",
+                     *       "email": "amara@example.com",
+                     *       "phoneNumber": "+256700000001",
+                     *       "expiresAt": "2026-11-21T10:25:30.000Z",
+                     *       "resendAvailableAt": "2026-11-21T10:16:30.000Z",
+                     *       "maxAttempts": 5,
+                     *       "createdAt": "2026-11-21T10:15:30.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OtpChallenge"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            /** @description A code was sent to this email or phone less than 60 seconds ago (`otp_resend_cooldown`), or the rate limit is exhausted (`rate_limited`); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://docs.tillpoint.dev/problems/otp_resend_cooldown",
+                     *       "title": "Code sent recently",
+                     *       "status": 429,
+                     *       "detail": "A code was sent to this phone number 12 seconds ago; another can be requested in 48 seconds.",
+                     *       "instance": "/v1/otp",
+                     *       "code": "otp_resend_cooldown",
+                     *       "requestId": "req_2Lm8Qx4Vb7Nc1Rz5",
+                     *       "retryAfter": 48
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getSandboxOtp: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The email address the code was sent to (give this, `phoneNumber`, or both).
+                 * @example amara@example.com
+                 */
+                email?: components["parameters"]["OtpEmailFilter"];
+                /**
+                 * @description The E.164 phone number the code was sent to (give this, `email`, or both).
+                 * @example +256700000001
+                 */
+                phoneNumber?: components["parameters"]["OtpPhoneNumberFilter"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The latest code sent there. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "challengeId": "otp_4Hk8Qm2Vx6Lp9Rt3Wz7Nc1Bd",
+                     *       "code": "482913",
+                     *       "email": null,
+                     *       "phoneNumber": "+256700000001",
+                     *       "status": "pending",
+                     *       "attemptsLeft": 5,
+                     *       "expiresAt": "2026-11-21T10:25:30.000Z",
+                     *       "createdAt": "2026-11-21T10:15:30.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SandboxOtp"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No code was sent there by this merchant, or the server is in live mode. */
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    createSandboxPayer: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A unique key (a UUID v4 is recommended) that makes this request safe to retry. Within 24 hours, a retry with the same key and the same body returns the first response again with `Idempotent-Replayed: true`, without creating anything or moving money a second time. The same key with a different body is rejected with `422 idempotency_key_reused`; a retry sent while the first request is still being processed gets `409 idempotency_request_in_progress`. Keys are scoped to the authenticated merchant (or, on public routes, to the client).
+                 * @example 5f0c2a9e-1d7b-4c8e-9a3f-6b2d8e4f1a70
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Amara Okello",
+                 *       "email": "amara@example.com",
+                 *       "phoneNumber": "+256700000001",
+                 *       "balances": [
+                 *         {
+                 *           "amount": 5000000,
+                 *           "currency": "UGX"
+                 *         },
+                 *         {
+                 *           "amount": 10000,
+                 *           "currency": "USD"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateSandboxPayerRequest"];
+            };
+        };
+        responses: {
+            /** @description The test payer and its wallet. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "usr_7Fq2Lm9Xc4Vb8Nk1Rt5Wz3Hd",
+                     *       "name": "Amara Okello",
+                     *       "email": "amara@example.com",
+                     *       "phoneNumber": "+256700000001",
+                     *       "wallet": {
+                     *         "userId": "usr_7Fq2Lm9Xc4Vb8Nk1Rt5Wz3Hd",
+                     *         "balances": [
+                     *           {
+                     *             "amount": 5000000,
+                     *             "currency": "UGX"
+                     *           },
+                     *           {
+                     *             "amount": 10000,
+                     *             "currency": "USD"
+                     *           }
+                     *         ]
+                     *       },
+                     *       "createdAt": "2026-11-21T10:15:30.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SandboxPayer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description The server is in live mode, where sandbox routes do not exist. */
+            404: components["responses"]["NotFound"];
+            /** @description You already have a test payer with this email (`payer_email_taken`), or a request with the same `Idempotency-Key` is in progress. */
+            409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getWallet: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The OAuth access token of a registered payer (`oat_test_…`, from `POST /v1/oauth/token`), sent next to your own credential when you act for that payer. It must have been issued to one of your applications and carry the scope the operation names; an unknown, expired or revoked token is `401` with `WWW-Authenticate: Bearer realm="tillpoint-payer", error="invalid_token"`, a token without the scope `403 insufficient_scope`.
+                 * @example oat_test_4Qm8Lx2Vc7Nb1Rt5Wz9Hd3Kp6Fs0Ja2Ge4Yu
+                 */
+                "X-Payer-Token"?: components["parameters"]["PayerToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The payer's wallet. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "userId": "usr_7Fq2Lm9Xc4Vb8Nk1Rt5Wz3Hd",
+                     *       "balances": [
+                     *         {
+                     *           "amount": 5000000,
+                     *           "currency": "UGX"
+                     *         },
+                     *         {
+                     *           "amount": 8500,
+                     *           "currency": "USD"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Wallet"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            /** @description Your credential is missing or invalid, or `X-Payer-Token` is missing, unknown, expired or revoked (`WWW-Authenticate: Bearer realm="tillpoint-payer", error="invalid_token"`). */
+            401: components["responses"]["Unauthorized"];
+            /** @description A client token without `wallet.read`, or a payer token without the `wallet.read` scope (`insufficient_scope`). */
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
     paymentSucceededWebhook: {
         parameters: {
             query?: never;
@@ -8343,6 +10054,630 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["OrderEvent"];
+            };
+        };
+        responses: {
+            /** @description Any `2xx` status acknowledges the event; the response body is ignored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: Tillpoint disables the endpoint (`disabledReason: gone`) and sends it nothing more until you enable it again with `updateWebhookEndpoint`. Any other status, a timeout or a network error is retried. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Gone",
+                     *       "status": 410
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type. */
+                        type?: string;
+                        /** @description Short summary of the problem. */
+                        title?: string;
+                        /**
+                         * Format: int32
+                         * @description The HTTP status code, `410`.
+                         */
+                        status?: number;
+                    };
+                };
+            };
+        };
+    };
+    escrowFundedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id (`evt_…`): the same on every retry and redelivery of the event, so use it to ignore an event you have already processed. Part of the signed content.
+                 * @example evt_2Xc8Vn4Kq7Ld1Rm9Tz3Hb6Pw
+                 */
+                "webhook-id": components["parameters"]["WebhookIdHeader"];
+                /**
+                 * @description When this attempt was signed, in Unix seconds (real time, even when the sandbox test clock runs ahead). Part of the signed content; reject deliveries more than 5 minutes away from your clock to stop replays.
+                 * @example 1795350936
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestampHeader"];
+                /**
+                 * @description Space-separated signatures `v1,<base64>`, each the HMAC-SHA256 of
+                 *     `<webhook-id>.<webhook-timestamp>.<raw body>` keyed with the base64-decoded part of an endpoint
+                 *     secret after `whsec_` ([Standard Webhooks](https://www.standardwebhooks.com/)). Usually one; two
+                 *     during the overlap window after a secret rotation (new secret first, then the previous one).
+                 *     Accept the delivery when any signature matches, comparing in constant time, and compute it over
+                 *     the raw bytes received: a body parsed and re-serialised no longer matches.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4= v1,3aFdM2l6Q0mJqGQp1b0Pq7yE4Jg4mK7tJr2sS8wq8kA=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignatureHeader"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The event, as `getEvent` returns it. Verify the signature over these raw bytes before parsing them. */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "evt_6Tb1Wq8Hn3Xd5Lc2Vm9Rk4Pz",
+                 *       "type": "escrow.funded",
+                 *       "createdAt": "2026-11-21T10:15:30.000Z",
+                 *       "data": {
+                 *         "object": {
+                 *           "id": "esc_7Hq2Vn5Kx8Ld3Rm1Tz9Bc4Pw",
+                 *           "status": "funded",
+                 *           "amount": 50000,
+                 *           "currency": "UGX",
+                 *           "amountHeld": 50000,
+                 *           "amountReleased": 0,
+                 *           "amountRefunded": 0,
+                 *           "receiverId": "mer_5Vd8Kp2Qs7Tx1Lm4Nb9Cw3Rh",
+                 *           "paymentMethod": {
+                 *             "type": "mobile_money",
+                 *             "mobileMoney": {
+                 *               "provider": "mtn",
+                 *               "phoneNumber": "+256700000001"
+                 *             }
+                 *           },
+                 *           "payer": {
+                 *             "email": "amara@example.com",
+                 *             "phoneNumber": "+256700000001",
+                 *             "userId": null
+                 *           },
+                 *           "terms": {
+                 *             "type": "delivery_confirmation",
+                 *             "deadline": "2026-12-31T23:59:59.000Z"
+                 *           },
+                 *           "allowedActions": [
+                 *             "release",
+                 *             "cancel",
+                 *             "dispute"
+                 *           ],
+                 *           "dispute": null,
+                 *           "resolution": null,
+                 *           "releasedBy": null,
+                 *           "cancellationReason": null,
+                 *           "description": "Handmade table, order ORD-2201",
+                 *           "reference": "ORD-2201",
+                 *           "applicationId": null,
+                 *           "metadata": {
+                 *             "orderId": "ORD-2201"
+                 *           },
+                 *           "fundedAt": "2026-11-21T10:15:30.000Z",
+                 *           "releasedAt": null,
+                 *           "cancelledAt": null,
+                 *           "createdAt": "2026-11-21T10:15:30.000Z",
+                 *           "updatedAt": "2026-11-21T10:15:30.000Z"
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["EscrowEvent"];
+            };
+        };
+        responses: {
+            /** @description Any `2xx` status acknowledges the event; the response body is ignored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: Tillpoint disables the endpoint (`disabledReason: gone`) and sends it nothing more until you enable it again with `updateWebhookEndpoint`. Any other status, a timeout or a network error is retried. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Gone",
+                     *       "status": 410
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type. */
+                        type?: string;
+                        /** @description Short summary of the problem. */
+                        title?: string;
+                        /**
+                         * Format: int32
+                         * @description The HTTP status code, `410`.
+                         */
+                        status?: number;
+                    };
+                };
+            };
+        };
+    };
+    escrowReleasedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id (`evt_…`): the same on every retry and redelivery of the event, so use it to ignore an event you have already processed. Part of the signed content.
+                 * @example evt_2Xc8Vn4Kq7Ld1Rm9Tz3Hb6Pw
+                 */
+                "webhook-id": components["parameters"]["WebhookIdHeader"];
+                /**
+                 * @description When this attempt was signed, in Unix seconds (real time, even when the sandbox test clock runs ahead). Part of the signed content; reject deliveries more than 5 minutes away from your clock to stop replays.
+                 * @example 1795350936
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestampHeader"];
+                /**
+                 * @description Space-separated signatures `v1,<base64>`, each the HMAC-SHA256 of
+                 *     `<webhook-id>.<webhook-timestamp>.<raw body>` keyed with the base64-decoded part of an endpoint
+                 *     secret after `whsec_` ([Standard Webhooks](https://www.standardwebhooks.com/)). Usually one; two
+                 *     during the overlap window after a secret rotation (new secret first, then the previous one).
+                 *     Accept the delivery when any signature matches, comparing in constant time, and compute it over
+                 *     the raw bytes received: a body parsed and re-serialised no longer matches.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4= v1,3aFdM2l6Q0mJqGQp1b0Pq7yE4Jg4mK7tJr2sS8wq8kA=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignatureHeader"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The event, as `getEvent` returns it. Verify the signature over these raw bytes before parsing them. */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "evt_6Tb1Wq8Hn3Xd5Lc2Vm9Rk4Pz",
+                 *       "type": "escrow.released",
+                 *       "createdAt": "2026-12-31T23:59:59.000Z",
+                 *       "data": {
+                 *         "object": {
+                 *           "id": "esc_7Hq2Vn5Kx8Ld3Rm1Tz9Bc4Pw",
+                 *           "status": "released",
+                 *           "amount": 50000,
+                 *           "currency": "UGX",
+                 *           "amountHeld": 0,
+                 *           "amountReleased": 50000,
+                 *           "amountRefunded": 0,
+                 *           "receiverId": "mer_5Vd8Kp2Qs7Tx1Lm4Nb9Cw3Rh",
+                 *           "paymentMethod": {
+                 *             "type": "mobile_money",
+                 *             "mobileMoney": {
+                 *               "provider": "mtn",
+                 *               "phoneNumber": "+256700000001"
+                 *             }
+                 *           },
+                 *           "payer": {
+                 *             "email": "amara@example.com",
+                 *             "phoneNumber": "+256700000001",
+                 *             "userId": null
+                 *           },
+                 *           "terms": {
+                 *             "type": "delivery_confirmation",
+                 *             "deadline": "2026-12-31T23:59:59.000Z"
+                 *           },
+                 *           "allowedActions": [],
+                 *           "dispute": null,
+                 *           "resolution": null,
+                 *           "releasedBy": "terms",
+                 *           "cancellationReason": null,
+                 *           "description": "Handmade table, order ORD-2201",
+                 *           "reference": "ORD-2201",
+                 *           "applicationId": null,
+                 *           "metadata": {
+                 *             "orderId": "ORD-2201"
+                 *           },
+                 *           "fundedAt": "2026-11-21T10:15:30.000Z",
+                 *           "releasedAt": "2026-12-31T23:59:59.000Z",
+                 *           "cancelledAt": null,
+                 *           "createdAt": "2026-11-21T10:15:30.000Z",
+                 *           "updatedAt": "2026-12-31T23:59:59.000Z"
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["EscrowEvent"];
+            };
+        };
+        responses: {
+            /** @description Any `2xx` status acknowledges the event; the response body is ignored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: Tillpoint disables the endpoint (`disabledReason: gone`) and sends it nothing more until you enable it again with `updateWebhookEndpoint`. Any other status, a timeout or a network error is retried. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Gone",
+                     *       "status": 410
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type. */
+                        type?: string;
+                        /** @description Short summary of the problem. */
+                        title?: string;
+                        /**
+                         * Format: int32
+                         * @description The HTTP status code, `410`.
+                         */
+                        status?: number;
+                    };
+                };
+            };
+        };
+    };
+    escrowCancelledWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id (`evt_…`): the same on every retry and redelivery of the event, so use it to ignore an event you have already processed. Part of the signed content.
+                 * @example evt_2Xc8Vn4Kq7Ld1Rm9Tz3Hb6Pw
+                 */
+                "webhook-id": components["parameters"]["WebhookIdHeader"];
+                /**
+                 * @description When this attempt was signed, in Unix seconds (real time, even when the sandbox test clock runs ahead). Part of the signed content; reject deliveries more than 5 minutes away from your clock to stop replays.
+                 * @example 1795350936
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestampHeader"];
+                /**
+                 * @description Space-separated signatures `v1,<base64>`, each the HMAC-SHA256 of
+                 *     `<webhook-id>.<webhook-timestamp>.<raw body>` keyed with the base64-decoded part of an endpoint
+                 *     secret after `whsec_` ([Standard Webhooks](https://www.standardwebhooks.com/)). Usually one; two
+                 *     during the overlap window after a secret rotation (new secret first, then the previous one).
+                 *     Accept the delivery when any signature matches, comparing in constant time, and compute it over
+                 *     the raw bytes received: a body parsed and re-serialised no longer matches.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4= v1,3aFdM2l6Q0mJqGQp1b0Pq7yE4Jg4mK7tJr2sS8wq8kA=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignatureHeader"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The event, as `getEvent` returns it. Verify the signature over these raw bytes before parsing them. */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "evt_6Tb1Wq8Hn3Xd5Lc2Vm9Rk4Pz",
+                 *       "type": "escrow.cancelled",
+                 *       "createdAt": "2026-11-22T08:30:00.000Z",
+                 *       "data": {
+                 *         "object": {
+                 *           "id": "esc_7Hq2Vn5Kx8Ld3Rm1Tz9Bc4Pw",
+                 *           "status": "cancelled",
+                 *           "amount": 50000,
+                 *           "currency": "UGX",
+                 *           "amountHeld": 0,
+                 *           "amountReleased": 0,
+                 *           "amountRefunded": 50000,
+                 *           "receiverId": "mer_5Vd8Kp2Qs7Tx1Lm4Nb9Cw3Rh",
+                 *           "paymentMethod": {
+                 *             "type": "mobile_money",
+                 *             "mobileMoney": {
+                 *               "provider": "mtn",
+                 *               "phoneNumber": "+256700000001"
+                 *             }
+                 *           },
+                 *           "payer": {
+                 *             "email": "amara@example.com",
+                 *             "phoneNumber": "+256700000001",
+                 *             "userId": null
+                 *           },
+                 *           "terms": {
+                 *             "type": "delivery_confirmation",
+                 *             "deadline": "2026-12-31T23:59:59.000Z"
+                 *           },
+                 *           "allowedActions": [],
+                 *           "dispute": null,
+                 *           "resolution": null,
+                 *           "releasedBy": null,
+                 *           "cancellationReason": "out_of_stock",
+                 *           "description": "Handmade table, order ORD-2201",
+                 *           "reference": "ORD-2201",
+                 *           "applicationId": null,
+                 *           "metadata": {
+                 *             "orderId": "ORD-2201"
+                 *           },
+                 *           "fundedAt": "2026-11-21T10:15:30.000Z",
+                 *           "releasedAt": null,
+                 *           "cancelledAt": "2026-11-22T08:30:00.000Z",
+                 *           "createdAt": "2026-11-21T10:15:30.000Z",
+                 *           "updatedAt": "2026-11-22T08:30:00.000Z"
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["EscrowEvent"];
+            };
+        };
+        responses: {
+            /** @description Any `2xx` status acknowledges the event; the response body is ignored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: Tillpoint disables the endpoint (`disabledReason: gone`) and sends it nothing more until you enable it again with `updateWebhookEndpoint`. Any other status, a timeout or a network error is retried. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Gone",
+                     *       "status": 410
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type. */
+                        type?: string;
+                        /** @description Short summary of the problem. */
+                        title?: string;
+                        /**
+                         * Format: int32
+                         * @description The HTTP status code, `410`.
+                         */
+                        status?: number;
+                    };
+                };
+            };
+        };
+    };
+    escrowDisputedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id (`evt_…`): the same on every retry and redelivery of the event, so use it to ignore an event you have already processed. Part of the signed content.
+                 * @example evt_2Xc8Vn4Kq7Ld1Rm9Tz3Hb6Pw
+                 */
+                "webhook-id": components["parameters"]["WebhookIdHeader"];
+                /**
+                 * @description When this attempt was signed, in Unix seconds (real time, even when the sandbox test clock runs ahead). Part of the signed content; reject deliveries more than 5 minutes away from your clock to stop replays.
+                 * @example 1795350936
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestampHeader"];
+                /**
+                 * @description Space-separated signatures `v1,<base64>`, each the HMAC-SHA256 of
+                 *     `<webhook-id>.<webhook-timestamp>.<raw body>` keyed with the base64-decoded part of an endpoint
+                 *     secret after `whsec_` ([Standard Webhooks](https://www.standardwebhooks.com/)). Usually one; two
+                 *     during the overlap window after a secret rotation (new secret first, then the previous one).
+                 *     Accept the delivery when any signature matches, comparing in constant time, and compute it over
+                 *     the raw bytes received: a body parsed and re-serialised no longer matches.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4= v1,3aFdM2l6Q0mJqGQp1b0Pq7yE4Jg4mK7tJr2sS8wq8kA=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignatureHeader"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The event, as `getEvent` returns it. Verify the signature over these raw bytes before parsing them. */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "evt_6Tb1Wq8Hn3Xd5Lc2Vm9Rk4Pz",
+                 *       "type": "escrow.disputed",
+                 *       "createdAt": "2026-11-28T12:00:00.000Z",
+                 *       "data": {
+                 *         "object": {
+                 *           "id": "esc_7Hq2Vn5Kx8Ld3Rm1Tz9Bc4Pw",
+                 *           "status": "disputed",
+                 *           "amount": 50000,
+                 *           "currency": "UGX",
+                 *           "amountHeld": 50000,
+                 *           "amountReleased": 0,
+                 *           "amountRefunded": 0,
+                 *           "receiverId": "mer_5Vd8Kp2Qs7Tx1Lm4Nb9Cw3Rh",
+                 *           "paymentMethod": {
+                 *             "type": "mobile_money",
+                 *             "mobileMoney": {
+                 *               "provider": "mtn",
+                 *               "phoneNumber": "+256700000001"
+                 *             }
+                 *           },
+                 *           "payer": {
+                 *             "email": "amara@example.com",
+                 *             "phoneNumber": "+256700000001",
+                 *             "userId": null
+                 *           },
+                 *           "terms": {
+                 *             "type": "delivery_confirmation",
+                 *             "deadline": "2026-12-31T23:59:59.000Z"
+                 *           },
+                 *           "allowedActions": [
+                 *             "resolve"
+                 *           ],
+                 *           "dispute": {
+                 *             "reason": "not_delivered",
+                 *             "details": "The parcel never arrived.",
+                 *             "openedAt": "2026-11-28T12:00:00.000Z"
+                 *           },
+                 *           "resolution": null,
+                 *           "releasedBy": null,
+                 *           "cancellationReason": null,
+                 *           "description": "Handmade table, order ORD-2201",
+                 *           "reference": "ORD-2201",
+                 *           "applicationId": null,
+                 *           "metadata": {
+                 *             "orderId": "ORD-2201"
+                 *           },
+                 *           "fundedAt": "2026-11-21T10:15:30.000Z",
+                 *           "releasedAt": null,
+                 *           "cancelledAt": null,
+                 *           "createdAt": "2026-11-21T10:15:30.000Z",
+                 *           "updatedAt": "2026-11-28T12:00:00.000Z"
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["EscrowEvent"];
+            };
+        };
+        responses: {
+            /** @description Any `2xx` status acknowledges the event; the response body is ignored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: Tillpoint disables the endpoint (`disabledReason: gone`) and sends it nothing more until you enable it again with `updateWebhookEndpoint`. Any other status, a timeout or a network error is retried. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Gone",
+                     *       "status": 410
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type. */
+                        type?: string;
+                        /** @description Short summary of the problem. */
+                        title?: string;
+                        /**
+                         * Format: int32
+                         * @description The HTTP status code, `410`.
+                         */
+                        status?: number;
+                    };
+                };
+            };
+        };
+    };
+    escrowResolvedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id (`evt_…`): the same on every retry and redelivery of the event, so use it to ignore an event you have already processed. Part of the signed content.
+                 * @example evt_2Xc8Vn4Kq7Ld1Rm9Tz3Hb6Pw
+                 */
+                "webhook-id": components["parameters"]["WebhookIdHeader"];
+                /**
+                 * @description When this attempt was signed, in Unix seconds (real time, even when the sandbox test clock runs ahead). Part of the signed content; reject deliveries more than 5 minutes away from your clock to stop replays.
+                 * @example 1795350936
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestampHeader"];
+                /**
+                 * @description Space-separated signatures `v1,<base64>`, each the HMAC-SHA256 of
+                 *     `<webhook-id>.<webhook-timestamp>.<raw body>` keyed with the base64-decoded part of an endpoint
+                 *     secret after `whsec_` ([Standard Webhooks](https://www.standardwebhooks.com/)). Usually one; two
+                 *     during the overlap window after a secret rotation (new secret first, then the previous one).
+                 *     Accept the delivery when any signature matches, comparing in constant time, and compute it over
+                 *     the raw bytes received: a body parsed and re-serialised no longer matches.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4= v1,3aFdM2l6Q0mJqGQp1b0Pq7yE4Jg4mK7tJr2sS8wq8kA=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignatureHeader"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The event, as `getEvent` returns it. Verify the signature over these raw bytes before parsing them. */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "evt_6Tb1Wq8Hn3Xd5Lc2Vm9Rk4Pz",
+                 *       "type": "escrow.resolved",
+                 *       "createdAt": "2026-12-02T09:00:00.000Z",
+                 *       "data": {
+                 *         "object": {
+                 *           "id": "esc_7Hq2Vn5Kx8Ld3Rm1Tz9Bc4Pw",
+                 *           "status": "released",
+                 *           "amount": 50000,
+                 *           "currency": "UGX",
+                 *           "amountHeld": 0,
+                 *           "amountReleased": 30000,
+                 *           "amountRefunded": 20000,
+                 *           "receiverId": "mer_5Vd8Kp2Qs7Tx1Lm4Nb9Cw3Rh",
+                 *           "paymentMethod": {
+                 *             "type": "mobile_money",
+                 *             "mobileMoney": {
+                 *               "provider": "mtn",
+                 *               "phoneNumber": "+256700000001"
+                 *             }
+                 *           },
+                 *           "payer": {
+                 *             "email": "amara@example.com",
+                 *             "phoneNumber": "+256700000001",
+                 *             "userId": null
+                 *           },
+                 *           "terms": {
+                 *             "type": "delivery_confirmation",
+                 *             "deadline": "2026-12-31T23:59:59.000Z"
+                 *           },
+                 *           "allowedActions": [],
+                 *           "dispute": {
+                 *             "reason": "not_delivered",
+                 *             "details": "The parcel never arrived.",
+                 *             "openedAt": "2026-11-28T12:00:00.000Z"
+                 *           },
+                 *           "resolution": {
+                 *             "outcome": "split",
+                 *             "releaseAmount": 30000,
+                 *             "refundAmount": 20000,
+                 *             "resolvedAt": "2026-12-02T09:00:00.000Z"
+                 *           },
+                 *           "releasedBy": "dispute_resolution",
+                 *           "cancellationReason": null,
+                 *           "description": "Handmade table, order ORD-2201",
+                 *           "reference": "ORD-2201",
+                 *           "applicationId": null,
+                 *           "metadata": {
+                 *             "orderId": "ORD-2201"
+                 *           },
+                 *           "fundedAt": "2026-11-21T10:15:30.000Z",
+                 *           "releasedAt": "2026-12-02T09:00:00.000Z",
+                 *           "cancelledAt": null,
+                 *           "createdAt": "2026-11-21T10:15:30.000Z",
+                 *           "updatedAt": "2026-12-02T09:00:00.000Z"
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["EscrowEvent"];
             };
         };
         responses: {

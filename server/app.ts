@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import express, { type Request, type Response } from 'express';
 import * as OpenApiValidator from 'express-openapi-validator';
 import { authorize, securityHandlers } from './auth/index.ts';
+import { createServerClock } from './clock/index.ts';
 import type { AppDeps, BaseDeps } from './deps.ts';
 import type { Tx } from './db/index.ts';
 import { ProblemError, type Problem } from './errors/problem.ts';
@@ -25,6 +26,7 @@ import { storableText } from './http/text.ts';
 import { BUNDLED_SPEC_PATH, findOperation, type SpecOperation } from './http/spec.ts';
 import { DOCS_PATH } from './docs.ts';
 import { families } from './families.ts';
+import { payerAuthentication } from './oauth/index.ts';
 import { createJobRunner, type ScheduledJobs } from './jobs.ts';
 import { createEventRecorder } from './outbox/index.ts';
 
@@ -48,9 +50,11 @@ const mechanismJobs = [idempotencyPurgeJob];
  * @throws Error on two serializers of one event type or two jobs of one name.
  */
 export function createDeps(base: BaseDeps): { deps: AppDeps; jobs: ScheduledJobs } {
-  const ports: AppDeps['ports'] = Object.assign({}, ...modules.map((family) => family.provides ?? {}));
+  const ports: AppDeps['ports'] = {};
   const jobs = createJobRunner(() => deps, [...mechanismJobs, ...modules.flatMap((family) => family.jobs ?? [])], base.config.mode);
-  const deps: AppDeps = { ...base, links: createLinks(base.config), events: createEventRecorder(modules, () => deps), jobs, ports };
+  const clock = base.clock ?? createServerClock(base.realNow, base.config.mode === 'sandbox');
+  const deps: AppDeps = { ...base, clock, now: clock.now, links: createLinks(base.config), events: createEventRecorder(modules, () => deps), jobs, ports };
+  for (const family of modules) Object.assign(ports, typeof family.provides === 'function' ? family.provides(deps) : (family.provides ?? {}));
   return { deps, jobs };
 }
 
@@ -98,6 +102,8 @@ export function createApp(deps: AppDeps): express.Express {
   // 401/403 (credentials, scopes) and 400 missing_client_id, from the operation index, before the
   // body is parsed and validated.
   app.use(authorize(deps));
+  // A registered payer's OAuth access token (X-Payer-Token) next to the merchant's credential.
+  app.use(payerAuthentication(deps));
   app.use(express.json({ limit: '100kb', type: ['application/json', 'application/*+json'] }));
   app.use(
     OpenApiValidator.middleware({
@@ -144,9 +150,12 @@ async function serve(deps: AppDeps, op: SpecOperation, req: Request, res: Respon
     params: (req as Request & { openapi?: { pathParams?: Record<string, string> } }).openapi?.pathParams ?? {},
     query: req.query,
     auth: req.auth ?? null,
+    payer: req.payer ?? null,
     db: deps.db,
     inTransaction: false,
     deps,
+    // The caller's test clock (the base clock on public operations).
+    now: req.auth ? () => deps.now(req.auth!.merchantId) : deps.realNow,
     requestId: rid,
     // Made on first use: most handlers never log.
     get log() {
@@ -161,7 +170,8 @@ async function serve(deps: AppDeps, op: SpecOperation, req: Request, res: Respon
       return await handler(tx ? Object.assign(Object.create(ctx) as typeof ctx, { db: tx, inTransaction: true }) : ctx);
     } catch (err) {
       // Business errors are responses too: stored for idempotent replay, validated like any other.
-      if (err instanceof ProblemError && err.status < 500) return { status: err.status, body: err.toProblem(req.path, rid) };
+      // A credential's challenge (a payer token) is not: it goes to the error middleware, unstored.
+      if (err instanceof ProblemError && err.status < 500 && !err.challenge) return { status: err.status, body: err.toProblem(req.path, rid) };
       throw err;
     }
   };

@@ -10,7 +10,7 @@ import { eq } from 'drizzle-orm';
 import pino, { type Logger } from 'pino';
 import { createApp, createDeps } from './app.ts';
 import { createCredentialCache } from './auth/index.ts';
-import { createServerClock, refreshClockOffset } from './clock/index.ts';
+import { createServerClock, refreshClockOffsets } from './clock/index.ts';
 import type { Config } from './config.ts';
 import { logConnectionError, openDatabase, type Database, type Db } from './db/index.ts';
 import { settings } from './db/schema.ts';
@@ -21,8 +21,8 @@ import { WEBHOOK_DELIVERY_JOB } from './webhooks/index.ts';
 export interface Runtime {
   log?: Logger;
   /**
-   * Base clock for services; defaults to the system clock. On a sandbox server the test clock
-   * offset (advanceSandboxClock) applies on top of it.
+   * Base clock for services; defaults to the system clock. On a sandbox server each merchant's
+   * test-clock offset (advanceSandboxClock) applies on top of it.
    */
   now?: () => Date;
   /** A database opened (and migrated) by the caller; the server closes it with itself. */
@@ -106,15 +106,14 @@ export async function startServer(config: Readonly<Config>, runtime: Runtime = {
   const appConfig: AppConfig = Object.freeze({ ...config, publicBaseUrl: publicBaseUrlOf(config, port) });
 
   const base = runtime.now ?? (() => new Date());
-  const clock = createServerClock(base);
   const sandbox = config.mode === 'sandbox';
-  if (sandbox) await refreshClockOffset(database.db, clock);
+  const clock = createServerClock(base, sandbox);
+  if (sandbox) await refreshClockOffsets(database.db, clock);
   const { deps, jobs } = createDeps({
     db: database.db,
     config: appConfig,
     signingKey: await signingKey(database.db, config.jwtSecret),
     log,
-    now: sandbox ? clock.now : base,
     realNow: base,
     clock,
     credentialCache: createCredentialCache(config.credentialCacheMs),

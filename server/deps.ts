@@ -74,19 +74,19 @@ export interface AppDeps {
   signingKey: Uint8Array;
   log: Logger;
   /**
-   * Current time; services never call `new Date()` directly so a test clock can drive them. On a
-   * server started by `startServer` it is `clock.now()`: the base clock plus the sandbox offset.
+   * The current time of `merchantId`'s objects: the base clock plus that merchant's sandbox test
+   * clock offset (`advanceSandboxClock`; none on a live server). Services never call `new Date()`
+   * directly so a test clock can drive them. In a handler, `ctx.now()` is this for the caller.
    */
-  now(): Date;
+  now(merchantId: string): Date;
   /**
-   * The base clock without the sandbox test-clock offset. The offset is server-wide until test
-   * clocks are per merchant, so whatever protects one merchant runs on this clock instead:
-   * idempotency windows and credential lifetimes (access tokens, API key expiry and grace
-   * periods), which another merchant's clock advance must never shorten.
+   * The base clock, which no test clock moves: whatever protects a merchant runs on it —
+   * idempotency windows, credential lifetimes (access tokens, API key expiry and grace periods,
+   * client tokens), leases.
    */
   realNow(): Date;
-  /** The server clock and its sandbox offset (advanceSandboxClock); set by `startServer`. */
-  clock?: ServerClock;
+  /** The base clock and the per-merchant test clocks (`sqlNow` for jobs scanning every merchant). */
+  clock: ServerClock;
   /** Verified credentials of this process (short TTL); set by `startServer`. */
   credentialCache?: CredentialCache;
   /** Absolute URLs of the hosted pages. */
@@ -100,4 +100,7 @@ export interface AppDeps {
 }
 
 /** What `startServer` builds itself; the rest of {@link AppDeps} comes from the families (`createDeps`). */
-export type BaseDeps = Pick<AppDeps, 'db' | 'config' | 'signingKey' | 'log' | 'now' | 'realNow' | 'clock' | 'credentialCache'>;
+export type BaseDeps = Pick<AppDeps, 'db' | 'config' | 'signingKey' | 'log' | 'realNow' | 'credentialCache'> & {
+  /** The server clock; default a clock over `realNow` (test clocks apply in sandbox mode). */
+  clock?: ServerClock;
+};

@@ -6,9 +6,11 @@
 import { applications } from './applications/index.ts';
 import { auth } from './auth/index.ts';
 import { checkoutSessions } from './checkout-sessions/index.ts';
+import { escrows } from './escrows/index.ts';
 import { events } from './events/index.ts';
 import { geo } from './geo/index.ts';
 import type { DuplicateOperations } from './http/family.ts';
+import { otp } from './otp/index.ts';
 import { payments } from './payments/index.ts';
 import { sandbox } from './sandbox/index.ts';
 import { stores } from './stores/index.ts';
@@ -16,7 +18,7 @@ import { tax } from './tax/index.ts';
 import { webhooks } from './webhooks/index.ts';
 
 /** Every family module. */
-export const families = [auth, applications, checkoutSessions, payments, sandbox, webhooks, events, geo, tax, stores] as const;
+export const families = [auth, applications, checkoutSessions, payments, sandbox, webhooks, events, geo, tax, otp, escrows, stores] as const;
 
 /**
  * Compile-time proof that no operationId is handled by two families: on a duplicate, this line

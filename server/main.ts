@@ -158,7 +158,6 @@ async function primary(config: Config, log: Logger, database: Database): Promise
     config: Object.freeze({ ...config, publicBaseUrl: config.publicBaseUrl ?? '' }),
     signingKey: new Uint8Array(32),
     log,
-    now: () => new Date(),
     realNow: () => new Date(),
   });
   const demo = await demoMerchant(deps, config.demo);

@@ -49,7 +49,7 @@ export async function createApplication(db: Executor, deps: AppDeps, merchantId:
   assertStorableText(input);
   const redirectUris = input.redirectUris ?? [];
   assertRedirectUris(redirectUris, deps.config.mode === 'live');
-  const now = deps.now();
+  const now = deps.now(merchantId);
   return repo.insertApplication(db, {
     id: newId('app'),
     merchantId,
@@ -111,6 +111,6 @@ export async function updateApplication(
     ...(input.name !== undefined ? { name: input.name } : {}),
     ...(input.description !== undefined ? { description: input.description } : {}),
     ...(input.redirectUris !== undefined ? { redirectUris: input.redirectUris } : {}),
-    updatedAt: deps.now(),
+    updatedAt: deps.now(merchantId),
   });
 }

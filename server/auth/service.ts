@@ -63,7 +63,7 @@ export async function createMerchant(deps: AppDeps, name: string, fixed: FixedCr
   const applications = deps.ports.applications;
   if (!applications) throw new Error('No family provides the applications port: a merchant needs its default application');
   const merchantId = newId('mer');
-  const now = deps.now();
+  const now = deps.realNow();
   await deps.db.transaction(async (tx) => {
     await insertMerchant(tx, { id: merchantId, name, apiSecretHash: hashSecret(apiSecret), livemode: mode === 'live', createdAt: now });
     await insertApiKey(tx, { id: newId('key'), merchantId, keyHash: hashSecret(apiKey), keyPrefix: keyPrefix(apiKey), createdAt: now });
@@ -155,7 +155,7 @@ export type ApiKeySummary = Pick<ApiKeyRow, 'id' | 'keyPrefix' | 'createdAt' | '
  * @throws ProblemError 400 `invalid_request` for a bad `limit` or `cursor`.
  */
 export function listApiKeys(deps: AppDeps, auth: AuthContext, query: ListQuery): Promise<ApiKeySummary[]> {
-  return listActiveKeys(deps.db, auth.merchantId, deps.now(), query);
+  return listActiveKeys(deps.db, auth.merchantId, deps.realNow(), query);
 }
 
 /**
@@ -171,7 +171,7 @@ export async function revokeApiKey(deps: AppDeps, auth: AuthContext, apiKeyId: s
     throw new ProblemError('api_key_in_use', `The API key ${apiKeyId} is making this call and cannot revoke itself; rotate it instead.`);
   }
   await assertCallerKeyNotExpiring(deps, auth);
-  const revoked = await revokeKey(deps.db, auth.merchantId, apiKeyId, deps.now());
+  const revoked = await revokeKey(deps.db, auth.merchantId, apiKeyId, deps.realNow());
   if (!revoked) throw new ProblemError('not_found', `No working API key ${apiKeyId} exists for this merchant.`);
   deps.credentialCache?.invalidateKey(apiKeyId);
   return revoked;
@@ -193,7 +193,7 @@ export async function createApiKey(deps: AppDeps, auth: AuthContext): Promise<Cr
   await assertCallerKeyNotExpiring(deps, auth);
   const merchant = await findMerchant(deps.db, auth.merchantId);
   const apiKey = generateApiKey(merchant?.livemode ? 'live' : 'test');
-  const row = await insertApiKey(deps.db, { id: newId('key'), merchantId: auth.merchantId, keyHash: hashSecret(apiKey), keyPrefix: keyPrefix(apiKey), createdAt: deps.now() });
+  const row = await insertApiKey(deps.db, { id: newId('key'), merchantId: auth.merchantId, keyHash: hashSecret(apiKey), keyPrefix: keyPrefix(apiKey), createdAt: deps.realNow() });
   return { id: row.id, apiKey, keyPrefix: row.keyPrefix, createdAt: row.createdAt };
 }
 
@@ -213,5 +213,5 @@ export async function rotateApiSecret(deps: AppDeps, auth: AuthContext): Promise
   const merchant = await findMerchant(deps.db, auth.merchantId);
   const apiSecret = generateApiSecret(merchant?.livemode ? 'live' : 'test');
   await setApiSecretHash(deps.db, auth.merchantId, hashSecret(apiSecret));
-  return { apiSecret, createdAt: deps.now() };
+  return { apiSecret, createdAt: deps.realNow() };
 }

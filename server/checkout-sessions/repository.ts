@@ -1,6 +1,7 @@
 /** SQL for checkout sessions. Plain rows in, plain rows out. */
 import { and, eq, lte, sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../db/index.ts';
+import type { ServerClock } from '../clock/index.ts';
 import { runPrepared } from '../db/prepared.ts';
 import { checkoutSessions } from './schema.ts';
 import { fetchSize, listConditions, listOrder, type ListQuery } from '../http/pagination.ts';
@@ -36,9 +37,9 @@ export async function updateSession(db: Executor, sessionId: string, changes: Pa
   return row!;
 }
 
-/** Ids of open sessions past their expiry (optionally of one merchant). */
-export async function findDueExpirations(db: Executor, now: Date, merchantId?: string): Promise<string[]> {
-  const conditions: SQL[] = [eq(checkoutSessions.status, 'open'), lte(checkoutSessions.expiresAt, now)];
+/** Ids of open sessions past their expiry on their merchant's clock (optionally of one merchant). */
+export async function findDueExpirations(db: Executor, clock: Pick<ServerClock, 'sqlNow'>, merchantId?: string): Promise<string[]> {
+  const conditions: SQL[] = [eq(checkoutSessions.status, 'open'), lte(checkoutSessions.expiresAt, clock.sqlNow(checkoutSessions.merchantId))];
   if (merchantId) conditions.push(eq(checkoutSessions.merchantId, merchantId));
   const rows = await db.select({ id: checkoutSessions.id }).from(checkoutSessions).where(and(...conditions)).limit(500);
   return rows.map((r) => r.id);

@@ -48,7 +48,7 @@ export async function createSession(
   const live = deps.config.mode === 'live';
   assertRedirectUrl('/successUrl', input.successUrl, live);
   assertRedirectUrl('/cancelUrl', input.cancelUrl, live);
-  const now = deps.now();
+  const now = deps.now(merchantId);
   return db.transaction(async (tx) => {
     const session = await repo.insertSession(tx, {
       id: newId('cs'),
@@ -74,10 +74,10 @@ export async function createSession(
 
 /** Expires one session in its own transaction if it is still open; records the event. */
 async function expire(db: Executor, deps: AppDeps, sessionId: string): Promise<SessionRow | undefined> {
-  const now = deps.now();
   return db.transaction(async (tx) => {
     const session = await repo.findSession(tx, null, sessionId, true);
     if (!session || session.status !== 'open') return session;
+    const now = deps.now(session.merchantId);
     const expired = await repo.updateSession(tx, sessionId, { status: 'expired' });
     await deps.events.record(tx, expired.merchantId, 'checkout.session.expired', expired, now);
     return expired;
@@ -86,7 +86,7 @@ async function expire(db: Executor, deps: AppDeps, sessionId: string): Promise<S
 
 /** Expires every open session past its `expiresAt` (of one merchant, or all). @returns how many. */
 export async function expireDueSessions(db: Executor, deps: AppDeps, merchantId?: string): Promise<number> {
-  const due = await repo.findDueExpirations(db, deps.now(), merchantId);
+  const due = await repo.findDueExpirations(db, deps.clock, merchantId);
   for (const id of due) await expire(db, deps, id);
   return due.length;
 }
@@ -98,7 +98,7 @@ export async function expireDueSessions(db: Executor, deps: AppDeps, merchantId?
 export async function getSession(db: Executor, deps: AppDeps, merchantId: string | null, sessionId: string): Promise<SessionRow> {
   let session = await repo.findSession(db, merchantId, sessionId);
   if (!session) throw notFound('checkout session', sessionId);
-  if (session.status === 'open' && session.expiresAt <= deps.now()) session = (await expire(db, deps, sessionId)) ?? session;
+  if (session.status === 'open' && session.expiresAt <= deps.now(session.merchantId)) session = (await expire(db, deps, sessionId)) ?? session;
   return session;
 }
 
@@ -135,10 +135,10 @@ export async function payWithCard(
   card: CardPaymentMethodRequest['card'],
   customerEmail: string | undefined,
 ): Promise<ChargeResult & { session: SessionRow }> {
-  const now = deps.now();
   return db.transaction(async (tx) => {
     const session = await repo.findSession(tx, null, sessionId, true);
     if (!session) throw notFound('checkout session', sessionId);
+    const now = deps.now(session.merchantId);
     if (session.status !== 'open' || session.expiresAt <= now) {
       throw new ProblemError('invalid_state', 'This checkout session is no longer open.');
     }

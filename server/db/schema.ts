@@ -17,3 +17,7 @@ export * from '../webhooks/schema.ts';
 export * from '../idempotency/schema.ts';
 export * from '../settings/schema.ts';
 export * from '../stores/schema.ts';
+export * from '../clock/schema.ts';
+export * from '../escrows/schema.ts';
+export * from '../otp/schema.ts';
+export * from '../oauth/schema.ts';

@@ -53,8 +53,12 @@ export interface FamilyModule<K extends OperationId = never> {
   eventSerializers?: Partial<Record<EventType, EventSerializer>>;
   /** Reactions to events of other families (`'*'`: every event), run in the recording transaction. */
   eventSubscribers?: Partial<Record<EventType | '*', EventSubscriber>>;
-  /** Ports this family implements for others (see `Ports` in `server/deps.ts`). */
-  provides?: Partial<Ports>;
+  /**
+   * Ports this family implements for others (see `Ports` in `server/deps.ts`), or a function
+   * making them from the app's dependencies (called once by `createDeps`, e.g. for a port that
+   * needs the server secret).
+   */
+  provides?: Partial<Ports> | ((deps: AppDeps) => Partial<Ports>);
 }
 
 /** Declares a family module, inferring its operationIds from the handlers. */

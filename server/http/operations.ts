@@ -9,6 +9,7 @@ import type { operations, webhooks } from '../../generated/schema.d.ts';
 import type { Executor } from '../db/index.ts';
 import type { AppDeps } from '../deps.ts';
 import type { AuthContext } from '../auth/authenticate.ts';
+import type { PayerContext } from '../oauth/context.ts';
 
 /** The operations of the contract's top-level `webhooks:` section: requests Tillpoint sends, not serves. */
 type WebhookOperation = { [W in keyof webhooks]: NonNullable<webhooks[W]['post']> }[keyof webhooks];
@@ -46,6 +47,11 @@ export interface HandlerContext<K extends OperationId> {
   /** The authenticated merchant; `null` only on public operations (`security: []`). */
   auth: AuthContext | null;
   /**
+   * The registered payer whose OAuth access token came in `X-Payer-Token` (verified for this
+   * merchant), or `null` without one. Operations that need it call `requirePayer` (oauth).
+   */
+  payer: PayerContext | null;
+  /**
    * Where the operation's queries run, handed to the use cases: the transaction that also stores
    * the idempotent response when the client sent an `Idempotency-Key`, else the pool (`deps.db`).
    */
@@ -53,6 +59,12 @@ export interface HandlerContext<K extends OperationId> {
   /** Whether `db` is that transaction. */
   inTransaction: boolean;
   deps: AppDeps;
+  /**
+   * The authenticated merchant's current time (its sandbox test clock, `deps.now(merchantId)`);
+   * the base clock on public operations. What a handler stamps or compares on the merchant's
+   * objects uses it; credential lifetimes and idempotency windows use `deps.realNow()`.
+   */
+  now(): Date;
   requestId: string;
   log: Logger;
 }

@@ -17,10 +17,10 @@ import type { PaymentRow } from './repository.ts';
  * @throws ProblemError 404 when no such payment exists.
  */
 export async function completeAuthentication(db: Executor, deps: AppDeps, paymentId: string, approved: boolean): Promise<PaymentRow> {
-  const now = deps.now();
   return db.transaction(async (tx) => {
     const payment = await repo.findPaymentById(tx, paymentId, true);
     if (!payment) throw notFound('payment', paymentId);
+    const now = deps.now(payment.merchantId);
     if (payment.status !== 'requires_action') return payment;
     const checkout = deps.ports.checkout;
     const sessionClosed = payment.checkoutSessionId !== null && checkout !== undefined && !(await checkout.acceptsPayment(tx, payment.checkoutSessionId, now));

@@ -16,10 +16,10 @@ import { settleDuePayments, settlePayment } from './settlement.ts';
  * @throws ProblemError 404 `not_found` for an unknown id or another merchant's payment.
  */
 export async function getPayment(db: Executor, deps: AppDeps, merchantId: string, paymentId: string): Promise<PaymentRow> {
-  const now = deps.now();
+  const now = deps.now(merchantId);
   const payment = await repo.findPayment(db, merchantId, paymentId);
   if (!payment) throw notFound('payment', paymentId);
-  if (payment.status === 'pending' && payment.settleAt && payment.settleAt <= now && (await settlePayment(db, deps, paymentId, now))) {
+  if (payment.status === 'pending' && payment.settleAt && payment.settleAt <= now && (await settlePayment(db, deps, paymentId))) {
     return (await repo.findPayment(db, merchantId, paymentId))!;
   }
   return payment;

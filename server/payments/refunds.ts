@@ -13,6 +13,7 @@ import { formatAmount } from '../money/currency.ts';
 import * as repo from './repository.ts';
 import type { PaymentRow, RefundRow } from './repository.ts';
 import { settleDuePayments } from './settlement.ts';
+import { lockWallet, walletAccount } from './wallets.ts';
 
 type CreateRefundRequest = components['schemas']['CreateRefundRequest'];
 
@@ -24,7 +25,7 @@ type CreateRefundRequest = components['schemas']['CreateRefundRequest'];
  *   422 `refund_exceeds_payment` more than what remains.
  */
 export async function createRefund(db: Executor, deps: AppDeps, merchantId: string, paymentId: string, input: CreateRefundRequest): Promise<RefundRow> {
-  const now = deps.now();
+  const now = deps.now(merchantId);
   await settleDuePayments(db, deps, merchantId);
   return db.transaction(async (tx) => {
     const payment = await repo.findPayment(tx, merchantId, paymentId, true);
@@ -42,11 +43,14 @@ export async function createRefund(db: Executor, deps: AppDeps, merchantId: stri
       );
     }
     const refundId = newId('re');
+    const wallet = walletOf(payment);
+    // Back into the payer's wallet (locked, like every wallet movement), or out to the clearing account.
+    if (wallet) await lockWallet(tx, wallet, payment.currency);
     await post(tx, {
       merchantId, kind: 'refund', sourceId: refundId, currency: payment.currency, at: now,
       entries: [
         { account: accounts.available(merchantId), amount: -amount },
-        { account: accounts.clearing(clearingOf(payment)), amount },
+        { account: wallet ? walletAccount(wallet) : accounts.clearing(clearingOf(payment)), amount },
       ],
     });
     const refund = await repo.insertRefund(tx, {
@@ -64,4 +68,10 @@ function clearingOf(payment: PaymentRow): string {
   if (payment.methodType === 'card') return 'card';
   const details = payment.methodDetails as { mobileMoney?: { provider?: string } };
   return `mobile_money:${details.mobileMoney?.provider ?? 'unknown'}`;
+}
+
+/** The payer of a wallet payment (`usr_…`), else `undefined`. */
+function walletOf(payment: PaymentRow): string | undefined {
+  if (payment.methodType !== 'wallet') return undefined;
+  return (payment.methodDetails as { wallet?: { userId?: string } }).wallet?.userId;
 }

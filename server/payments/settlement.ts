@@ -14,22 +14,22 @@ import * as repo from './repository.ts';
  * @returns how many payments settled.
  */
 export async function settleDuePayments(db: Executor, deps: AppDeps, merchantId?: string): Promise<number> {
-  const now = deps.now();
   let settled = 0;
-  for (const id of await repo.findDueSettlements(db, now, merchantId)) {
-    if (await settlePayment(db, deps, id, now)) settled++;
+  for (const id of await repo.findDueSettlements(db, deps.clock, merchantId)) {
+    if (await settlePayment(db, deps, id)) settled++;
   }
   return settled;
 }
 
 /**
- * Settles one pending payment (pending → available) in its own transaction.
+ * Settles one pending payment (pending → available) in its own transaction, at its merchant's time.
  * @returns false when the payment is no longer pending (another instance settled it).
  */
-export async function settlePayment(db: Executor, deps: AppDeps, paymentId: string, now: Date): Promise<boolean> {
+export async function settlePayment(db: Executor, deps: AppDeps, paymentId: string): Promise<boolean> {
   return db.transaction(async (tx) => {
     const payment = await repo.findPaymentById(tx, paymentId, true);
     if (!payment || payment.status !== 'pending') return false;
+    const now = deps.now(payment.merchantId);
     await post(tx, {
       merchantId: payment.merchantId, kind: 'settlement', sourceId: payment.id, currency: payment.currency, at: now,
       entries: [

@@ -3,7 +3,7 @@
  * answers 404 on `/v1/sandbox/*` before routing; see app.ts).
  */
 import { createMerchant } from '../auth/index.ts';
-import type { OperationHandlers } from '../http/operations.ts';
+import { requireAuth, type OperationHandlers } from '../http/operations.ts';
 import { advanceClock } from './service.ts';
 
 export const sandboxHandlers: Pick<OperationHandlers, 'createSandboxMerchant' | 'advanceSandboxClock'> = {
@@ -12,8 +12,8 @@ export const sandboxHandlers: Pick<OperationHandlers, 'createSandboxMerchant' | 
     return { status: 201, body: { ...merchant, createdAt: merchant.createdAt.toISOString() } };
   },
 
-  async advanceSandboxClock({ body, db, deps }) {
-    const clock = await advanceClock(db, deps, body.seconds);
+  async advanceSandboxClock(ctx) {
+    const clock = await advanceClock(ctx.db, ctx.deps, requireAuth(ctx).merchantId, ctx.body.seconds);
     return { status: 200, body: { now: clock.now.toISOString(), offsetSeconds: clock.offsetSeconds } };
   },
 };

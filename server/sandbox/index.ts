@@ -2,10 +2,12 @@
  * The sandbox family: test helpers that exist only on sandbox servers (fresh merchants, the test
  * clock). A live server answers 404 on `/v1/sandbox/*` before routing and runs no sandbox job.
  */
-import { refreshClockOffset } from '../clock/index.ts';
+import { refreshClockOffsets } from '../clock/index.ts';
 import { defineFamily } from '../http/family.ts';
+import { sandboxEscrowHandlers } from './escrows.ts';
 import { sandboxHandlers } from './handlers.ts';
 import { sandboxOrderHandlers } from './orders.ts';
+import { payerSandboxHandlers } from './payers.ts';
 
 /** The sandbox family module. */
 export const sandbox = defineFamily({
@@ -13,16 +15,18 @@ export const sandbox = defineFamily({
   handlers: {
     ...sandboxHandlers,
     ...sandboxOrderHandlers,
+    ...payerSandboxHandlers,
+    ...sandboxEscrowHandlers,
   },
   jobs: [
     {
-      // Another instance may have advanced the shared clock: pick up its offset.
+      // Another instance may have advanced a merchant's clock: pick up the offsets.
       name: 'sandbox.clock-sync',
       intervalMs: 1000,
       modes: ['sandbox'],
       onRunAll: 'skip',
       run: async (deps) => {
-        if (deps.clock) await refreshClockOffset(deps.db, deps.clock);
+        await refreshClockOffsets(deps.db, deps.clock);
       },
     },
   ],

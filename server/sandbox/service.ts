@@ -1,6 +1,7 @@
 /**
- * Sandbox test clock: move the server-wide clock forward, then ask the jobs to run now, so what
- * the passing time causes (expiries, settlements, deliveries due) happens at once.
+ * Sandbox test clock: move the caller's clock forward, then ask the jobs to run now, so what the
+ * passing time causes for that merchant (expiries, settlements, deliveries due, escrow releases)
+ * happens at once. Other merchants' clocks do not move.
  *
  * Source: advanceSandboxClock.
  */
@@ -9,14 +10,12 @@ import type { Executor } from '../db/index.ts';
 import type { AppDeps } from '../deps.ts';
 
 /**
- * advanceSandboxClock: adds `seconds` to the shared offset, then runs the jobs (`deps.jobs.runAll`) on `db`.
+ * advanceSandboxClock: adds `seconds` to the merchant's offset, then runs the jobs (`deps.jobs.runAll`) on `db`.
  * @param seconds 1 to 2 592 000 (30 days), validated by the contract.
- * @returns the new server time and the offset in seconds.
- * @throws Error when the server has no clock to advance (deps built without `startServer`).
+ * @returns the merchant's new time and its offset in seconds.
  */
-export async function advanceClock(db: Executor, deps: AppDeps, seconds: number): Promise<{ now: Date; offsetSeconds: number }> {
-  if (!deps.clock) throw new Error('This server has no sandbox clock (deps.clock is not set)');
-  const offsetSeconds = await advanceClockOffset(db, deps.clock, seconds);
+export async function advanceClock(db: Executor, deps: AppDeps, merchantId: string, seconds: number): Promise<{ now: Date; offsetSeconds: number }> {
+  const offsetSeconds = await advanceClockOffset(db, deps.clock, merchantId, seconds);
   await deps.jobs.runAll(db);
-  return { now: deps.now(), offsetSeconds };
+  return { now: deps.now(merchantId), offsetSeconds };
 }

@@ -58,7 +58,7 @@ async function insertUnique<T>(db: Executor, constraint: string, error: () => Pr
 export async function createStore(db: Executor, deps: AppDeps, merchantId: string, input: CreateStoreRequest): Promise<StoreRow> {
   assertCurrency('/defaultCurrency', input.defaultCurrency);
   assertUrls(deps, input);
-  const now = deps.now();
+  const now = deps.now(merchantId);
   return insertUnique(db, 'stores_slug_key', () => new ProblemError('store_slug_taken', `The slug ${input.slug} is already used by another store; choose another.`, [{ pointer: '/slug', detail: 'is already taken' }]), (tx) =>
     repo.insertStore(tx, {
       id: newId('sto'),
@@ -93,7 +93,7 @@ export async function updateStore(db: Executor, deps: AppDeps, merchantId: strin
   const store = await getStore(db, merchantId, slug);
   if (input.defaultCurrency !== undefined) assertCurrency('/defaultCurrency', input.defaultCurrency);
   assertUrls(deps, input);
-  return repo.updateStore(db, store.id, { ...input, updatedAt: deps.now() });
+  return repo.updateStore(db, store.id, { ...input, updatedAt: deps.now(merchantId) });
 }
 
 function assertPrices(prices: Record<string, number>): void {
@@ -107,7 +107,7 @@ function assertPrices(prices: Record<string, number>): void {
 export async function createProduct(db: Executor, deps: AppDeps, merchantId: string, slug: string, input: CreateProductRequest): Promise<ProductRow> {
   const store = await getStore(db, merchantId, slug);
   assertPrices(input.prices);
-  const now = deps.now();
+  const now = deps.now(merchantId);
   return insertUnique(db, 'products_store_sku_key', () => new ProblemError('sku_taken', `The store already has a product with SKU ${input.sku}.`, [{ pointer: '/sku', detail: 'is already used in this store' }]), (tx) =>
     repo.insertProduct(tx, {
       id: newId('prod'),
@@ -150,7 +150,7 @@ export async function updateProduct(db: Executor, deps: AppDeps, merchantId: str
   return db.transaction(async (tx) => {
     const { product } = await getProduct(tx, merchantId, slug, sku, true);
     if (product.archivedAt) throw new ProblemError('invalid_state', `Product ${sku} is archived and can no longer be changed.`);
-    return repo.updateProduct(tx, product.id, { ...input, updatedAt: deps.now() });
+    return repo.updateProduct(tx, product.id, { ...input, updatedAt: deps.now(merchantId) });
   });
 }
 
@@ -159,7 +159,7 @@ export async function archiveProduct(db: Executor, deps: AppDeps, merchantId: st
   return db.transaction(async (tx) => {
     const { product } = await getProduct(tx, merchantId, slug, sku, true);
     if (product.archivedAt) return product;
-    const now = deps.now();
+    const now = deps.now(merchantId);
     return repo.updateProduct(tx, product.id, { active: false, archivedAt: now, updatedAt: now });
   });
 }

@@ -186,7 +186,7 @@ export async function fulfillLicensing(db: Executor, deps: AppDeps, merchantId: 
   try {
     return await db.transaction(async (tx) => {
       const lines = await priceCart(tx, store, input.items, input.currency);
-      const now = deps.now();
+      const now = deps.now(merchantId);
       const order = await repo.insertOrder(tx, {
         id: newId('ord'),
         merchantId,
@@ -245,7 +245,7 @@ export async function refundOrder(db: Executor, deps: AppDeps, merchantId: strin
     if (!order) throw notFound('order', orderId);
     if (order.status !== 'fulfilled') throw new ProblemError('invalid_state', `Only fulfilled orders can be refunded; this order is ${order.status}.`);
     const refund = order.paymentId ? await createRefund(tx, deps, merchantId, order.paymentId, { reason: 'requested_by_customer' }) : undefined;
-    const now = deps.now();
+    const now = deps.now(merchantId);
     await repo.setOrderKeys(tx, order.id, ['assigned'], 'revoked');
     const refunded = await repo.updateOrder(tx, order.id, { status: 'refunded', refundId: refund?.id ?? null, refundedAt: now });
     const result = await detail(tx, refunded, store.slug);
@@ -264,7 +264,7 @@ export async function disputeOrder(db: Executor, deps: AppDeps, merchantId: stri
     const order = await repo.findOrder(tx, merchantId, orderId, undefined, true);
     if (!order) throw notFound('order', orderId);
     if (order.status !== 'fulfilled') throw new ProblemError('invalid_state', `Only fulfilled orders can be disputed; this order is ${order.status}.`);
-    const now = deps.now();
+    const now = deps.now(merchantId);
     await repo.setOrderKeys(tx, order.id, ['assigned'], 'disabled');
     const disputed = await repo.updateOrder(tx, order.id, { status: 'disputed', disputedAt: now });
     const result = await detail(tx, disputed);

@@ -71,7 +71,7 @@ export async function redeliver(
   await repo.lockFor(db, `redeliver:${event.id}`);
   const pending = await repo.pendingDeliveriesOf(db, event.id, targets);
   const pendingFor = new Map(pending.map((d) => [d.endpointId, d]));
-  const inserted = await repo.insertDeliveries(db, deliveries(merchantId, event, targets.filter((t) => !pendingFor.has(t)), deps.now()));
+  const inserted = await repo.insertDeliveries(db, deliveries(merchantId, event, targets.filter((t) => !pendingFor.has(t)), deps.now(merchantId)));
   const insertedFor = new Map(inserted.map((d) => [d.endpointId, d]));
   return {
     deliveries: targets.map((target) => (pendingFor.get(target) ?? insertedFor.get(target))!),

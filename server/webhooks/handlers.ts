@@ -17,23 +17,23 @@ type WebhookOps =
 export const webhooksHandlers: Pick<OperationHandlers, WebhookOps> = {
   async createWebhookEndpoint(ctx) {
     const endpoint = await webhooks.createEndpoint(ctx.db, ctx.deps, requireAuth(ctx).merchantId, ctx.body);
-    return { status: 201, body: toWebhookEndpointWithSecret(endpoint, ctx.deps.now()) };
+    return { status: 201, body: toWebhookEndpointWithSecret(endpoint, ctx.now()) };
   },
 
   async listWebhookEndpoints(ctx) {
     const rows = await webhooks.listEndpoints(ctx.db, ctx.deps, requireAuth(ctx).merchantId, ctx.query);
-    const now = ctx.deps.now();
+    const now = ctx.now();
     return { status: 200, body: toPage(rows, ctx.query, (row) => toWebhookEndpoint(row, now)) };
   },
 
   async getWebhookEndpoint(ctx) {
     const endpoint = await webhooks.getEndpoint(ctx.db, ctx.deps, requireAuth(ctx).merchantId, ctx.params.endpointId);
-    return { status: 200, body: toWebhookEndpoint(endpoint, ctx.deps.now()) };
+    return { status: 200, body: toWebhookEndpoint(endpoint, ctx.now()) };
   },
 
   async updateWebhookEndpoint(ctx) {
     const endpoint = await webhooks.updateEndpoint(ctx.db, ctx.deps, requireAuth(ctx).merchantId, ctx.params.endpointId, ctx.body);
-    return { status: 200, body: toWebhookEndpoint(endpoint, ctx.deps.now()) };
+    return { status: 200, body: toWebhookEndpoint(endpoint, ctx.now()) };
   },
 
   async deleteWebhookEndpoint(ctx) {
@@ -44,7 +44,7 @@ export const webhooksHandlers: Pick<OperationHandlers, WebhookOps> = {
   async rotateWebhookEndpointSecret(ctx) {
     const overlap = ctx.body?.overlapSeconds ?? webhooks.DEFAULT_OVERLAP_SECONDS;
     const endpoint = await webhooks.rotateSecret(ctx.db, ctx.deps, requireAuth(ctx).merchantId, ctx.params.endpointId, overlap);
-    return { status: 201, body: toWebhookEndpointWithSecret(endpoint, ctx.deps.now()) };
+    return { status: 201, body: toWebhookEndpointWithSecret(endpoint, ctx.now()) };
   },
 
   async listWebhookDeliveries(ctx) {

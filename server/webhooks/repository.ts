@@ -1,6 +1,7 @@
 /** SQL for webhook endpoints, deliveries and attempts. Plain rows in, plain rows out. */
 import { and, asc, count, eq, inArray, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { Db, Executor } from '../db/index.ts';
+import type { ServerClock } from '../clock/index.ts';
 import { events } from '../outbox/schema.ts';
 import { webhookAttempts, webhookDeliveries, webhookEndpoints } from './schema.ts';
 import { fetchSize, listConditions, listOrder, type ListQuery } from '../http/pagination.ts';
@@ -135,6 +136,7 @@ export async function attemptsOf(db: Executor, deliveryIds: string[]): Promise<A
 /** What a worker needs to make one attempt, read when it claims the delivery. */
 export interface ClaimedDelivery {
   id: string;
+  merchantId: string;
   lockToken: string;
   attemptCount: number;
   eventId: string;
@@ -156,7 +158,7 @@ export interface ClaimedDelivery {
  * their lease (`lockedUntil = now() + leaseMs`, `lockToken`) and reads what sending needs. The
  * caller commits (returns) before any HTTP call.
  */
-export async function claimDue(db: Db, now: Date, limit: number, leaseMs: number, lockToken: string): Promise<ClaimedDelivery[]> {
+export async function claimDue(db: Db, clock: Pick<ServerClock, 'sqlNow'>, limit: number, leaseMs: number, lockToken: string): Promise<ClaimedDelivery[]> {
   return db.transaction(async (tx) => {
     const due = await tx
       .select({ id: webhookDeliveries.id })
@@ -164,7 +166,7 @@ export async function claimDue(db: Db, now: Date, limit: number, leaseMs: number
       .where(
         and(
           eq(webhookDeliveries.status, 'pending'),
-          lte(webhookDeliveries.nextAttemptAt, now),
+          lte(webhookDeliveries.nextAttemptAt, clock.sqlNow(webhookDeliveries.merchantId)),
           or(isNull(webhookDeliveries.lockedUntil), lte(webhookDeliveries.lockedUntil, sql`now()`)),
         ),
       )
@@ -180,6 +182,7 @@ export async function claimDue(db: Db, now: Date, limit: number, leaseMs: number
     const rows = await tx
       .select({
         id: webhookDeliveries.id,
+        merchantId: webhookDeliveries.merchantId,
         attemptCount: webhookDeliveries.attemptCount,
         eventId: events.id,
         eventType: events.type,

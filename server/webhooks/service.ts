@@ -70,7 +70,7 @@ export const MAX_ENDPOINTS_PER_MERCHANT = 16;
 export async function createEndpoint(db: Executor, deps: AppDeps, merchantId: string, input: CreateRequest): Promise<EndpointRow> {
   const url = checkUrl(deps, input.url);
   checkFilter(input.events);
-  const now = deps.now();
+  const now = deps.now(merchantId);
   return db.transaction(async (tx) => {
     await repo.lockFor(tx, `webhook-endpoints:${merchantId}`);
     if ((await repo.countEndpoints(tx, merchantId)) >= MAX_ENDPOINTS_PER_MERCHANT) {
@@ -117,7 +117,7 @@ export function listEndpoints(db: Executor, deps: AppDeps, merchantId: string, q
 export async function updateEndpoint(db: Executor, deps: AppDeps, merchantId: string, endpointId: string, input: UpdateRequest): Promise<EndpointRow> {
   const url = input.url !== undefined ? checkUrl(deps, input.url) : undefined;
   if (input.events !== undefined) checkFilter(input.events);
-  const now = deps.now();
+  const now = deps.now(merchantId);
   return db.transaction(async (tx) => {
     const endpoint = await repo.findEndpoint(tx, merchantId, endpointId, true);
     if (!endpoint) throw notFound('webhook endpoint', endpointId);
@@ -147,7 +147,7 @@ export async function deleteEndpoint(db: Executor, deps: AppDeps, merchantId: st
  * @throws ProblemError 404 unknown endpoint.
  */
 export async function rotateSecret(db: Executor, deps: AppDeps, merchantId: string, endpointId: string, overlapSeconds: number): Promise<EndpointRow> {
-  const now = deps.now();
+  const now = deps.now(merchantId);
   return db.transaction(async (tx) => {
     const endpoint = await repo.findEndpoint(tx, merchantId, endpointId, true);
     if (!endpoint) throw notFound('webhook endpoint', endpointId);

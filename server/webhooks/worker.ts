@@ -19,7 +19,7 @@
 import { randomUUID } from 'node:crypto';
 import { fetch as undiciFetch, type Response } from 'undici';
 import type { AppDeps, WebhookSettings } from '../deps.ts';
-import { refreshClockOffset } from '../clock/index.ts';
+import { refreshClockOffsets } from '../clock/index.ts';
 import { forbiddenHostReason, liveWebhookDispatcher } from './address-policy.ts';
 import * as repo from './repository.ts';
 import type { ClaimedDelivery } from './repository.ts';
@@ -77,7 +77,7 @@ interface AttemptOutcome {
 }
 
 /**
- * Runs one delivery round: claims the deliveries due now (server clock), sends them with at most
+ * Runs one delivery round: claims the deliveries due now (each on its merchant's clock), sends them with at most
  * `concurrency` in flight and records every attempt. Safe to call concurrently, from one or many
  * instances. Tests that disable the delivery job (`webhookWorkerIntervalMs: 0`) call it by hand.
  * @returns counts of what happened.
@@ -85,8 +85,8 @@ interface AttemptOutcome {
 export async function deliverDueWebhooks(deps: AppDeps, options: DeliverOptions = {}): Promise<DeliveryRound> {
   // Every default (and the lease that outlasts a batch) is resolved once, in loadConfig.
   const settings = deps.config.webhooks;
-  if (deps.clock && deps.config.mode === 'sandbox') await refreshClockOffset(deps.db, deps.clock);
-  const claimed = await repo.claimDue(deps.db, deps.now(), options.limit ?? settings.batchSize, settings.leaseMs, randomUUID());
+  if (deps.config.mode === 'sandbox') await refreshClockOffsets(deps.db, deps.clock);
+  const claimed = await repo.claimDue(deps.db, deps.clock, options.limit ?? settings.batchSize, settings.leaseMs, randomUUID());
   const round: DeliveryRound = { claimed: claimed.length, delivered: 0, retrying: 0, failed: 0 };
   let next = 0;
   const lane = async () => {
@@ -128,7 +128,7 @@ function bodyOf(delivery: ClaimedDelivery): string {
 
 /** POSTs the event: no database transaction is open here. */
 async function post(deps: AppDeps, settings: WebhookSettings, delivery: ClaimedDelivery, shutdown: AbortSignal | undefined): Promise<AttemptOutcome> {
-  const attemptedAt = deps.now();
+  const attemptedAt = deps.now(delivery.merchantId);
   const body = bodyOf(delivery);
   const secrets = [delivery.secret];
   if (delivery.previousSecret && delivery.previousSecretExpiresAt && delivery.previousSecretExpiresAt > attemptedAt) secrets.push(delivery.previousSecret);

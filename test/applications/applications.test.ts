@@ -84,7 +84,7 @@ describe('createApplication', () => {
     const { client, merchant } = await s.newMerchant();
     const key = newKey();
     const body = { name: 'A' };
-    await claimKeyInFlight(s.deps.db, { merchantId: merchant.merchantId, key, operationId: 'createApplication', path: '/v1/applications', body, at: s.deps.now() });
+    await claimKeyInFlight(s.deps.db, { merchantId: merchant.merchantId, key, operationId: 'createApplication', path: '/v1/applications', body, at: s.deps.realNow() });
     expectProblem(await client.POST('/v1/applications', { body, headers: { 'Idempotency-Key': key } }), 409, 'idempotency_request_in_progress');
   });
 

@@ -94,7 +94,7 @@ async function run(target: string, server: RunningServer, receiverUrl: string, c
   for (let done = 0; done < EVENTS; ) {
     const n = Math.min(200, EVENTS - done);
     await deps.db.transaction(async (tx: Tx) => {
-      for (let i = 0; i < n; i++) await deps.events.record(tx, merchant.merchantId, 'payment.succeeded', paymentRow(merchant.merchantId, done + i), deps.now());
+      for (let i = 0; i < n; i++) await deps.events.record(tx, merchant.merchantId, 'payment.succeeded', paymentRow(merchant.merchantId, done + i), deps.now(merchant.merchantId));
     });
     done += n;
   }

@@ -36,6 +36,8 @@ export interface ConformanceOptions {
   apiKey?: string;
   /** Its secret, for operations that exchange key and secret. */
   apiSecret?: string;
+  /** Its application's client id, for operations naming the caller's application (`X-Client-Id`). */
+  clientId?: string;
   /** Credential of a second merchant, for cross-merchant checks; default: a new one. */
   apiKey2?: string;
   /**
@@ -92,7 +94,12 @@ export interface Merchant {
 }
 
 /** A client token the suite holds, or why it has none (and the CLI options that would give one). */
-export type ClientTokenResult = { token: string; scopes: string[] } | { error: string; needs: string[] };
+/**
+ * A client token and its scopes; `application` is the object it was issued under (its `clientId`
+ * goes into headers such as `X-Client-Id` that name the caller's application), when the suite
+ * created it.
+ */
+export type ClientTokenResult = { token: string; scopes: string[]; application?: Record<string, unknown> } | { error: string; needs: string[] };
 
 /** Whether a token holding `held` has `scope` (`*` is every scope, `payments.*` every `payments.` one). */
 export function holdsScope(held: string[], scope: string): boolean {
@@ -124,6 +131,8 @@ export interface Created {
   shared: boolean;
   /** The path parameters it was created under (a nested object's parent, e.g. `applicationId` of a token). */
   parents?: Record<string, string>;
+  /** The created object as the creating operation answered it (e.g. an application with its `clientId`). */
+  record?: Record<string, unknown>;
 }
 
 /** Whether an object created under `parents` can stand where the path parameters `given` are already set. */
@@ -414,7 +423,25 @@ export class RunContext {
       return { error: `${issuer.op.id} with ${issuer.scopesProperty} [${scopes.join(', ')}] answered ${ex.status || ex.error}`, needs };
     }
     this.secrets.add(token);
-    return { token, scopes };
+    const parentIds = new Set(Object.values(built.parts.pathParams));
+    const application = this.registry.find((c) => parentIds.has(c.id) && c.record)?.record;
+    return { token, scopes, ...(application ? { application } : {}) };
+  }
+
+  /**
+   * `parts` for a request authenticated by `token`: a header that names the caller's application
+   * (one whose name matches a field of the token's application, such as `X-Client-Id` and
+   * `clientId`) carries the token's application instead of the merchant's.
+   */
+  forClientToken(op: Operation, parts: RequestParts, token: { application?: Record<string, unknown> }): RequestParts {
+    if (!token.application) return parts;
+    const headers = { ...parts.headers };
+    for (const p of op.parameters.filter((x) => x.in === 'header')) {
+      const wanted = normalizeName(p.name);
+      const match = Object.entries(token.application).find(([k, v]) => typeof v === 'string' && normalizeName(k) === wanted && wanted !== 'id' && wanted !== 'name');
+      if (match && headers[p.name] !== undefined) headers[p.name] = match[1] as string;
+    }
+    return { ...parts, headers };
   }
 
   /**
@@ -580,7 +607,10 @@ export class RunContext {
       const json = ex.json as Record<string, unknown> | undefined;
       const id = json?.id;
       if (ex.status >= 200 && ex.status < 300 && typeof id === 'string') {
-        const entry = { owner: merchant.label, operationId: op.id, shared: options.shared === true, parents: built.parts.pathParams };
+        const entry = {
+          owner: merchant.label, operationId: op.id, shared: options.shared === true, parents: built.parts.pathParams,
+          ...(ex.json && typeof ex.json === 'object' && !Array.isArray(ex.json) ? { record: ex.json as Record<string, unknown> } : {}),
+        };
         this.registry.push({ ...entry, id, pattern: op.resourcePattern! });
         let result = id;
         for (const key of op.keyProperties) {
@@ -684,6 +714,35 @@ export class RunContext {
   }
 
   /**
+   * A value of `field` the merchant owns, read from the first list operation (no path parameter,
+   * no required header) whose items carry a string `field`, e.g. its applications' `clientId`.
+   */
+  async discoverField(field: string, merchant: Merchant): Promise<string | undefined> {
+    for (const op of this.spec.operations) {
+      if (op.method !== 'get' || !op.list || op.parameters.some((p) => p.in === 'path' || (p.in === 'header' && p.required))) continue;
+      const ex = await this.send(op, { pathParams: {}, query: [], headers: {} }, this.authFor(op, merchant));
+      const items = (ex.json as Record<string, unknown> | undefined)?.[op.list.dataProperty];
+      if (ex.status !== 200 || !Array.isArray(items)) continue;
+      const value = items.map((i) => (i as Record<string, unknown>)?.[field]).find((v): v is string => typeof v === 'string');
+      if (value !== undefined) return value;
+    }
+    return undefined;
+  }
+
+  /**
+   * The header parameters of `op` that carry one of `merchant`'s own values (e.g. `X-Client-Id`
+   * and its `clientId`), by name: what a request on `merchant`'s behalf must send.
+   */
+  merchantHeaders(op: Operation, merchant: Merchant): Record<string, string> {
+    const headers: Record<string, string> = {};
+    for (const p of op.parameters.filter((x) => x.in === 'header' && x.name !== op.idempotencyHeader)) {
+      const value = this.credentialValue(p.name, p.exampleValues[0], merchant);
+      if (value !== undefined) headers[p.name] = value;
+    }
+    return headers;
+  }
+
+  /**
    * The value of a credential field of `merchant` that stands for `example` (or is named like
    * `name`). A credential the spec's example stands for but the merchant lacks (e.g. its secret
    * when the run was given only `--api-key`) adds its CLI option to `missing`.
@@ -773,9 +832,63 @@ export class RunContext {
         }
         out[key] = await this.substitute(v, props[k] ?? additional, merchant, depth, missing, given);
       }
+      await this.fillOneTimeCode(out, props, merchant);
       return out;
     }
     return value;
+  }
+
+  /**
+   * The contract's one-time codes, found by shape: a `GET` whose success body has a 6-digit
+   * `code`-like property and whose query parameters name the destination (`email`,
+   * `phoneNumber`) reads a code back (a sandbox helper); the `POST` whose body has exactly those
+   * properties sends one. `undefined` when the contract has no such pair.
+   */
+  private otpFlow(): { send: Operation; readBack: Operation; codeProperty: string; pattern: string; destinations: string[] } | undefined {
+    if (this.otpFlowCache !== null) return this.otpFlowCache;
+    const doc = this.spec.doc;
+    const propsOf = (schema: JsonSchema | undefined) => ((schema ? resolveSchema(doc, schema) : undefined)?.properties ?? {}) as Record<string, JsonSchema>;
+    let found: ReturnType<RunContext['otpFlow']>;
+    for (const readBack of this.spec.operations.filter((o) => o.method === 'get' && o.success)) {
+      const destinations = readBack.parameters.filter((p) => p.in === 'query').map((p) => p.name);
+      if (destinations.length === 0) continue;
+      const entry = Object.entries(propsOf(readBack.success!.media.schema)).find(([name, sch]) => /code|otp/i.test(name) && resolveSchema(doc, sch).pattern === '^[0-9]{6}$');
+      if (!entry) continue;
+      const send = this.spec.operations.find((o) => {
+        if (o.method !== 'post' || !o.body?.json) return false;
+        const keys = Object.keys(propsOf(o.body.json.schema)).sort();
+        return keys.length > 0 && keys.join(' ') === [...destinations].sort().join(' ');
+      });
+      if (send) found = { send, readBack, codeProperty: entry[0], pattern: '^[0-9]{6}$', destinations };
+      if (found) break;
+    }
+    this.otpFlowCache = found;
+    return found;
+  }
+  private otpFlowCache: ReturnType<RunContext['otpFlow']> | null = null;
+
+  /**
+   * In an object of a request body carrying a one-time code (a `otp`/`code`-like property of the
+   * codes' pattern) next to its destination (an email), sends a code to a fresh destination
+   * through the contract's sending operation, reads it back, and puts both in the object.
+   */
+  private async fillOneTimeCode(out: Record<string, unknown>, props: Record<string, JsonSchema>, merchant: Merchant): Promise<void> {
+    const flow = this.otpFlow();
+    if (!flow) return;
+    const codeKey = Object.keys(out).find((k) => /otp|code/i.test(k) && props[k] && resolveSchema(this.spec.doc, props[k]).pattern === flow.pattern);
+    if (!codeKey) return;
+    const emailKey = flow.destinations.find((d) => /email/i.test(d) && typeof out[d] === 'string');
+    if (!emailKey) return;
+    // A fresh address per request: codes have a resend cooldown per destination.
+    out[emailKey] = `conformance-${this.uniqueKey().replace(/[^A-Za-z0-9]/g, '').slice(-16).toLowerCase()}@example.com`;
+    const to: Record<string, unknown> = { [emailKey]: out[emailKey] };
+    for (const d of flow.destinations) if (d !== emailKey && typeof out[d] === 'string') to[d] = out[d];
+    const sent = await this.send(flow.send, { pathParams: {}, query: [], headers: {}, body: { json: to } }, this.authFor(flow.send, merchant));
+    if (sent.status < 200 || sent.status > 299) return;
+    const query = Object.entries(to).map(([k, v]) => [k, String(v)] as [string, string]);
+    const read = await this.send(flow.readBack, { pathParams: {}, query, headers: {} }, this.authFor(flow.readBack, merchant));
+    const code = (read.json as Record<string, unknown> | undefined)?.[flow.codeProperty];
+    if (read.status === 200 && typeof code === 'string') out[codeKey] = code;
   }
 
   // -------------------------------------------------------------------------------------------

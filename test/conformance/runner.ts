@@ -95,6 +95,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
   progress('setup', 0, 1);
   c.credentialOp = spec.operations.find((o) => o.issuesCredentials);
   let secretField: string | undefined;
+  let clientIdField: string | undefined;
   if (c.credentialOp?.success?.media.schema) {
     const props = Object.keys((resolveSchema(spec.doc, c.credentialOp.success.media.schema).properties as object) ?? {});
     const keyNames = new Set(Object.values(spec.securitySchemes).flatMap((s) => [normalizeName(s.name), normalizeName(s.paramName ?? '')]));
@@ -102,6 +103,8 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
     secretField = props.find((p) => /secret/i.test(p));
     c.credentialFlags.set(c.credentialField, '--api-key');
     if (secretField) c.credentialFlags.set(secretField, '--api-secret');
+    clientIdField = props.find((p) => /^client.?id$/i.test(p));
+    if (clientIdField) c.credentialFlags.set(clientIdField, '--client-id');
     for (const ex of c.credentialOp.success.media.examples) {
       for (const [field, value] of Object.entries((ex.value ?? {}) as Record<string, unknown>)) if (typeof value === 'string' && value.length >= 8) c.credentialExamples.set(value, field);
     }
@@ -110,7 +113,17 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
   const probe2 = probe1 ? await c.newMerchant('B') : undefined;
   const canCreateMerchants = probe1 !== undefined;
   if (options.apiKey) {
-    c.main = c.addMerchant({ label: 'A', apiKey: options.apiKey, record: { [c.credentialField]: options.apiKey, ...(options.apiSecret && secretField ? { [secretField]: options.apiSecret } : {}) } });
+    c.main = c.addMerchant({ label: 'A', apiKey: options.apiKey, record: {
+        [c.credentialField]: options.apiKey,
+        ...(options.apiSecret && secretField ? { [secretField]: options.apiSecret } : {}),
+        ...(options.clientId && clientIdField ? { [clientIdField]: options.clientId } : {}),
+      },
+    });
+    // Without --client-id, a list of the merchant's own objects that carry one (its applications) gives it.
+    if (clientIdField && !options.clientId) {
+      const found = await c.discoverField(clientIdField, c.main);
+      if (found !== undefined) c.main.record[clientIdField] = found;
+    }
   } else if (probe1) c.main = probe1;
   else {
     throw new Error(

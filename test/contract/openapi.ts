@@ -68,6 +68,8 @@ export interface RawOperation {
   parameters?: (ParameterObject | { $ref: string })[];
   requestBody?: RequestBodyObject | { $ref: string };
   responses?: Record<string, ResponseObject | { $ref: string }>;
+  /** The scopes a registered payer's access token (`X-Payer-Token`) must carry on every call. */
+  'x-payer-scopes'?: string[];
 }
 
 /** The parts of the OpenAPI document the tests use. */

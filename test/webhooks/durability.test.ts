@@ -94,7 +94,7 @@ describe('restart', () => {
     const endpoint = await createEndpoint(client, up.url(), ['payment.succeeded']);
     const payment = unwrap(await client.POST('/v1/payments', { body: cardPayment(2500) }));
     // A worker claims the delivery (first step of a round, committed) and dies before recording.
-    const claimed = await claimDue(first.deps.db, first.deps.now(), 10, leaseMs, 'worker-that-died');
+    const claimed = await claimDue(first.deps.db, first.deps.clock, 10, leaseMs, 'worker-that-died');
     expect(claimed).toHaveLength(1);
     const claimedAt = Date.now();
     await first.close();

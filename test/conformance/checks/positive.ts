@@ -94,6 +94,30 @@ export async function positiveCheck(ctx: RunContext, op: Operation, merchant: Me
     }
   }
 
+  // Still no success on a fresh object: the action may need a state that another action on the
+  // same kind of object leads to (e.g. resolving a dispute needs a disputed escrow). Try each
+  // sibling action once first, then this one on the same object.
+  if (successes === 0 && op.method !== 'get' && hasPathParams && needed.size === 0) {
+    const path = op.parameters.find((p) => p.in === 'path')!;
+    const pattern = typeof path.resolved.pattern === 'string' ? path.resolved.pattern : undefined;
+    const siblings = ctx.spec.operations.filter(
+      (o) => o !== op && o.method === 'post' && o.parameters.filter((p) => p.in === 'path').length === 1 && o.parameters.some((p) => p.in === 'path' && p.resolved.pattern === pattern),
+    );
+    for (const sibling of pattern ? siblings : []) {
+      const built = await ctx.buildParts(op, merchant, { fresh: true });
+      if ('error' in built || built.needs) break;
+      const id = built.parts.pathParams[path.name]!;
+      const before = await ctx.buildParts(sibling, merchant, { given: { [sibling.parameters.find((p) => p.in === 'path')!.name]: id } });
+      if ('error' in before || before.needs) continue;
+      const prepared = await ctx.send(sibling, before.parts, ctx.authFor(sibling, merchant));
+      if (prepared.status < 200 || prepared.status > 299) continue;
+      if (judge(await ctx.send(op, built.parts, auth), `after ${sibling.id} on the same object`)) {
+        successes++;
+        break;
+      }
+    }
+  }
+
   if (successes === 0 && rec.failureCount === 0 && needed.size > 0) {
     rec.needsCredential([...needed], `its requests carry ${needed.size === 1 ? 'a credential' : 'credentials'} the run was not given (the spec's examples would be sent instead)`);
     return rec.result();

@@ -166,10 +166,11 @@ export async function crossMerchantCheck(ctx: RunContext, op: Operation, a: Merc
     const reader = ctx.readerOf(p.resolved.pattern as string);
     const id = built.parts.pathParams[p.name]!;
     if (!reader || reader === op) continue;
-    const ex = await ctx.send(reader, { pathParams: { [reader.parameters.find((x) => x.in === 'path')!.name]: id }, query: [], headers: {} }, { kind: 'merchant', merchant: b });
+    const ex = await ctx.send(reader, { pathParams: { [reader.parameters.find((x) => x.in === 'path')!.name]: id }, query: [], headers: ctx.merchantHeaders(reader, b) }, { kind: 'merchant', merchant: b });
     if (ex.status === 200) snapshots.set(p.name, ex.json);
   }
-  const ex = await ctx.send(op, built.parts, { kind: 'merchant', merchant: a });
+  // A's own request in every respect (its headers such as X-Client-Id too) but the object's id.
+  const ex = await ctx.send(op, { ...built.parts, headers: { ...built.parts.headers, ...ctx.merchantHeaders(op, a) } }, { kind: 'merchant', merchant: a });
   rec.requests++;
   const expected = op.statuses.includes('404') ? 404 : undefined;
   if (ex.status >= 200 && ex.status < 300) rec.fail(`merchant A reached merchant B's object: ${ex.status} instead of ${expected ?? 'a 4xx'}`, ex);
@@ -180,7 +181,7 @@ export async function crossMerchantCheck(ctx: RunContext, op: Operation, a: Merc
     const before = snapshots.get(p.name);
     if (before === undefined) continue;
     const reader = ctx.readerOf(p.resolved.pattern as string)!;
-    const after = await ctx.send(reader, { pathParams: { [reader.parameters.find((x) => x.in === 'path')!.name]: built.parts.pathParams[p.name]! }, query: [], headers: {} }, { kind: 'merchant', merchant: b });
+    const after = await ctx.send(reader, { pathParams: { [reader.parameters.find((x) => x.in === 'path')!.name]: built.parts.pathParams[p.name]! }, query: [], headers: ctx.merchantHeaders(reader, b) }, { kind: 'merchant', merchant: b });
     if (!isDeepStrictEqual(before, after.json)) rec.fail(`merchant A's request changed merchant B's object ${built.parts.pathParams[p.name]}`, after);
   }
   rec.note(`${ex.status} for merchant B's object`);

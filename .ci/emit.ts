@@ -215,6 +215,8 @@ interface TestInstruments {
   delayedSettlementSeconds: number;
   cards: Record<string, Instrument>;
   phoneNumbers: Record<string, Instrument>;
+  /** Payout recipients of disbursements: phone numbers and bank account numbers. */
+  payouts: { processingSeconds: number; phoneNumbers: Record<string, Instrument>; bankAccounts: Record<string, Instrument> };
 }
 
 /** Reads `x-test-instruments`, with `{delayedSettlementSeconds}` in descriptions filled in. */
@@ -228,6 +230,9 @@ function testInstruments(doc: BundledSpec): TestInstruments {
     Object.fromEntries(
       Object.entries(table).map(([k, v]) => [k, { ...v, description: v.description.replaceAll('{delayedSettlementSeconds}', String(ext.delayedSettlementSeconds)) }]),
     );
+  if (!ext.payouts || !Number.isInteger(ext.payouts.processingSeconds) || ext.payouts.processingSeconds <= 0) {
+    throw new Error('x-test-instruments.payouts.processingSeconds must be a positive integer');
+  }
   return { ...ext, cards: fill(ext.cards), phoneNumbers: fill(ext.phoneNumbers) };
 }
 
@@ -242,6 +247,11 @@ export function emitTestInstruments(doc: BundledSpec): string {
   };
   check('cards', ext.cards);
   check('phoneNumbers', ext.phoneNumbers);
+  check('payouts.phoneNumbers', ext.payouts.phoneNumbers);
+  check('payouts.bankAccounts', ext.payouts.bankAccounts);
+  for (const [key, v] of [...Object.entries(ext.payouts.phoneNumbers), ...Object.entries(ext.payouts.bankAccounts)]) {
+    if (v.outcome !== 'succeed' && v.outcome !== 'fail') throw new Error(`x-test-instruments.payouts.${key}: a payout either succeeds or fails`);
+  }
   const entries = (table: Record<string, Instrument>) =>
     Object.entries(table)
       .map(([key, v]) => `  /** ${doc1(v.description)} */\n  ${lit(key)}: ${lit(v.outcome)},`)
@@ -265,6 +275,22 @@ ${entries(ext.phoneNumbers)}
 
 /** Seconds a \`delayed\` mobile-money payment stays \`pending\` before it settles. */
 export const DELAYED_SETTLEMENT_SECONDS = ${ext.delayedSettlementSeconds};
+
+/** What the payout job does with a payout recipient: pay it or fail it. */
+export type PayoutOutcome = 'succeed' | 'fail';
+
+/** Mobile-money phone numbers (E.164) the sandbox pays out to, and the outcome. */
+export const TEST_PAYOUT_PHONE_NUMBERS = {
+${entries(ext.payouts.phoneNumbers)}
+} as const satisfies Record<string, PayoutOutcome>;
+
+/** Bank account numbers the sandbox pays out to (any bank code), and the outcome. */
+export const TEST_PAYOUT_BANK_ACCOUNTS = {
+${entries(ext.payouts.bankAccounts)}
+} as const satisfies Record<string, PayoutOutcome>;
+
+/** Seconds a disbursement stays \`pending\` (cancellable) before the payout job pays it. */
+export const PAYOUT_PROCESSING_SECONDS = ${ext.payouts.processingSeconds};
 `;
 }
 
@@ -279,5 +305,9 @@ export function testInstrumentsTable(doc: BundledSpec): string[] {
     '|---|---|',
     ...Object.entries(ext.cards).map(([n, v]) => `| card \`${n}\` | ${doc1(v.description)} |`),
     ...Object.entries(ext.phoneNumbers).map(([n, v]) => `| mobile money \`${n}\` | ${doc1(v.description)} |`),
+    ...Object.entries(ext.payouts.phoneNumbers).map(([n, v]) => `| payout to mobile money \`${n}\` | ${doc1(v.description)} |`),
+    ...Object.entries(ext.payouts.bankAccounts).map(([n, v]) => `| payout to bank account \`${n}\` | ${doc1(v.description)} |`),
+    `| payout to a payer wallet \`usr_…\` | \`paid\` at once |`,
+    `| payout processing | a disbursement stays \`pending\` (cancellable) for about ${ext.payouts.processingSeconds} seconds, then the payout job pays it |`,
   ];
 }

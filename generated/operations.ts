@@ -100,6 +100,26 @@ export const OPERATIONS = {
   getEvent: { tag: "events", method: "get", path: "/v1/events/{eventId}", idempotent: false, public: false, scopes: ["events.read"], requiresClientId: false },
   /** `POST /v1/events/{eventId}/redeliver` — Redeliver an event */
   redeliverEvent: { tag: "events", method: "post", path: "/v1/events/{eventId}/redeliver", idempotent: true, public: false, scopes: ["webhooks.manage"], requiresClientId: false },
+  /** `POST /v1/disbursements/quotes` — Quote a disbursement */
+  createDisbursementQuote: { tag: "disbursements", method: "post", path: "/v1/disbursements/quotes", idempotent: true, public: false, scopes: ["disbursements.write"], requiresClientId: true },
+  /** `GET /v1/disbursements` — List disbursements */
+  listDisbursements: { tag: "disbursements", method: "get", path: "/v1/disbursements", idempotent: false, public: false, scopes: ["disbursements.read"], requiresClientId: true },
+  /** `POST /v1/disbursements` — Pay a quote */
+  createDisbursement: { tag: "disbursements", method: "post", path: "/v1/disbursements", idempotent: true, public: false, scopes: ["disbursements.write"], requiresClientId: true },
+  /** `GET /v1/disbursements/{disbursementId}` — Retrieve a disbursement */
+  getDisbursement: { tag: "disbursements", method: "get", path: "/v1/disbursements/{disbursementId}", idempotent: false, public: false, scopes: ["disbursements.read"], requiresClientId: true },
+  /** `POST /v1/disbursements/{disbursementId}/cancel` — Cancel a disbursement */
+  cancelDisbursement: { tag: "disbursements", method: "post", path: "/v1/disbursements/{disbursementId}/cancel", idempotent: true, public: false, scopes: ["disbursements.write"], requiresClientId: true },
+  /** `GET /v1/escrow-disbursements` — List escrow-disbursements */
+  listEscrowDisbursements: { tag: "escrows", method: "get", path: "/v1/escrow-disbursements", idempotent: false, public: false, scopes: ["escrows.read"], requiresClientId: true },
+  /** `POST /v1/escrow-disbursements` — Hold a disbursement in escrow */
+  createEscrowDisbursement: { tag: "escrows", method: "post", path: "/v1/escrow-disbursements", idempotent: true, public: false, scopes: ["escrows.write"], requiresClientId: true },
+  /** `GET /v1/escrow-disbursements/{disbursementId}` — Retrieve an escrow-disbursement */
+  getEscrowDisbursement: { tag: "escrows", method: "get", path: "/v1/escrow-disbursements/{disbursementId}", idempotent: false, public: false, scopes: ["escrows.read"], requiresClientId: true },
+  /** `POST /v1/escrow-disbursements/{disbursementId}/release` — Release an escrow-disbursement */
+  releaseEscrowDisbursement: { tag: "escrows", method: "post", path: "/v1/escrow-disbursements/{disbursementId}/release", idempotent: true, public: false, scopes: ["escrows.write"], requiresClientId: true },
+  /** `POST /v1/escrow-disbursements/{disbursementId}/cancel` — Cancel an escrow-disbursement */
+  cancelEscrowDisbursement: { tag: "escrows", method: "post", path: "/v1/escrow-disbursements/{disbursementId}/cancel", idempotent: true, public: false, scopes: ["escrows.write"], requiresClientId: true },
   /** `POST /v1/sandbox/merchants` — Create a sandbox merchant */
   createSandboxMerchant: { tag: "sandbox", method: "post", path: "/v1/sandbox/merchants", idempotent: false, public: true, scopes: [], requiresClientId: false },
   /** `POST /v1/sandbox/clock/advance` — Advance the test clock */

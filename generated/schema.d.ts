@@ -2715,7 +2715,7 @@ export interface components {
              */
             description: string | null;
             /**
-             * @description The application whose `X-Client-Id` created the disbursement.
+             * @description The application whose client token created the disbursement; `null` with a secret API key.
              * @example app_5Rb8Nq2Xw6Lc1Tv9Hm4Kz7Yd
              */
             applicationId: string | null;
@@ -2879,7 +2879,7 @@ export interface components {
              */
             description: string | null;
             /**
-             * @description The application whose `X-Client-Id` created the escrow-disbursement.
+             * @description The application whose client token created the escrow-disbursement; `null` with a secret API key.
              * @example app_5Rb8Nq2Xw6Lc1Tv9Hm4Kz7Yd
              */
             applicationId: string | null;

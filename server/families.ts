@@ -6,6 +6,8 @@
 import { applications } from './applications/index.ts';
 import { auth } from './auth/index.ts';
 import { checkoutSessions } from './checkout-sessions/index.ts';
+import { disbursements } from './disbursements/index.ts';
+import { escrows } from './escrows/index.ts';
 import { events } from './events/index.ts';
 import { geo } from './geo/index.ts';
 import type { DuplicateOperations } from './http/family.ts';
@@ -15,7 +17,7 @@ import { tax } from './tax/index.ts';
 import { webhooks } from './webhooks/index.ts';
 
 /** Every family module. */
-export const families = [auth, applications, checkoutSessions, payments, sandbox, webhooks, events, geo, tax] as const;
+export const families = [auth, applications, checkoutSessions, payments, sandbox, webhooks, events, geo, tax, disbursements, escrows] as const;
 
 /**
  * Compile-time proof that no operationId is handled by two families: on a duplicate, this line

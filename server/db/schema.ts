@@ -16,3 +16,4 @@ export * from '../outbox/schema.ts';
 export * from '../webhooks/schema.ts';
 export * from '../idempotency/schema.ts';
 export * from '../settings/schema.ts';
+export * from '../disbursements/schema.ts';

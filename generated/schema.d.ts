@@ -420,6 +420,9 @@ export interface paths {
          *       refunded: `409 invalid_state`.
          *     - An `amount` above what is still refundable, or a refund of a fully refunded payment, is
          *       `422 refund_exceeds_payment`.
+         *     - A refund is paid from your available balance in the payment's currency; when that balance
+         *       (after the payouts you have reserved) is below the refund's amount, the answer is
+         *       `402 insufficient_funds` and nothing is refunded.
          *
          *     Send an `Idempotency-Key`: a retry with the same key and body replays the first refund and
          *     never returns the money twice.
@@ -4692,6 +4695,30 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            /** @description Your available balance in the payment's currency does not cover the refund; nothing was refunded. */
+            402: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://docs.tillpoint.dev/problems/insufficient_funds",
+                     *       "title": "Insufficient funds",
+                     *       "status": 402,
+                     *       "detail": "The available USD balance ($5.00) does not cover this refund of $10.00.",
+                     *       "instance": "/v1/payments/pay_3kTq9ZmX2bW7nR4vL8cY1dPa/refunds",
+                     *       "code": "insufficient_funds",
+                     *       "requestId": "req_5Kc8Wq1Zn4Lb7Tx2"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             403: components["responses"]["Forbidden"];
             /** @description No payment with this id exists for the authenticated merchant. */
             404: components["responses"]["NotFound"];

@@ -200,10 +200,13 @@ function notAllowed(d: DisbursementRow, action: string, allowedIn: string): Prob
 
 /**
  * Cancels a disbursement while `pending` (standard) or `held` (escrow): what is still reserved or
- * held returns to available, every unpaid recipient becomes `cancelled`.
+ * held returns to available, every unpaid recipient becomes `cancelled`. Due payouts of the
+ * merchant are processed first, so a disbursement past its payout time is no longer cancellable.
  * @throws ProblemError 404 unknown (or another merchant's), 409 `invalid_state_transition`.
  */
 export async function cancel(db: Executor, deps: AppDeps, merchantId: string, kind: DisbursementKind, id: string): Promise<DisbursementWithRecipients> {
+  // A disbursement whose payout is due is paid out first: past its time it is no longer cancellable.
+  await processDuePayouts(db, deps, merchantId);
   const now = deps.now();
   return db.transaction(async (tx) => {
     const d = await repo.findDisbursement(tx, merchantId, kind, id, true);

@@ -50,9 +50,9 @@ async function rawAnswer(path: string, init?: RequestInit): Promise<Answer> {
   return { response, body };
 }
 
-async function merchant(): Promise<{ key: string; client: TillpointClient }> {
+async function merchant(): Promise<{ key: string; clientId: string; client: TillpointClient }> {
   const m = await s.newMerchant();
-  return { key: m.merchant.apiKey, client: m.client };
+  return { key: m.merchant.apiKey, clientId: m.merchant.clientId, client: m.client };
 }
 
 /** Asserts the headers every response carries, and that it is not a 5xx. */
@@ -215,8 +215,9 @@ describe('query parameters', () => {
   const gets = operations.filter((op) => op.method === 'get' && !op.isPublic);
 
   it.each(gets.map((op) => [op.operationId, op] as const))('%s rejects an unknown query parameter with 400 naming it', async (_name, op) => {
-    const { key } = await merchant();
-    const result = await rawAnswer(`${fillPath(doc, op)}?unexpectedParam=1`, { headers: { 'x-api-key': key } });
+    const { key, clientId } = await merchant();
+    // X-Client-Id (of the merchant's default application) for the operations that require it.
+    const result = await rawAnswer(`${fillPath(doc, op)}?unexpectedParam=1`, { headers: { 'x-api-key': key, 'x-client-id': clientId } });
     expect(result.response.status).toBe(400);
     expectProtocolHeaders(result.response);
     expectDocumentedProblem(result, 'invalid_request');
@@ -226,8 +227,8 @@ describe('query parameters', () => {
   const lists = operations.filter((op) => op.parameters.some((p) => p.in === 'query' && p.name === 'limit'));
 
   it.each(lists.map((op) => [op.operationId, op] as const))('%s accepts limit 1 to 100 and rejects 0 and 101 with 400', async (_name, op) => {
-    const { key } = await merchant();
-    const get = (limit: string) => rawAnswer(`${fillPath(doc, op)}?limit=${limit}`, { headers: { 'x-api-key': key } });
+    const { key, clientId } = await merchant();
+    const get = (limit: string) => rawAnswer(`${fillPath(doc, op)}?limit=${limit}`, { headers: { 'x-api-key': key, 'x-client-id': clientId } });
     for (const limit of ['0', '101', '-1', 'ten']) {
       const result = await get(limit);
       expect(result.response.status, `limit=${limit}`).toBe(400);

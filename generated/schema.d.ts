@@ -2818,7 +2818,7 @@ export interface components {
             total: components["schemas"]["Total"];
             expiresAt: components["schemas"]["Timestamp"];
             /**
-             * @description The disbursement or escrow-disbursement that used this quote; `null` while it is unused.
+             * @description The disbursement (`dsb_…`) or escrow-disbursement (`edb_…`) that used this quote; `null` while it is unused.
              * @example null
              */
             disbursementId: string | null;
@@ -2855,9 +2855,14 @@ export interface components {
          * @enum {string}
          */
         EscrowDisbursementStatus: "held" | "pending" | "completed" | "partially_failed" | "failed" | "cancelled";
+        /**
+         * @description Identifier of an escrow-disbursement (`edb_` followed by 24 letters and digits).
+         * @example edb_8Mv3Kc6Qx1Zb9Ln4Tw7Hr2Jd
+         */
+        EscrowDisbursementId: string;
         /** @description A payout held in escrow, paid from a quote. Its `total` (amounts plus fees) left your available balance into a held account when it was created; it reaches the recipients only once released, and comes back if cancelled (or, once released, for each recipient that fails). */
         EscrowDisbursement: {
-            id: components["schemas"]["DisbursementId"];
+            id: components["schemas"]["EscrowDisbursementId"];
             quoteId: components["schemas"]["QuoteId"];
             status: components["schemas"]["EscrowDisbursementStatus"];
             currency: components["schemas"]["Currency"];
@@ -3264,7 +3269,7 @@ export interface components {
          */
         DisbursementStatusFilter: components["schemas"]["DisbursementStatus"];
         /**
-         * @description Identifier of the disbursement or escrow-disbursement (`dsb_…`).
+         * @description Identifier of the disbursement (`dsb_…`).
          * @example dsb_4Tn8Qw2Ze6Yh1Ks5Vc9Lm3Bx
          */
         DisbursementId: components["schemas"]["DisbursementId"];
@@ -3273,6 +3278,11 @@ export interface components {
          * @example held
          */
         EscrowDisbursementStatusFilter: components["schemas"]["EscrowDisbursementStatus"];
+        /**
+         * @description Identifier of the escrow-disbursement (`edb_…`).
+         * @example edb_8Mv3Kc6Qx1Zb9Ln4Tw7Hr2Jd
+         */
+        EscrowDisbursementId: components["schemas"]["EscrowDisbursementId"];
         /**
          * @description The event id (`evt_…`): the same on every retry and redelivery of the event, so use it to ignore an event you have already processed. Part of the signed content.
          * @example evt_2Xc8Vn4Kq7Ld1Rm9Tz3Hb6Pw
@@ -5901,7 +5911,7 @@ export interface operations {
             };
             path: {
                 /**
-                 * @description Identifier of the disbursement or escrow-disbursement (`dsb_…`).
+                 * @description Identifier of the disbursement (`dsb_…`).
                  * @example dsb_4Tn8Qw2Ze6Yh1Ks5Vc9Lm3Bx
                  */
                 disbursementId: components["parameters"]["DisbursementId"];
@@ -6024,7 +6034,7 @@ export interface operations {
             };
             path: {
                 /**
-                 * @description Identifier of the disbursement or escrow-disbursement (`dsb_…`).
+                 * @description Identifier of the disbursement (`dsb_…`).
                  * @example dsb_4Tn8Qw2Ze6Yh1Ks5Vc9Lm3Bx
                  */
                 disbursementId: components["parameters"]["DisbursementId"];
@@ -6200,7 +6210,7 @@ export interface operations {
                      * @example {
                      *       "data": [
                      *         {
-                     *           "id": "dsb_8Mv3Kc6Qx1Zb9Ln4Tw7Hr2Jd",
+                     *           "id": "edb_8Mv3Kc6Qx1Zb9Ln4Tw7Hr2Jd",
                      *           "quoteId": "quo_7Hq2Lx9Vb4Nc6Rt1Wm3Kd8Pz",
                      *           "currency": "UGX",
                      *           "amount": 600000,
@@ -6323,7 +6333,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dsb_8Mv3Kc6Qx1Zb9Ln4Tw7Hr2Jd",
+                     *       "id": "edb_8Mv3Kc6Qx1Zb9Ln4Tw7Hr2Jd",
                      *       "quoteId": "quo_7Hq2Lx9Vb4Nc6Rt1Wm3Kd8Pz",
                      *       "currency": "UGX",
                      *       "amount": 600000,
@@ -6449,10 +6459,10 @@ export interface operations {
             };
             path: {
                 /**
-                 * @description Identifier of the disbursement or escrow-disbursement (`dsb_…`).
-                 * @example dsb_4Tn8Qw2Ze6Yh1Ks5Vc9Lm3Bx
+                 * @description Identifier of the escrow-disbursement (`edb_…`).
+                 * @example edb_8Mv3Kc6Qx1Zb9Ln4Tw7Hr2Jd
                  */
-                disbursementId: components["parameters"]["DisbursementId"];
+                disbursementId: components["parameters"]["EscrowDisbursementId"];
             };
             cookie?: never;
         };
@@ -6470,7 +6480,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dsb_8Mv3Kc6Qx1Zb9Ln4Tw7Hr2Jd",
+                     *       "id": "edb_8Mv3Kc6Qx1Zb9Ln4Tw7Hr2Jd",
                      *       "quoteId": "quo_7Hq2Lx9Vb4Nc6Rt1Wm3Kd8Pz",
                      *       "currency": "UGX",
                      *       "amount": 600000,
@@ -6573,10 +6583,10 @@ export interface operations {
             };
             path: {
                 /**
-                 * @description Identifier of the disbursement or escrow-disbursement (`dsb_…`).
-                 * @example dsb_4Tn8Qw2Ze6Yh1Ks5Vc9Lm3Bx
+                 * @description Identifier of the escrow-disbursement (`edb_…`).
+                 * @example edb_8Mv3Kc6Qx1Zb9Ln4Tw7Hr2Jd
                  */
-                disbursementId: components["parameters"]["DisbursementId"];
+                disbursementId: components["parameters"]["EscrowDisbursementId"];
             };
             cookie?: never;
         };
@@ -6595,7 +6605,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dsb_8Mv3Kc6Qx1Zb9Ln4Tw7Hr2Jd",
+                     *       "id": "edb_8Mv3Kc6Qx1Zb9Ln4Tw7Hr2Jd",
                      *       "quoteId": "quo_7Hq2Lx9Vb4Nc6Rt1Wm3Kd8Pz",
                      *       "currency": "UGX",
                      *       "amount": 600000,
@@ -6712,10 +6722,10 @@ export interface operations {
             };
             path: {
                 /**
-                 * @description Identifier of the disbursement or escrow-disbursement (`dsb_…`).
-                 * @example dsb_4Tn8Qw2Ze6Yh1Ks5Vc9Lm3Bx
+                 * @description Identifier of the escrow-disbursement (`edb_…`).
+                 * @example edb_8Mv3Kc6Qx1Zb9Ln4Tw7Hr2Jd
                  */
-                disbursementId: components["parameters"]["DisbursementId"];
+                disbursementId: components["parameters"]["EscrowDisbursementId"];
             };
             cookie?: never;
         };
@@ -6734,7 +6744,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dsb_8Mv3Kc6Qx1Zb9Ln4Tw7Hr2Jd",
+                     *       "id": "edb_8Mv3Kc6Qx1Zb9Ln4Tw7Hr2Jd",
                      *       "quoteId": "quo_7Hq2Lx9Vb4Nc6Rt1Wm3Kd8Pz",
                      *       "currency": "UGX",
                      *       "amount": 600000,

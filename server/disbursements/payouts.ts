@@ -77,7 +77,7 @@ export async function payQuote(
         `The available ${quote.currency} balance (${formatAmount(Math.max(available, 0), quote.currency)}) does not cover this payout's total of ${formatAmount(quote.total, quote.currency)}.`,
       );
     }
-    const id = newId('dsb');
+    const id = newId(kind === 'escrow' ? 'edb' : 'dsb');
     let d = await repo.insertDisbursement(
       tx,
       {

@@ -91,7 +91,7 @@ export interface Merchant {
 }
 
 /** A client token the suite holds, or why it has none (and the CLI options that would give one). */
-export type ClientTokenResult = { token: string; scopes: string[] } | { error: string; needs: string[] };
+export type ClientTokenResult = { token: string; scopes: string[]; parent?: Record<string, unknown> } | { error: string; needs: string[] };
 
 /** Whether a token holding `held` has `scope` (`*` is every scope, `payments.*` every `payments.` one). */
 export function holdsScope(held: string[], scope: string): boolean {
@@ -123,6 +123,8 @@ export interface Created {
   shared: boolean;
   /** The path parameters it was created under (a nested object's parent, e.g. `applicationId` of a token). */
   parents?: Record<string, string>;
+  /** The creating response's body. */
+  record?: Record<string, unknown>;
 }
 
 /** Whether an object created under `parents` can stand where the path parameters `given` are already set. */
@@ -413,7 +415,34 @@ export class RunContext {
       return { error: `${issuer.op.id} with ${issuer.scopesProperty} [${scopes.join(', ')}] answered ${ex.status || ex.error}`, needs };
     }
     this.secrets.add(token);
-    return { token, scopes };
+    // The object the token was issued under (its application), whose fields (a client id) stand
+    // for header parameters of requests made with the token.
+    const parentIds = Object.values(built.parts.pathParams);
+    const parent = this.registry.find((c) => parentIds.includes(c.id))?.record;
+    return { token, scopes, ...(parent ? { parent } : {}) };
+  }
+
+  /**
+   * `parts` for a request made with a client token: header parameters that name a field of the
+   * object the token was issued under (e.g. `X-Client-Id` → the application's `clientId`) take
+   * that object's value instead of the merchant's.
+   */
+  asClientToken(op: Operation, parts: RequestParts, token: { token: string; parent?: Record<string, unknown> }): RequestParts {
+    return token.parent ? this.withHeadersOf(op, parts, { label: 'client token', apiKey: token.token, record: token.parent }) : parts;
+  }
+
+  /**
+   * `parts` with the header parameters that name a credential field (e.g. `X-Client-Id` →
+   * `clientId`) taken from `holder` instead: for a request built as one merchant and sent as
+   * another (the cross-merchant check), or with a client token.
+   */
+  withHeadersOf(op: Operation, parts: RequestParts, holder: Merchant): RequestParts {
+    const headers = { ...parts.headers };
+    for (const p of op.parameters.filter((x) => x.in === 'header' && x.name !== op.idempotencyHeader)) {
+      const value = this.credentialValue(p.name, undefined, holder);
+      if (value !== undefined) headers[p.name] = value;
+    }
+    return { ...parts, headers };
   }
 
   /**
@@ -561,7 +590,7 @@ export class RunContext {
       const ex = await this.send(op, built.parts, this.authFor(op, merchant));
       const id = (ex.json as { id?: unknown } | undefined)?.id;
       if (ex.status >= 200 && ex.status < 300 && typeof id === 'string') {
-        this.registry.push({ id, pattern: op.resourcePattern!, owner: merchant.label, operationId: op.id, shared: options.shared === true, parents: built.parts.pathParams });
+        this.registry.push({ id, pattern: op.resourcePattern!, owner: merchant.label, operationId: op.id, shared: options.shared === true, parents: built.parts.pathParams, record: ex.json as Record<string, unknown> });
         return id;
       }
       last = `${op.id} answered ${ex.status || ex.error}`;
@@ -637,13 +666,27 @@ export class RunContext {
         const example = media.examples[index % Math.max(1, media.examples.length)];
         exampleName = example?.name;
         let value = example ? structuredClone(example.value) : synthesize(this.spec, media.schema);
-        if (!options.raw) value = await this.substitute(value, media.schema, merchant, depth, missing);
+        // A create's fresh request references fresh objects too: what it names may be consumed
+        // by it (a quote pays one disbursement).
+        if (!options.raw) value = await this.substitute(value, media.schema, merchant, depth, missing, options.fresh === true && op.role === 'create');
         parts.body = { json: value, contentType: media.type };
       } else if (op.body.required) {
         return { error: `the request body has no JSON media type (${op.body.media.map((m) => m.type).join(', ')})` };
       }
     }
+    if (!options.raw) await this.sendPrerequisites(op, merchant, depth);
     return { parts, exampleName, ...(missing.size > 0 ? { needs: [...missing] } : {}) };
+  }
+
+  /** Sends the operation's `x-prerequisites` as `merchant` (their answers are observed like any other; a failure shows in `op`'s own answer). */
+  private async sendPrerequisites(op: Operation, merchant: Merchant, depth: number): Promise<void> {
+    for (const pre of op.prerequisites) {
+      const target = this.op(pre.operationId);
+      if (!target || target === op || depth > MAX_DEPTH) continue;
+      const index = Math.max(0, target.body?.json?.examples.findIndex((e) => e.name === pre.example) ?? 0);
+      const built = await this.buildParts(target, merchant, { example: index, depth: depth + 1 });
+      if (!('error' in built)) await this.send(target, built.parts, this.authFor(target, merchant));
+    }
   }
 
   /**
@@ -685,14 +728,14 @@ export class RunContext {
   }
 
   /** Replaces credentials and object ids in an example value by the merchant's own. */
-  private async substitute(value: unknown, schema: JsonSchema | undefined, merchant: Merchant, depth: number, missing: Set<string>): Promise<unknown> {
+  private async substitute(value: unknown, schema: JsonSchema | undefined, merchant: Merchant, depth: number, missing: Set<string>, fresh = false): Promise<unknown> {
     if (typeof value === 'string') {
       const credential = this.credentialValue(undefined, value, merchant, missing);
       if (credential !== undefined) return credential;
       const s = schema ? resolveSchema(this.spec.doc, schema) : undefined;
       const pattern = typeof s?.pattern === 'string' ? s.pattern : undefined;
       if (pattern && this.isResourcePattern(pattern)) {
-        const id = await this.obtainId(pattern, merchant, { depth: depth + 1 });
+        const id = await this.obtainId(pattern, merchant, { depth: depth + 1, fresh });
         if (typeof id === 'string') return id;
       }
       return value;
@@ -700,7 +743,7 @@ export class RunContext {
     if (Array.isArray(value)) {
       const items = schema ? resolveSchema(this.spec.doc, schema).items : undefined;
       const out: unknown[] = [];
-      for (const v of value) out.push(await this.substitute(v, items as JsonSchema | undefined, merchant, depth, missing));
+      for (const v of value) out.push(await this.substitute(v, items as JsonSchema | undefined, merchant, depth, missing, fresh));
       return out;
     }
     if (value && typeof value === 'object') {
@@ -708,7 +751,7 @@ export class RunContext {
       const branch = s ? matchingBranch(this.spec, s, value) : undefined;
       const props = ((branch ?? s)?.properties ?? {}) as Record<string, JsonSchema>;
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) out[k] = await this.substitute(v, props[k], merchant, depth, missing);
+      for (const [k, v] of Object.entries(value)) out[k] = await this.substitute(v, props[k], merchant, depth, missing, fresh);
       return out;
     }
     return value;

@@ -264,7 +264,7 @@ describe('listDisbursements', () => {
 });
 
 describe('getDisbursement', () => {
-  it("200 with per-recipient status; 404 for an unknown id, another merchant's disbursement (BOLA) and an escrow-disbursement; 400 for a malformed id; 401; 403", async () => {
+  it("200 with per-recipient status; 404 for an unknown id and another merchant's disbursement (BOLA); 400 for a malformed id and an escrow-disbursement's (edb_); 401; 403", async () => {
     const a = await funded(100000);
     const b = await funded(0);
     const d = await disburse(a.client, a.clientId, THREE);
@@ -275,7 +275,8 @@ describe('getDisbursement', () => {
     expectProblem(await get(b.client, b.clientId, d.id), 404, 'not_found');
     const q = await quote(a.client, a.clientId, one(1000));
     const escrow = await a.client.POST('/v1/escrow-disbursements', { params: withClient(a.clientId), body: { quoteId: q.id } });
-    expectProblem(await get(a.client, a.clientId, escrow.data!.id), 404, 'not_found');
+    expect(escrow.data!.id).toMatch(/^edb_/);
+    expectInvalidParameter(await get(a.client, a.clientId, escrow.data!.id), 'disbursementId');
     expectInvalidParameter(await get(a.client, a.clientId, 'dsb_short'), 'disbursementId');
     expectProblem(await s.anonymous().GET('/v1/disbursements/{disbursementId}', { params: withClient(a.clientId, { path: { disbursementId: d.id } }) }), 401, 'unauthenticated');
     const app = await createApplication(a.client);

@@ -122,16 +122,16 @@ describe('releaseEscrowDisbursement', () => {
     await expectLedgerInvariants(s.deps.db);
   });
 
-  it("404 for an unknown id, another merchant's (BOLA: it stays held) and a plain disbursement; 400 malformed id; 401; 403 without escrows.write", async () => {
+  it("404 for an unknown id and another merchant's (BOLA: it stays held); 400 for a malformed id and a plain disbursement's (dsb_); 401; 403 without escrows.write", async () => {
     const a = await funded(200000);
     const b = await funded(0);
     const d = await hold(a.client, a.clientId);
     expectProblem(await act(b.client, b.clientId, 'release', d.id), 404, 'not_found');
     expect((await getOne(a.client, a.clientId, d.id)).data!.status).toBe('held');
-    expectProblem(await act(a.client, a.clientId, 'release', 'dsb_000000000000000000000000'), 404, 'not_found');
+    expectProblem(await act(a.client, a.clientId, 'release', 'edb_000000000000000000000000'), 404, 'not_found');
     const q = await quote(a.client, a.clientId, THREE);
     const plain = await a.client.POST('/v1/disbursements', { params: withClient(a.clientId), body: { quoteId: q.id } });
-    expectProblem(await act(a.client, a.clientId, 'release', plain.data!.id), 404, 'not_found');
+    expectInvalidParameter(await act(a.client, a.clientId, 'release', plain.data!.id), 'disbursementId');
     expectInvalidParameter(await act(a.client, a.clientId, 'release', 'nope'), 'disbursementId');
     expectProblem(await s.anonymous().POST('/v1/escrow-disbursements/{disbursementId}/release', { params: withClient(a.clientId, { path: { disbursementId: d.id } }) }), 401, 'unauthenticated');
     const app = await createApplication(a.client);

@@ -38,6 +38,13 @@ export interface ConformanceOptions {
   /** Credential of a second merchant, for cross-merchant checks; default: a new one. */
   apiKey2?: string;
   /**
+   * The `clientId` of an application of the `apiKey` merchant (and of the `apiKey2` one), for
+   * operations requiring a header that stands for it (`X-Client-Id`); without it, with a given
+   * key, those operations are n/a ("needs --client-id").
+   */
+  clientId?: string;
+  clientId2?: string;
+  /**
    * A client token of the main merchant's application (`ct_test_…`), for the scope checks, with
    * the scopes it holds in {@link clientTokenScopes}. Default: the suite creates the tokens it
    * needs through the contract's token-issuing operation (a sandbox), or those checks are n/a.

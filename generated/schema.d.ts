@@ -841,6 +841,145 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/applications/{applicationId}/client-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create or replace the application's OAuth client secret
+         * @description Issues the OAuth client secret of the application, which makes it an OAuth client:
+         *     registered payers can then grant it access to their wallet on the consent page
+         *     (`GET /v1/oauth/authorize`, with one of its `redirectUris`), and it exchanges codes and
+         *     refresh tokens at `POST /v1/oauth/token` with its `clientId` and this secret. A new secret
+         *     replaces the previous one at once (tokens already issued keep working).
+         *
+         *     The secret is in the `201` response only: Tillpoint stores a SHA-256 hash of it. This
+         *     operation takes no `Idempotency-Key` (a stored replay would keep the secret); a retry issues
+         *     another secret.
+         */
+        post: operations["createClientSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/oauth/authorize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Consent page (authorization endpoint)
+         * @description The authorization endpoint of the OAuth 2.0 authorization code flow (RFC 6749 §4.1) with
+         *     PKCE (RFC 7636): send the payer's browser here. Tillpoint hosts the page: the payer signs in
+         *     with their email and a one-time code sent there (in the sandbox, read it back with
+         *     `getSandboxOtp` as the application's merchant), sees the application and the scopes it asks
+         *     for, and approves or denies.
+         *
+         *     The browser then returns to `redirect_uri` with `code` (single use, valid 60 seconds),
+         *     `state` and `iss` (RFC 9207: the issuer of the metadata; check it), or with `error`
+         *     (`access_denied`, `invalid_request`, `invalid_scope`), `error_description`, `state` and
+         *     `iss`. PKCE is required for every client, with `code_challenge_method=S256`: a request
+         *     without a challenge or with `plain` is sent back with `error=invalid_request`.
+         *
+         *     `client_id` must be the `clientId` of an application with a client secret
+         *     (`createClientSecret`), and `redirect_uri` exactly one of its `redirectUris`. Otherwise the
+         *     page shows the error itself and never redirects, so that it cannot send anyone elsewhere.
+         */
+        get: operations["authorizeOAuth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/oauth/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Exchange a code or a refresh token (token endpoint)
+         * @description The token endpoint (RFC 6749 §3.2), form-encoded, with client authentication
+         *     (`client_secret_basic` or `client_secret_post`; the application's `clientId` and client
+         *     secret):
+         *
+         *     - `grant_type=authorization_code`: `code`, the same `redirect_uri` and the PKCE
+         *       `code_verifier`. A code works once, within 60 seconds, for the application it was issued
+         *       to; a wrong verifier or `redirect_uri` spends it. Presenting a spent code again revokes
+         *       the tokens issued for it (RFC 6749 §4.1.2).
+         *     - `grant_type=refresh_token`: `refresh_token` (optionally a narrower `scope`). Each refresh
+         *       token works once and is replaced by a new one (rotation); presenting one that was already
+         *       used revokes the whole grant, every access and refresh token of it (RFC 9700 §4.14.2), and
+         *       the payer has to consent again.
+         *
+         *     Errors follow RFC 6749 §5.2 (`{"error": …, "error_description": …}`), not problem details.
+         */
+        post: operations["createOAuthToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/oauth/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke a token (RFC 7009)
+         * @description Revokes an access or refresh token of the authenticated client (same client authentication
+         *     as the token endpoint). Revoking a refresh token ends the whole grant: every access and
+         *     refresh token issued from the same consent stops working at once (`401` on `X-Payer-Token`).
+         *     An unknown token, one already revoked or one of another client is answered `200` as well,
+         *     and nothing changes (RFC 7009 §2.2). Errors follow RFC 6749 §5.2.
+         */
+        post: operations["revokeOAuthToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/.well-known/oauth-authorization-server": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Authorization server metadata (RFC 8414)
+         * @description The endpoints and capabilities of Tillpoint's authorization server, for OAuth client libraries to discover: issuer, authorization, token and revocation endpoints, PKCE S256, client authentication methods, scopes, and `authorization_response_iss_parameter_supported` (RFC 9207). Outside `/v1`, at the well-known location of the issuer.
+         */
+        get: operations["getOAuthServerMetadata"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
     "payment.succeeded": {
@@ -2607,6 +2746,211 @@ export interface components {
             wallet: components["schemas"]["Wallet"];
             createdAt: components["schemas"]["Timestamp"];
         };
+        /** @description The OAuth client secret of an application, shown once. Tillpoint keeps only a SHA-256 hash; a new secret replaces the previous one at once. */
+        ClientSecret: {
+            applicationId: components["schemas"]["ApplicationId"];
+            clientId: components["schemas"]["ClientId"];
+            /**
+             * @description The client secret, for the OAuth token and revocation endpoints. Shown only in this response.
+             * @example acs_test_5Hd9Kq2Lx7Vm4Nb1Rc8Tz3Wp6Fs0Ja2G
+             */
+            clientSecret: string;
+            createdAt: components["schemas"]["Timestamp"];
+        };
+        /** @description A token request (RFC 6749 §4.1.3 and §6), form-encoded. The client authenticates with HTTP Basic (`client_secret_basic`: the application's `clientId` and client secret) or with `client_id` and `client_secret` in the form (`client_secret_post`). */
+        TokenRequest: {
+            /**
+             * @description `authorization_code` to exchange a code, `refresh_token` to rotate a refresh token.
+             * @example authorization_code
+             * @enum {string}
+             */
+            grant_type: "authorization_code" | "refresh_token";
+            /**
+             * @description The authorization code from the redirect (with `authorization_code`); single use, valid 60 seconds.
+             * @example oac_Vd3Lq8Xm2Nc7Rb4Tz9Hk1Wp6Fs5Gj0Ya3Ue8IoP2
+             */
+            code?: string;
+            /**
+             * Format: uri
+             * @description The redirect URI the code was requested with, exactly (with `authorization_code`).
+             * @example https://shop.example.com/oauth/callback
+             */
+            redirect_uri?: string;
+            /**
+             * @description The PKCE code verifier (RFC 7636) whose S256 challenge was sent to the authorization endpoint.
+             * @example dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk
+             */
+            code_verifier?: string;
+            /**
+             * @description The refresh token to rotate (with `refresh_token`); it is spent by this request.
+             * @example ort_test_9Kp2Lm5Qx8Vb1Nc4Rt7Wz3Hd6Fs0Ja2Ge4Yu
+             */
+            refresh_token?: string;
+            /**
+             * @description With `refresh_token`, fewer scopes than the grant has (default all of them).
+             * @example wallet.pay
+             */
+            scope?: string;
+            client_id?: components["schemas"]["ClientId"];
+            /**
+             * @description The application's client secret, with `client_secret_post`.
+             * @example acs_test_5Hd9Kq2Lx7Vm4Nb1Rc8Tz3Wp6Fs0Ja2G
+             */
+            client_secret?: string;
+        };
+        /** @description Tokens for a registered payer (RFC 6749 §5.1), with the payer and the merchant they act for. The access token is sent in `X-Payer-Token` next to your own credential; the refresh token is single use: each refresh returns a new one, and presenting a used one again revokes the grant. */
+        TokenResponse: {
+            /**
+             * @description The payer's access token (stored by Tillpoint only as a hash).
+             * @example oat_test_4Qm8Lx2Vc7Nb1Rt5Wz9Hd3Kp6Fs0Ja2Ge4Yu
+             */
+            access_token: string;
+            /**
+             * @description Always `Bearer`.
+             * @example Bearer
+             * @enum {string}
+             */
+            token_type: "Bearer";
+            /**
+             * Format: int32
+             * @description Seconds the access token is valid (one hour).
+             * @example 3600
+             */
+            expires_in: number;
+            /**
+             * @description A single-use refresh token, valid 30 days.
+             * @example ort_test_9Kp2Lm5Qx8Vb1Nc4Rt7Wz3Hd6Fs0Ja2Ge4Yu
+             */
+            refresh_token: string;
+            /**
+             * @description The granted scopes, separated by spaces.
+             * @example wallet.read wallet.pay
+             */
+            scope: string;
+            user_id: components["schemas"]["UserId"];
+            merchant_id: components["schemas"]["MerchantId"];
+        };
+        /**
+         * OAuth error
+         * @description An error of the OAuth endpoints, in the format of RFC 6749 §5.2 (not problem details): `error` is the stable code, `error_description` a human-readable explanation.
+         */
+        OAuthError: {
+            /**
+             * @description The RFC 6749 (or RFC 7009) error code.
+             * @example invalid_grant
+             * @enum {string}
+             */
+            error: "invalid_request" | "invalid_client" | "invalid_grant" | "unauthorized_client" | "unsupported_grant_type" | "invalid_scope" | "unsupported_token_type" | "server_error";
+            /**
+             * @description What went wrong, for developers.
+             * @example Invalid grant: authorization code is invalid
+             */
+            error_description?: string;
+        };
+        /** @description A revocation request (RFC 7009), form-encoded, with client authentication as on the token endpoint. Revoking a refresh token revokes its whole grant (every access and refresh token); revoking an access token revokes that token. */
+        RevokeRequest: {
+            /**
+             * @description The access or refresh token to revoke.
+             * @example ort_test_9Kp2Lm5Qx8Vb1Nc4Rt7Wz3Hd6Fs0Ja2Ge4Yu
+             */
+            token: string;
+            /**
+             * @description Which kind of token it is, if known.
+             * @example refresh_token
+             * @enum {string}
+             */
+            token_type_hint?: "access_token" | "refresh_token";
+            client_id?: components["schemas"]["ClientId"];
+            /**
+             * @description The application's client secret, with `client_secret_post`.
+             * @example acs_test_5Hd9Kq2Lx7Vm4Nb1Rc8Tz3Wp6Fs0Ja2G
+             */
+            client_secret?: string;
+        };
+        /** @description Authorization server metadata (RFC 8414). */
+        AuthorizationServerMetadata: {
+            /**
+             * Format: uri
+             * @description The issuer identifier, also sent as `iss` with every authorization response (RFC 9207).
+             * @example http://localhost:3000
+             */
+            issuer: string;
+            /**
+             * Format: uri
+             * @description The consent page.
+             * @example http://localhost:3000/v1/oauth/authorize
+             */
+            authorization_endpoint: string;
+            /**
+             * Format: uri
+             * @description Where codes and refresh tokens are exchanged.
+             * @example http://localhost:3000/v1/oauth/token
+             */
+            token_endpoint: string;
+            /**
+             * Format: uri
+             * @description Where tokens are revoked (RFC 7009).
+             * @example http://localhost:3000/v1/oauth/revoke
+             */
+            revocation_endpoint: string;
+            /**
+             * @description Only the authorization code flow.
+             * @example [
+             *       "code"
+             *     ]
+             */
+            response_types_supported: "code"[];
+            /**
+             * @description The grant types of the token endpoint.
+             * @example [
+             *       "authorization_code",
+             *       "refresh_token"
+             *     ]
+             */
+            grant_types_supported: ("authorization_code" | "refresh_token")[];
+            /**
+             * @description PKCE is required for every client, with S256 only.
+             * @example [
+             *       "S256"
+             *     ]
+             */
+            code_challenge_methods_supported: "S256"[];
+            /**
+             * @description How clients authenticate to the token endpoint.
+             * @example [
+             *       "client_secret_basic",
+             *       "client_secret_post"
+             *     ]
+             */
+            token_endpoint_auth_methods_supported: ("client_secret_basic" | "client_secret_post")[];
+            /**
+             * @description How clients authenticate to the revocation endpoint.
+             * @example [
+             *       "client_secret_basic",
+             *       "client_secret_post"
+             *     ]
+             */
+            revocation_endpoint_auth_methods_supported: ("client_secret_basic" | "client_secret_post")[];
+            /**
+             * @description The scopes a payer can grant.
+             * @example [
+             *       "wallet.read",
+             *       "wallet.pay"
+             *     ]
+             */
+            scopes_supported: components["schemas"]["PayerScope"][];
+            /**
+             * @description Always `true`; every authorization response carries `iss` (RFC 9207).
+             * @example true
+             */
+            authorization_response_iss_parameter_supported: boolean;
+            /**
+             * Format: uri
+             * @description The API documentation.
+             * @example http://localhost:3000/docs
+             */
+            service_documentation?: string;
+        };
     };
     responses: {
         /** @description The request is malformed or has invalid inputs; `errors` points at each one. */
@@ -2791,6 +3135,46 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description The request is refused, in RFC 6749 §5.2 format (not problem details): `invalid_request` (missing or malformed parameter, wrong content type), `invalid_grant` (code or refresh token unknown, expired, already used, issued to another client, or a PKCE verifier or `redirect_uri` that does not match), `unauthorized_client`, `unsupported_grant_type`, `invalid_scope`. */
+        OAuthBadRequest: {
+            headers: {
+                "X-Request-Id": components["headers"]["RequestId"];
+                "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                "Cache-Control": components["headers"]["CacheControlNoStore"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": "invalid_grant",
+                 *       "error_description": "Invalid grant: authorization code is invalid"
+                 *     }
+                 */
+                "application/json": components["schemas"]["OAuthError"];
+            };
+        };
+        /** @description Client authentication failed (`invalid_client`, RFC 6749 §5.2): unknown `client_id`, wrong or missing client secret. With HTTP Basic, `WWW-Authenticate: Basic` names the scheme. */
+        OAuthUnauthorized: {
+            headers: {
+                "X-Request-Id": components["headers"]["RequestId"];
+                "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                "Cache-Control": components["headers"]["CacheControlNoStore"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": "invalid_client",
+                 *       "error_description": "Invalid client: client is invalid"
+                 *     }
+                 */
+                "application/json": components["schemas"]["OAuthError"];
+            };
+        };
     };
     parameters: {
         /**
@@ -2947,6 +3331,11 @@ export interface components {
         WWWAuthenticateInsufficientScope: string;
         /** @description Present and `true` when this response is a replay of the response stored for an earlier request with the same `Idempotency-Key` and the same body. Nothing was created or moved again. */
         IdempotentReplayed: "true";
+        /**
+         * @description `no-store`: the response carries credentials and must not be cached (RFC 6749 §5.1).
+         * @example no-store
+         */
+        CacheControlNoStore: "no-store";
     };
     pathItems: never;
 }
@@ -5471,6 +5860,273 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+        };
+    };
+    createClientSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Identifier of the application (`app_…`).
+                 * @example app_4Fq8Lm2Xz7Wc1Vb9Nk3Rt6Hd
+                 */
+                applicationId: components["parameters"]["ApplicationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new client secret (shown this once). */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "applicationId": "app_Qw3Er5Ty7Ui9Op1As2Df4Gh6",
+                     *       "clientId": "3f9a1c7e5b2d8f4a6c0e9b1d7f3a5c8e",
+                     *       "clientSecret": "acs_test_5Hd9Kq2Lx7Vm4Nb1Rc8Tz3Wp6Fs0Ja2G",
+                     *       "createdAt": "2026-11-21T10:15:30.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ClientSecret"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such application for this merchant. */
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    authorizeOAuth: {
+        parameters: {
+            query: {
+                /**
+                 * @description Always `code`.
+                 * @example code
+                 */
+                response_type: "code";
+                /** @description The application's `clientId`. */
+                client_id: components["schemas"]["ClientId"];
+                /** @description One of the application's registered `redirectUris`, exactly. */
+                redirect_uri: components["schemas"]["RedirectUri"];
+                /**
+                 * @description The scopes asked for, separated by spaces (`wallet.read`, `wallet.pay`).
+                 * @example wallet.read wallet.pay
+                 */
+                scope: string;
+                /**
+                 * @description An opaque value of yours, returned unchanged with the redirect (recommended).
+                 * @example af0ifjsldkj
+                 */
+                state?: string;
+                /**
+                 * @description The PKCE challenge, BASE64URL(SHA-256(code_verifier)).
+                 * @example E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM
+                 */
+                code_challenge: string;
+                /**
+                 * @description Always `S256`.
+                 * @example S256
+                 */
+                code_challenge_method: "S256";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sign-in and consent page (HTML). */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example <!doctype html><html lang="en"><head><title>Sign in to continue</title></head><body>…</body></html> */
+                    "text/html": string;
+                };
+            };
+            /** @description Back to the registered `redirect_uri` with `error`, `error_description`, `state` and `iss`: the request is invalid in a way the client must learn of (missing or `plain` PKCE, unknown scope). */
+            303: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    /**
+                     * @description The redirect URI with the error parameters.
+                     * @example https://shop.example.com/oauth/callback?error=invalid_request&error_description=PKCE%20with%20S256%20is%20required&state=af0ifjsldkj&iss=http%3A%2F%2Flocalhost%3A3000
+                     */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error page (HTML), never a redirect: unknown `client_id`, an application without a client secret, or a `redirect_uri` that is not registered. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example <!doctype html><html lang="en"><head><title>Cannot continue</title></head><body>…</body></html> */
+                    "text/html": string;
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    createOAuthToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["TokenRequest"];
+            };
+        };
+        responses: {
+            /** @description The payer's tokens. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Cache-Control": components["headers"]["CacheControlNoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "access_token": "oat_test_4Qm8Lx2Vc7Nb1Rt5Wz9Hd3Kp6Fs0Ja2Ge4Yu",
+                     *       "token_type": "Bearer",
+                     *       "expires_in": 3600,
+                     *       "refresh_token": "ort_test_9Kp2Lm5Qx8Vb1Nc4Rt7Wz3Hd6Fs0Ja2Ge4Yu",
+                     *       "scope": "wallet.read wallet.pay",
+                     *       "user_id": "usr_7Fq2Lm9Xc4Vb8Nk1Rt5Wz3Hd",
+                     *       "merchant_id": "mer_5Vd8Kp2Qs7Tx1Lm4Nb9Cw3Rh"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TokenResponse"];
+                };
+            };
+            400: components["responses"]["OAuthBadRequest"];
+            401: components["responses"]["OAuthUnauthorized"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    revokeOAuthToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "token": "ort_test_9Kp2Lm5Qx8Vb1Nc4Rt7Wz3Hd6Fs0Ja2Ge4Yu",
+                 *       "token_type_hint": "refresh_token",
+                 *       "client_id": "3f9a1c7e5b2d8f4a6c0e9b1d7f3a5c8e",
+                 *       "client_secret": "acs_test_5Hd9Kq2Lx7Vm4Nb1Rc8Tz3Wp6Fs0Ja2G"
+                 *     }
+                 */
+                "application/x-www-form-urlencoded": components["schemas"]["RevokeRequest"];
+            };
+        };
+        responses: {
+            /** @description The token is revoked (or was not a valid token of this client). No body. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["OAuthBadRequest"];
+            401: components["responses"]["OAuthUnauthorized"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getOAuthServerMetadata: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The metadata. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "issuer": "http://localhost:3000",
+                     *       "authorization_endpoint": "http://localhost:3000/v1/oauth/authorize",
+                     *       "token_endpoint": "http://localhost:3000/v1/oauth/token",
+                     *       "revocation_endpoint": "http://localhost:3000/v1/oauth/revoke",
+                     *       "response_types_supported": [
+                     *         "code"
+                     *       ],
+                     *       "grant_types_supported": [
+                     *         "authorization_code",
+                     *         "refresh_token"
+                     *       ],
+                     *       "code_challenge_methods_supported": [
+                     *         "S256"
+                     *       ],
+                     *       "token_endpoint_auth_methods_supported": [
+                     *         "client_secret_basic",
+                     *         "client_secret_post"
+                     *       ],
+                     *       "revocation_endpoint_auth_methods_supported": [
+                     *         "client_secret_basic",
+                     *         "client_secret_post"
+                     *       ],
+                     *       "scopes_supported": [
+                     *         "wallet.read",
+                     *         "wallet.pay"
+                     *       ],
+                     *       "authorization_response_iss_parameter_supported": true,
+                     *       "service_documentation": "http://localhost:3000/docs"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AuthorizationServerMetadata"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
         };
     };
     paymentSucceededWebhook: {

@@ -71,6 +71,8 @@ export const oauthTokens = pgTable(
   {
     tokenHash: text('token_hash').primaryKey(),
     kind: text('kind', { enum: ['access', 'refresh'] }).notNull(),
+    /** What this token allows: the grant's scopes, or fewer after a narrowing refresh. */
+    scopes: jsonb('scopes').$type<string[]>().notNull(),
     grantId: text('grant_id')
       .notNull()
       .references(() => oauthGrants.id),

@@ -53,6 +53,7 @@ CREATE TABLE "oauth_grants" (
 CREATE TABLE "oauth_tokens" (
 	"token_hash" text PRIMARY KEY NOT NULL,
 	"kind" text NOT NULL,
+	"scopes" jsonb NOT NULL,
 	"grant_id" text NOT NULL,
 	"expires_at" timestamp (3) with time zone NOT NULL,
 	"used_at" timestamp (3) with time zone,
@@ -69,6 +70,7 @@ CREATE TABLE "payers" (
 	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
+ALTER TABLE "applications" ADD COLUMN "client_secret_hash" text;--> statement-breakpoint
 ALTER TABLE "wallets" ADD CONSTRAINT "wallets_merchant_id_merchants_id_fk" FOREIGN KEY ("merchant_id") REFERENCES "public"."merchants"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "otp_challenges" ADD CONSTRAINT "otp_challenges_merchant_id_merchants_id_fk" FOREIGN KEY ("merchant_id") REFERENCES "public"."merchants"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "otp_sandbox_deliveries" ADD CONSTRAINT "otp_sandbox_deliveries_challenge_id_otp_challenges_id_fk" FOREIGN KEY ("challenge_id") REFERENCES "public"."otp_challenges"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint

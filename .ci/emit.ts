@@ -67,10 +67,12 @@ export function emitOperations(doc: BundledSpec): string {
       const isPublic = Array.isArray(op.security) && op.security.length === 0;
       const scopes = [...new Set(security.flatMap((req) => Object.values(req).flat()))].sort();
       checkClientTokenScopes(doc, id, security);
+      const endpoint = op['x-endpoint'] === true;
+      if (endpoint && !isPublic) throw new Error(`${id}: an x-endpoint operation authenticates its own clients and must have security: []`);
       const summary = typeof op.summary === 'string' ? ` — ${doc1(op.summary)}` : '';
       rows.push(
         `  /** \`${method.toUpperCase()} ${path}\`${summary} */\n` +
-          `  ${id}: { tag: ${lit(tags[0])}, method: ${lit(method)}, path: ${lit(path)}, idempotent: ${idempotent}, public: ${isPublic}, scopes: ${lit(scopes)}, requiresClientId: ${requiresClientId} },`,
+          `  ${id}: { tag: ${lit(tags[0])}, method: ${lit(method)}, path: ${lit(path)}, idempotent: ${idempotent}, public: ${isPublic}, scopes: ${lit(scopes)}, requiresClientId: ${requiresClientId}, endpoint: ${endpoint} },`,
       );
     }
   }
@@ -98,6 +100,12 @@ export interface OperationFacts {
   readonly scopes: readonly string[];
   /** References the shared \`X-Client-Id\` header parameter: the server answers 400 \`missing_client_id\` without it. */
   readonly requiresClientId: boolean;
+  /**
+   * \`x-endpoint: true\`: an endpoint with formats of its own (the OAuth endpoints: form-encoded
+   * requests, RFC 6749 errors, an HTML page), served by its family's \`endpoints\` router instead
+   * of a JSON handler; no problem details, no request validation by the JSON pipeline.
+   */
+  readonly endpoint: boolean;
 }
 
 /**

@@ -33,6 +33,12 @@ export const PROBLEM_CODES = {
   quote_used: { status: 422, title: "Quote used" },
   rate_limited: { status: 429, title: "Too many requests" },
   internal_error: { status: 500, title: "Internal error" },
+  otp_invalid: { status: 422, title: "Invalid one-time code" },
+  otp_expired: { status: 422, title: "Expired one-time code" },
+  otp_attempts_exceeded: { status: 429, title: "Too many wrong codes" },
+  otp_resend_cooldown: { status: 429, title: "Code sent recently" },
+  payer_not_found: { status: 422, title: "Payer not found" },
+  payer_email_taken: { status: 409, title: "Payer email taken" },
 } as const satisfies Record<string, { readonly status: number; readonly title: string }>;
 
 /** A stable machine code of a problem (`ProblemCode` schema). */

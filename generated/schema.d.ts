@@ -346,7 +346,8 @@ export interface paths {
         put?: never;
         /**
          * Create a payment
-         * @description Charges a card or a mobile-money wallet, server to server. `amount` is an integer in the
+         * @description Charges a card, a mobile-money wallet or the Tillpoint wallet of a registered payer, server
+         *     to server. `amount` is an integer in the
          *     currency's minor unit (`2500` is 25.00 USD, `50000` is 50,000 UGX) and must reach the
          *     currency's minimum (`422 amount_too_small`). A payment that would take your balance in its
          *     currency past 9007199254740991 minor units is refused with `422 balance_limit_exceeded`
@@ -368,6 +369,16 @@ export interface paths {
          *
          *     In the sandbox, only the test cards and mobile-money numbers listed under *Sandbox test data*
          *     in the overview are accepted; each one has a fixed outcome.
+         *
+         *     **Wallet payments** (`paymentMethod.type = wallet`) act for a registered payer: send their
+         *     OAuth access token in `X-Payer-Token` (issued to one of your applications, with the
+         *     `wallet.pay` scope) next to your own credential. The amount moves from the payer's wallet to
+         *     your available balance in the same transaction and the payment is `succeeded` at once, or
+         *     `402 insufficient_funds` (stored as `failed`) when the wallet's balance in `currency` is
+         *     short. Without the token: `401`; without `wallet.pay`: `403 insufficient_scope`.
+         *
+         *     **One-time codes**: pass the code the payer received from `requestOtp` as `mfaCode` to have
+         *     it checked before anything is charged (see `mfaCode`).
          *
          *     Always send an `Idempotency-Key`: a retry with the same key and body replays the first
          *     response and never charges twice.
@@ -694,7 +705,7 @@ export interface paths {
          *     A recipient is a mobile-money wallet (provider and E.164 phone number), a bank account, or the
          *     wallet of a registered payer of yours (`usr_…`). In the sandbox only the payout test numbers and
          *     accounts of the overview are accepted (`400` with a pointer to the field otherwise); a payer who
-         *     does not exist is refused here, before any money moves.
+         *     does not exist is refused here (`422 payer_not_found`), before any money moves.
          */
         post: operations["createDisbursementQuote"];
         delete?: never;
@@ -914,6 +925,251 @@ export interface paths {
          *     advancing the clock twice.
          */
         post: operations["advanceSandboxClock"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/otp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a one-time code
+         * @description Sends a 6-digit one-time code to a payer who has no Tillpoint account, by email, by SMS to
+         *     an E.164 phone number, or both. The payer gives the code back to you, and you pass it in the
+         *     money-moving call that needs their confirmation: `mfaCode` on `createPayment`.
+         *
+         *     A code is valid for 10 minutes and for one use; after 5 wrong codes it is locked
+         *     (`429 otp_attempts_exceeded`) and a new one must be requested. Only the latest code sent to
+         *     an email or phone counts. Another code for the same email or phone can be requested 60
+         *     seconds after the previous one (`429 otp_resend_cooldown` with `Retry-After` before that).
+         *     A code sent to one phone number or email address never confirms another one.
+         *
+         *     Tillpoint keeps only a keyed hash (HMAC-SHA256 with a server secret) of each code. A sandbox
+         *     server sends nothing: read the code back with `getSandboxOtp`.
+         *
+         *     With an `Idempotency-Key`, a retry replays the first answer instead of sending a second code.
+         */
+        post: operations["requestOtp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sandbox/otp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read back the last one-time code
+         * @description Returns the latest one-time code sent to `email` and/or `phoneNumber` by the authenticated
+         *     merchant (`requestOtp`) or on the consent page of one of its applications, so that tests and
+         *     frontend teams can complete OTP flows without a real inbox or phone. With both parameters,
+         *     only a code sent to that email and that phone number matches. Reading a code does not use it.
+         *     A live server answers `404`, and keeps no code in clear.
+         */
+        get: operations["getSandboxOtp"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sandbox/payers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a test payer
+         * @description Registers a test payer (`usr_…`) in your sandbox with a Tillpoint wallet holding the opening
+         *     `balances`, so that OAuth and wallet payments can be scripted end to end. The payer signs in
+         *     on the consent page of your applications (`GET /v1/oauth/authorize`) with `email` and a
+         *     one-time code sent there (read it back with `getSandboxOtp`). Test payers belong to the
+         *     merchant that created them: another merchant's applications cannot sign them in.
+         *
+         *     Opening balances are credited from a sandbox funding account of the ledger; they are not
+         *     part of your balance. A live server answers `404` (live payers register with Tillpoint
+         *     itself). With an `Idempotency-Key`, a retry replays the first answer instead of failing with
+         *     `409 payer_email_taken`.
+         */
+        post: operations["createSandboxPayer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/wallet": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve the payer's wallet
+         * @description Returns the wallet balances of the registered payer whose OAuth access token is in `X-Payer-Token`, for one of your applications: the token needs the `wallet.read` scope (granted by the payer on the consent page). Send your own credential as well. Balances are integers in each currency's minor unit, from the ledger.
+         */
+        get: operations["getWallet"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/applications/{applicationId}/client-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create or replace the application's OAuth client secret
+         * @description Issues the OAuth client secret of the application, which makes it an OAuth client:
+         *     registered payers can then grant it access to their wallet on the consent page
+         *     (`GET /v1/oauth/authorize`, with one of its `redirectUris`), and it exchanges codes and
+         *     refresh tokens at `POST /v1/oauth/token` with its `clientId` and this secret. A new secret
+         *     replaces the previous one at once (tokens already issued keep working).
+         *
+         *     The secret is in the `201` response only: Tillpoint stores a SHA-256 hash of it. This
+         *     operation takes no `Idempotency-Key` (a stored replay would keep the secret); a retry issues
+         *     another secret.
+         */
+        post: operations["createClientSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/oauth/authorize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Consent page (authorization endpoint)
+         * @description The authorization endpoint of the OAuth 2.0 authorization code flow (RFC 6749 §4.1) with
+         *     PKCE (RFC 7636): send the payer's browser here. Tillpoint hosts the page: the payer signs in
+         *     with their email and a one-time code sent there (in the sandbox, read it back with
+         *     `getSandboxOtp` as the application's merchant), sees the application and the scopes it asks
+         *     for, and approves or denies.
+         *
+         *     The browser then returns to `redirect_uri` with `code` (single use, valid 60 seconds),
+         *     `state` and `iss` (RFC 9207: the issuer of the metadata; check it), or with `error`
+         *     (`access_denied`, `invalid_request`, `invalid_scope`), `error_description`, `state` and
+         *     `iss`. PKCE is required for every client, with `code_challenge_method=S256`: a request
+         *     without a challenge or with `plain` is sent back with `error=invalid_request`.
+         *
+         *     `client_id` must be the `clientId` of an application with a client secret
+         *     (`createClientSecret`), and `redirect_uri` exactly one of its `redirectUris`. Otherwise the
+         *     page shows the error itself and never redirects, so that it cannot send anyone elsewhere.
+         */
+        get: operations["authorizeOAuth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/oauth/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Exchange a code or a refresh token (token endpoint)
+         * @description The token endpoint (RFC 6749 §3.2), form-encoded, with client authentication
+         *     (`client_secret_basic` or `client_secret_post`; the application's `clientId` and client
+         *     secret):
+         *
+         *     - `grant_type=authorization_code`: `code`, the same `redirect_uri` and the PKCE
+         *       `code_verifier`. A code works once, within 60 seconds, for the application it was issued
+         *       to; a wrong verifier or `redirect_uri` spends it. Presenting a spent code again revokes
+         *       the tokens issued for it (RFC 6749 §4.1.2).
+         *     - `grant_type=refresh_token`: `refresh_token` (optionally a narrower `scope`). Each refresh
+         *       token works once and is replaced by a new one (rotation); presenting one that was already
+         *       used revokes the whole grant, every access and refresh token of it (RFC 9700 §4.14.2), and
+         *       the payer has to consent again.
+         *
+         *     Errors follow RFC 6749 §5.2 (`{"error": …, "error_description": …}`), not problem details.
+         */
+        post: operations["createOAuthToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/oauth/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke a token (RFC 7009)
+         * @description Revokes an access or refresh token of the authenticated client (same client authentication
+         *     as the token endpoint). Revoking a refresh token ends the whole grant: every access and
+         *     refresh token issued from the same consent stops working at once (`401` on `X-Payer-Token`).
+         *     An unknown token, one already revoked or one of another client is answered `200` as well,
+         *     and nothing changes (RFC 7009 §2.2). Errors follow RFC 6749 §5.2.
+         */
+        post: operations["revokeOAuthToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/.well-known/oauth-authorization-server": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Authorization server metadata (RFC 8414)
+         * @description The endpoints and capabilities of Tillpoint's authorization server, for OAuth client libraries to discover: issuer, authorization, token and revocation endpoints, PKCE S256, client authentication methods, scopes, and `authorization_response_iss_parameter_supported` (RFC 9207). Outside `/v1`, at the well-known location of the issuer.
+         */
+        get: operations["getOAuthServerMetadata"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1307,11 +1563,17 @@ export interface components {
          *     | `quote_used` | 422 | The disbursement quote has already paid a disbursement. |
          *     | `balance_limit_exceeded` | 422 | The payment would take the merchant's balance in its currency past 9007199254740991 minor units. |
          *     | `rate_limited` | 429 | Too many requests; wait `Retry-After` seconds. |
+         *     | `otp_invalid` | 422 | The one-time code is wrong, already used, or none was sent there; see `attemptsLeft`. |
+         *     | `otp_expired` | 422 | The one-time code is past its 10 minutes; request a new one. |
+         *     | `otp_attempts_exceeded` | 429 | 5 wrong codes were tried; request a new code (after `Retry-After` seconds). |
+         *     | `otp_resend_cooldown` | 429 | A code was sent there less than 60 seconds ago; wait `Retry-After` seconds. |
+         *     | `payer_not_found` | 422 | No registered payer (`usr_…`) with this id exists in your sandbox. |
+         *     | `payer_email_taken` | 409 | You already have a test payer with this email. |
          *     | `internal_error` | 500 | An unexpected error on our side; nothing was half-written. |
          * @example invalid_request
          * @enum {string}
          */
-        ProblemCode: "invalid_request" | "malformed_json" | "missing_client_id" | "unauthenticated" | "invalid_credentials" | "card_declined" | "insufficient_funds" | "payment_failed" | "test_instrument_in_live_mode" | "insufficient_scope" | "invalid_client_id" | "not_found" | "method_not_allowed" | "idempotency_request_in_progress" | "invalid_state" | "api_key_expiring" | "api_key_in_use" | "webhook_endpoint_limit" | "invalid_state_transition" | "unsupported_media_type" | "idempotency_key_reused" | "amount_too_small" | "refund_exceeds_payment" | "balance_limit_exceeded" | "quote_expired" | "quote_used" | "rate_limited" | "internal_error";
+        ProblemCode: "invalid_request" | "malformed_json" | "missing_client_id" | "unauthenticated" | "invalid_credentials" | "card_declined" | "insufficient_funds" | "payment_failed" | "test_instrument_in_live_mode" | "insufficient_scope" | "invalid_client_id" | "not_found" | "method_not_allowed" | "idempotency_request_in_progress" | "invalid_state" | "api_key_expiring" | "api_key_in_use" | "webhook_endpoint_limit" | "invalid_state_transition" | "unsupported_media_type" | "idempotency_key_reused" | "amount_too_small" | "refund_exceeds_payment" | "balance_limit_exceeded" | "quote_expired" | "quote_used" | "rate_limited" | "internal_error" | "otp_invalid" | "otp_expired" | "otp_attempts_exceeded" | "otp_resend_cooldown" | "payer_not_found" | "payer_email_taken";
         /**
          * ProblemFieldError
          * @description One invalid input. Exactly one of `pointer` (a JSON Pointer, RFC 6901, into the request body), `parameter` (a path or query parameter name) or `header` (a request header name) says where.
@@ -1343,7 +1605,13 @@ export interface components {
          * @example payments.create
          * @enum {string}
          */
-        Scope: "*" | "payments.create" | "payments.read" | "payments.instructions.read" | "refunds.create" | "balance.read" | "checkout_sessions.create" | "checkout_sessions.read" | "checkout_sessions.expire" | "webhooks.manage" | "events.read" | "disbursements.read" | "disbursements.write" | "escrows.read" | "escrows.write";
+        Scope: "*" | "payments.create" | "payments.read" | "payments.instructions.read" | "refunds.create" | "balance.read" | "checkout_sessions.create" | "checkout_sessions.read" | "checkout_sessions.expire" | "webhooks.manage" | "events.read" | "disbursements.read" | "disbursements.write" | "escrows.read" | "escrows.write" | "otp.create" | "wallet.read";
+        /**
+         * @description A permission a registered payer grants an application on the consent page: `wallet.read` (read the wallet's balances, `getWallet`) or `wallet.pay` (pay the merchant from the wallet, `createPayment` with `paymentMethod.type = wallet`).
+         * @example wallet.pay
+         * @enum {string}
+         */
+        PayerScope: "wallet.read" | "wallet.pay";
         /**
          * Problem
          * @description Problem details (RFC 9457) returned with `Content-Type: application/problem+json` for every error. `code` is stable and meant for programs; `title` and `detail` are for people and may change. Validation failures list every offending field in `errors`.
@@ -1396,12 +1664,18 @@ export interface components {
              */
             retryAfter?: number;
             /**
-             * @description On `403 insufficient_scope`, the scopes the operation needs (all of them); empty when no client token may call the operation (it needs a secret API key).
+             * @description On `403 insufficient_scope`, the scopes the operation needs (all of them); empty when no client token may call the operation (it needs a secret API key). For a payer's access token (`X-Payer-Token`), the payer scope it lacks.
              * @example [
              *       "payments.create"
              *     ]
              */
-            requiredScopes?: components["schemas"]["Scope"][];
+            requiredScopes?: (components["schemas"]["Scope"] | components["schemas"]["PayerScope"])[];
+            /**
+             * Format: int32
+             * @description On `422 otp_invalid` and `otp_expired`, how many more wrong codes the one-time code accepts (`0`: request a new code).
+             * @example 4
+             */
+            attemptsLeft?: number;
         };
         /** @description A tax rate as an exact decimal string of the fraction charged (`"0.2"` is 20 %, `"0.0825"` is 8.25 %); never a binary floating-point number. */
         TaxRate: {
@@ -1962,14 +2236,19 @@ export interface components {
          * @example pay_3kTq9ZmX2bW7nR4vL8cY1dPa
          */
         PaymentId: string;
-        /** @description What the payment was made with, safe to store and display: for a card, its brand, last four digits and expiry (never the full number or the CVC); for mobile money, the network and the wallet's phone number. Only the object matching `type` is present. */
+        /**
+         * @description Identifier of a registered payer (`usr_…`), a Tillpoint user with a wallet.
+         * @example usr_7Fq2Lm9Xc4Vb8Nk1Rt5Wz3Hd
+         */
+        UserId: string;
+        /** @description What the payment was made with, safe to store and display: for a card, its brand, last four digits and expiry (never the full number or the CVC); for mobile money, the network and the wallet's phone number; for a Tillpoint wallet, the payer's user id. Only the object matching `type` is present. */
         PaymentMethodDetails: {
             /**
              * @description The kind of payment method.
              * @example card
              * @enum {string}
              */
-            type: "card" | "mobile_money";
+            type: "card" | "mobile_money" | "wallet";
             /** @description Present when `type` is `card`. */
             card?: {
                 /**
@@ -2008,6 +2287,10 @@ export interface components {
                  * @example +256700000003
                  */
                 phoneNumber: string;
+            };
+            /** @description Present when `type` is `wallet`. */
+            wallet?: {
+                userId: components["schemas"]["UserId"];
             };
         };
         /** @description What must happen before a `requires_action` payment can complete. For `three_d_secure_redirect`, send the payer to `redirectUrl`, where the card issuer's 3-D Secure challenge runs; afterwards the payer is sent to the payment's `returnUrl` (if one was given) and the payment is `succeeded` or `failed` with `authentication_failed`. */
@@ -2162,9 +2445,25 @@ export interface components {
              */
             phoneNumber: string;
         };
+        /**
+         * Wallet
+         * @description The Tillpoint wallet of the registered payer whose OAuth access token is in `X-Payer-Token` (with the `wallet.pay` scope). The amount is taken from the wallet's balance in `currency` at once: `402 insufficient_funds` when the balance is short.
+         */
+        WalletPaymentMethodRequest: {
+            /**
+             * @description Always `wallet`. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "wallet";
+        };
         /** @description How the payer pays, chosen by `type`. */
-        PaymentMethodRequest: components["schemas"]["CardPaymentMethodRequest"] | components["schemas"]["MobileMoneyPaymentMethodRequest"];
-        /** @description A payment to make now, server to server, by card or mobile money. */
+        PaymentMethodRequest: components["schemas"]["CardPaymentMethodRequest"] | components["schemas"]["MobileMoneyPaymentMethodRequest"] | components["schemas"]["WalletPaymentMethodRequest"];
+        /**
+         * @description A one-time code sent with `requestOtp`: 6 digits, valid for 10 minutes, single use, 5 wrong attempts at most.
+         * @example 482913
+         */
+        OtpCode: string;
+        /** @description A payment to make now, server to server, by card, mobile money or a registered payer's wallet. */
         CreatePaymentRequest: {
             /** @description Amount to charge in the currency's minor unit (`2500` is 25.00 USD, `50000` is 50,000 UGX). It must reach the minimum for `currency`. */
             amount: components["schemas"]["Amount"];
@@ -2192,6 +2491,8 @@ export interface components {
              */
             returnUrl?: string;
             metadata?: components["schemas"]["Metadata"];
+            /** @description A one-time code the payer received from `requestOtp`, confirming this payment. Optional; when present it is verified against the code last sent to the mobile-money `phoneNumber` (mobile money) or else to `customerEmail`, and used up: a wrong, used or expired code is `422 otp_invalid` / `otp_expired` (with `attemptsLeft`) and nothing is charged; after 5 wrong codes, `429 otp_attempts_exceeded`. */
+            mfaCode?: components["schemas"]["OtpCode"];
         };
         /** @description A refund of a succeeded payment. Send no body, or `{}`, to refund everything still refundable. */
         CreateRefundRequest: {
@@ -2241,7 +2542,7 @@ export interface components {
              * @example mobile_money
              * @enum {string}
              */
-            paymentMethodType: "card" | "mobile_money";
+            paymentMethodType: "card" | "mobile_money" | "wallet";
             status: components["schemas"]["PaymentStatus"];
             /**
              * @description A short heading for the instructions.
@@ -2972,6 +3273,310 @@ export interface components {
              */
             offsetSeconds: number;
         };
+        /**
+         * Format: email
+         * @description An email address; compared without regard to letter case.
+         * @example amara@example.com
+         */
+        Email: string;
+        /**
+         * @description A phone number in E.164 format (`+` and country code, no spaces).
+         * @example +256700000001
+         */
+        PhoneNumber: string;
+        /** @description Where to send a one-time code: an email address, an E.164 phone number, or both (one code, sent to each). At least one is required. */
+        CreateOtpRequest: {
+            email?: components["schemas"]["Email"];
+            phoneNumber?: components["schemas"]["PhoneNumber"];
+        };
+        /**
+         * @description Identifier of a one-time code that was sent (`otp_…`).
+         * @example otp_4Hk8Qm2Vx6Lp9Rt3Wz7Nc1Bd
+         */
+        OtpChallengeId: string;
+        /** @description A one-time code that was sent. The code itself is never returned: the payer reads it from their email or phone (in the sandbox, `getSandboxOtp` reads it back). */
+        OtpChallenge: {
+            id: components["schemas"]["OtpChallengeId"];
+            /** @description The email address the code was sent to, lowercased, or `null`. */
+            email: components["schemas"]["Email"] | null;
+            /** @description The phone number the code was sent to, or `null`. */
+            phoneNumber: components["schemas"]["PhoneNumber"] | null;
+            /** @description When the code stops working (10 minutes after it was sent). */
+            expiresAt: components["schemas"]["Timestamp"];
+            /** @description The earliest time another code may be requested for the same email or phone (60 seconds after this one). */
+            resendAvailableAt: components["schemas"]["Timestamp"];
+            /**
+             * Format: int32
+             * @description How many wrong codes are accepted before the code is locked (`429 otp_attempts_exceeded`).
+             * @example 5
+             */
+            maxAttempts: number;
+            createdAt: components["schemas"]["Timestamp"];
+        };
+        /** @description The latest one-time code sent to an email or phone number by the authenticated merchant (`requestOtp`) or on its applications' consent pages, as a sandbox server keeps it instead of sending it. */
+        SandboxOtp: {
+            challengeId: components["schemas"]["OtpChallengeId"];
+            code: components["schemas"]["OtpCode"];
+            /** @description The email address the code was sent to, or `null`. */
+            email: components["schemas"]["Email"] | null;
+            /** @description The phone number the code was sent to, or `null`. */
+            phoneNumber: components["schemas"]["PhoneNumber"] | null;
+            /**
+             * @description `pending`: still usable; `used`: already accepted once; `expired`: past `expiresAt`; `locked`: 5 wrong codes were tried.
+             * @example pending
+             * @enum {string}
+             */
+            status: "pending" | "used" | "expired" | "locked";
+            /**
+             * Format: int32
+             * @description Wrong codes still accepted before the code locks.
+             * @example 5
+             */
+            attemptsLeft: number;
+            expiresAt: components["schemas"]["Timestamp"];
+            createdAt: components["schemas"]["Timestamp"];
+        };
+        /** @description A test payer to register in your sandbox, with opening wallet balances. */
+        CreateSandboxPayerRequest: {
+            /**
+             * @description The payer's name, shown on the consent page.
+             * @example Amara Okello
+             */
+            name: string;
+            /** @description The email the payer signs in with on the consent page (a one-time code is sent there); unique among your sandbox payers, without regard to case. */
+            email: components["schemas"]["Email"];
+            phoneNumber?: components["schemas"]["PhoneNumber"];
+            /** @description Opening wallet balances, one per currency (each a positive integer in the currency's minor unit). Default none. */
+            balances?: {
+                amount: components["schemas"]["Amount"];
+                currency: components["schemas"]["Currency"];
+            }[];
+        };
+        /** @description A registered payer's Tillpoint wallet: its balance per currency, in each currency's minor unit, from the ledger. Every currency the wallet has held is listed, also at zero. */
+        Wallet: {
+            userId: components["schemas"]["UserId"];
+            /** @description One entry per currency, ordered by currency code. */
+            balances: components["schemas"]["Money"][];
+        };
+        /** @description A registered test payer of your sandbox and its wallet. */
+        SandboxPayer: {
+            id: components["schemas"]["UserId"];
+            /**
+             * @description The payer's name.
+             * @example Amara Okello
+             */
+            name: string;
+            email: components["schemas"]["Email"];
+            /** @description The payer's phone number, or `null`. */
+            phoneNumber: components["schemas"]["PhoneNumber"] | null;
+            wallet: components["schemas"]["Wallet"];
+            createdAt: components["schemas"]["Timestamp"];
+        };
+        /** @description The OAuth client secret of an application, shown once. Tillpoint keeps only a SHA-256 hash; a new secret replaces the previous one at once. */
+        ClientSecret: {
+            applicationId: components["schemas"]["ApplicationId"];
+            clientId: components["schemas"]["ClientId"];
+            /**
+             * @description The client secret, for the OAuth token and revocation endpoints. Shown only in this response.
+             * @example acs_test_5Hd9Kq2Lx7Vm4Nb1Rc8Tz3Wp6Fs0Ja2G
+             */
+            clientSecret: string;
+            createdAt: components["schemas"]["Timestamp"];
+        };
+        /** @description A token request (RFC 6749 §4.1.3 and §6), form-encoded. The client authenticates with HTTP Basic (`client_secret_basic`: the application's `clientId` and client secret) or with `client_id` and `client_secret` in the form (`client_secret_post`). */
+        TokenRequest: {
+            /**
+             * @description `authorization_code` to exchange a code, `refresh_token` to rotate a refresh token.
+             * @example authorization_code
+             * @enum {string}
+             */
+            grant_type: "authorization_code" | "refresh_token";
+            /**
+             * @description The authorization code from the redirect (with `authorization_code`); single use, valid 60 seconds.
+             * @example oac_Vd3Lq8Xm2Nc7Rb4Tz9Hk1Wp6Fs5Gj0Ya3Ue8IoP2
+             */
+            code?: string;
+            /**
+             * Format: uri
+             * @description The redirect URI the code was requested with, exactly (with `authorization_code`).
+             * @example https://shop.example.com/oauth/callback
+             */
+            redirect_uri?: string;
+            /**
+             * @description The PKCE code verifier (RFC 7636) whose S256 challenge was sent to the authorization endpoint.
+             * @example dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk
+             */
+            code_verifier?: string;
+            /**
+             * @description The refresh token to rotate (with `refresh_token`); it is spent by this request.
+             * @example ort_test_9Kp2Lm5Qx8Vb1Nc4Rt7Wz3Hd6Fs0Ja2Ge4Yu
+             */
+            refresh_token?: string;
+            /**
+             * @description With `refresh_token`, fewer scopes than the grant has (default all of them).
+             * @example wallet.pay
+             */
+            scope?: string;
+            client_id?: components["schemas"]["ClientId"];
+            /**
+             * @description The application's client secret, with `client_secret_post`.
+             * @example acs_test_5Hd9Kq2Lx7Vm4Nb1Rc8Tz3Wp6Fs0Ja2G
+             */
+            client_secret?: string;
+        };
+        /** @description Tokens for a registered payer (RFC 6749 §5.1), with the payer and the merchant they act for. The access token is sent in `X-Payer-Token` next to your own credential; the refresh token is single use: each refresh returns a new one, and presenting a used one again revokes the grant. */
+        TokenResponse: {
+            /**
+             * @description The payer's access token (stored by Tillpoint only as a hash).
+             * @example oat_test_4Qm8Lx2Vc7Nb1Rt5Wz9Hd3Kp6Fs0Ja2Ge4Yu
+             */
+            access_token: string;
+            /**
+             * @description Always `Bearer`.
+             * @example Bearer
+             * @enum {string}
+             */
+            token_type: "Bearer";
+            /**
+             * Format: int32
+             * @description Seconds the access token is valid (one hour).
+             * @example 3600
+             */
+            expires_in: number;
+            /**
+             * @description A single-use refresh token, valid 30 days.
+             * @example ort_test_9Kp2Lm5Qx8Vb1Nc4Rt7Wz3Hd6Fs0Ja2Ge4Yu
+             */
+            refresh_token: string;
+            /**
+             * @description The granted scopes, separated by spaces.
+             * @example wallet.read wallet.pay
+             */
+            scope: string;
+            user_id: components["schemas"]["UserId"];
+            merchant_id: components["schemas"]["MerchantId"];
+        };
+        /**
+         * OAuth error
+         * @description An error of the OAuth endpoints, in the format of RFC 6749 §5.2 (not problem details): `error` is the stable code, `error_description` a human-readable explanation.
+         */
+        OAuthError: {
+            /**
+             * @description The RFC 6749 (or RFC 7009) error code.
+             * @example invalid_grant
+             * @enum {string}
+             */
+            error: "invalid_request" | "invalid_client" | "invalid_grant" | "unauthorized_client" | "unsupported_grant_type" | "invalid_scope" | "unsupported_token_type" | "server_error";
+            /**
+             * @description What went wrong, for developers.
+             * @example Invalid grant: authorization code is invalid
+             */
+            error_description?: string;
+        };
+        /** @description A revocation request (RFC 7009), form-encoded, with client authentication as on the token endpoint. Revoking a refresh token revokes its whole grant (every access and refresh token); revoking an access token revokes that token. */
+        RevokeRequest: {
+            /**
+             * @description The access or refresh token to revoke.
+             * @example ort_test_9Kp2Lm5Qx8Vb1Nc4Rt7Wz3Hd6Fs0Ja2Ge4Yu
+             */
+            token: string;
+            /**
+             * @description Which kind of token it is, if known.
+             * @example refresh_token
+             * @enum {string}
+             */
+            token_type_hint?: "access_token" | "refresh_token";
+            client_id?: components["schemas"]["ClientId"];
+            /**
+             * @description The application's client secret, with `client_secret_post`.
+             * @example acs_test_5Hd9Kq2Lx7Vm4Nb1Rc8Tz3Wp6Fs0Ja2G
+             */
+            client_secret?: string;
+        };
+        /** @description Authorization server metadata (RFC 8414). */
+        AuthorizationServerMetadata: {
+            /**
+             * Format: uri
+             * @description The issuer identifier, also sent as `iss` with every authorization response (RFC 9207).
+             * @example http://localhost:3000
+             */
+            issuer: string;
+            /**
+             * Format: uri
+             * @description The consent page.
+             * @example http://localhost:3000/v1/oauth/authorize
+             */
+            authorization_endpoint: string;
+            /**
+             * Format: uri
+             * @description Where codes and refresh tokens are exchanged.
+             * @example http://localhost:3000/v1/oauth/token
+             */
+            token_endpoint: string;
+            /**
+             * Format: uri
+             * @description Where tokens are revoked (RFC 7009).
+             * @example http://localhost:3000/v1/oauth/revoke
+             */
+            revocation_endpoint: string;
+            /**
+             * @description Only the authorization code flow.
+             * @example [
+             *       "code"
+             *     ]
+             */
+            response_types_supported: "code"[];
+            /**
+             * @description The grant types of the token endpoint.
+             * @example [
+             *       "authorization_code",
+             *       "refresh_token"
+             *     ]
+             */
+            grant_types_supported: ("authorization_code" | "refresh_token")[];
+            /**
+             * @description PKCE is required for every client, with S256 only.
+             * @example [
+             *       "S256"
+             *     ]
+             */
+            code_challenge_methods_supported: "S256"[];
+            /**
+             * @description How clients authenticate to the token endpoint.
+             * @example [
+             *       "client_secret_basic",
+             *       "client_secret_post"
+             *     ]
+             */
+            token_endpoint_auth_methods_supported: ("client_secret_basic" | "client_secret_post")[];
+            /**
+             * @description How clients authenticate to the revocation endpoint.
+             * @example [
+             *       "client_secret_basic",
+             *       "client_secret_post"
+             *     ]
+             */
+            revocation_endpoint_auth_methods_supported: ("client_secret_basic" | "client_secret_post")[];
+            /**
+             * @description The scopes a payer can grant.
+             * @example [
+             *       "wallet.read",
+             *       "wallet.pay"
+             *     ]
+             */
+            scopes_supported: components["schemas"]["PayerScope"][];
+            /**
+             * @description Always `true`; every authorization response carries `iss` (RFC 9207).
+             * @example true
+             */
+            authorization_response_iss_parameter_supported: boolean;
+            /**
+             * Format: uri
+             * @description The API documentation.
+             * @example http://localhost:3000/docs
+             */
+            service_documentation?: string;
+        };
     };
     responses: {
         /** @description The request is malformed or has invalid inputs; `errors` points at each one. */
@@ -3156,6 +3761,46 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description The request is refused, in RFC 6749 §5.2 format (not problem details): `invalid_request` (missing or malformed parameter, wrong content type), `invalid_grant` (code or refresh token unknown, expired, already used, issued to another client, or a PKCE verifier or `redirect_uri` that does not match), `unauthorized_client`, `unsupported_grant_type`, `invalid_scope`. */
+        OAuthBadRequest: {
+            headers: {
+                "X-Request-Id": components["headers"]["RequestId"];
+                "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                "Cache-Control": components["headers"]["CacheControlNoStore"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": "invalid_grant",
+                 *       "error_description": "Invalid grant: authorization code is invalid"
+                 *     }
+                 */
+                "application/json": components["schemas"]["OAuthError"];
+            };
+        };
+        /** @description Client authentication failed (`invalid_client`, RFC 6749 §5.2): unknown `client_id`, wrong or missing client secret. With HTTP Basic, `WWW-Authenticate: Basic` names the scheme. */
+        OAuthUnauthorized: {
+            headers: {
+                "X-Request-Id": components["headers"]["RequestId"];
+                "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                "Cache-Control": components["headers"]["CacheControlNoStore"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": "invalid_client",
+                 *       "error_description": "Invalid client: client is invalid"
+                 *     }
+                 */
+                "application/json": components["schemas"]["OAuthError"];
+            };
+        };
     };
     parameters: {
         /**
@@ -3229,6 +3874,11 @@ export interface components {
          */
         CheckoutSessionIdFilter: components["schemas"]["CheckoutSessionId"];
         /**
+         * @description The OAuth access token of a registered payer (`oat_test_…`, from `POST /v1/oauth/token`), sent next to your own credential when you act for that payer. It must have been issued to one of your applications and carry the scope the operation names; an unknown, expired or revoked token is `401` with `WWW-Authenticate: Bearer realm="tillpoint-payer", error="invalid_token"`, a token without the scope `403 insufficient_scope`.
+         * @example oat_test_4Qm8Lx2Vc7Nb1Rt5Wz9Hd3Kp6Fs0Ja2Ge4Yu
+         */
+        PayerToken: string;
+        /**
          * @description Identifier of the payment (`pay_…`).
          * @example pay_3kTq9ZmX2bW7nR4vL8cY1dPa
          */
@@ -3284,6 +3934,16 @@ export interface components {
          */
         EscrowDisbursementId: components["schemas"]["EscrowDisbursementId"];
         /**
+         * @description The email address the code was sent to (give this, `phoneNumber`, or both).
+         * @example amara@example.com
+         */
+        OtpEmailFilter: components["schemas"]["Email"];
+        /**
+         * @description The E.164 phone number the code was sent to (give this, `email`, or both).
+         * @example +256700000001
+         */
+        OtpPhoneNumberFilter: components["schemas"]["PhoneNumber"];
+        /**
          * @description The event id (`evt_…`): the same on every retry and redelivery of the event, so use it to ignore an event you have already processed. Part of the signed content.
          * @example evt_2Xc8Vn4Kq7Ld1Rm9Tz3Hb6Pw
          */
@@ -3322,6 +3982,11 @@ export interface components {
         WWWAuthenticateInsufficientScope: string;
         /** @description Present and `true` when this response is a replay of the response stored for an earlier request with the same `Idempotency-Key` and the same body. Nothing was created or moved again. */
         IdempotentReplayed: "true";
+        /**
+         * @description `no-store`: the response carries credentials and must not be cached (RFC 6749 §5.1).
+         * @example no-store
+         */
+        CacheControlNoStore: "no-store";
     };
     pathItems: never;
 }
@@ -4592,6 +5257,11 @@ export interface operations {
                  * @example 5f0c2a9e-1d7b-4c8e-9a3f-6b2d8e4f1a70
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /**
+                 * @description The OAuth access token of a registered payer (`oat_test_…`, from `POST /v1/oauth/token`), sent next to your own credential when you act for that payer. It must have been issued to one of your applications and carry the scope the operation names; an unknown, expired or revoked token is `401` with `WWW-Authenticate: Bearer realm="tillpoint-payer", error="invalid_token"`, a token without the scope `403 insufficient_scope`.
+                 * @example oat_test_4Qm8Lx2Vc7Nb1Rt5Wz9Hd3Kp6Fs0Ja2Ge4Yu
+                 */
+                "X-Payer-Token"?: components["parameters"]["PayerToken"];
             };
             path?: never;
             cookie?: never;
@@ -5589,8 +6259,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            /** @description A wallet recipient is not one of your registered payers. */
-            404: {
+            409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description A business rule failed (`amount_too_small` below the currency minimum, `payer_not_found` for a wallet recipient who is not one of your registered payers), or an `Idempotency-Key` was reused with another body. */
+            422: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
                     "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
@@ -5602,9 +6274,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            409: components["responses"]["Conflict"];
-            415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["UnprocessableEntity"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
@@ -6936,6 +7605,543 @@ export interface operations {
             422: components["responses"]["UnprocessableEntity"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+        };
+    };
+    requestOtp: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A unique key (a UUID v4 is recommended) that makes this request safe to retry. Within 24 hours, a retry with the same key and the same body returns the first response again with `Idempotent-Replayed: true`, without creating anything or moving money a second time. The same key with a different body is rejected with `422 idempotency_key_reused`; a retry sent while the first request is still being processed gets `409 idempotency_request_in_progress`. Keys are scoped to the authenticated merchant (or, on public routes, to the client).
+                 * @example 5f0c2a9e-1d7b-4c8e-9a3f-6b2d8e4f1a70
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateOtpRequest"];
+            };
+        };
+        responses: {
+            /** @description The code was sent. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "otp_4Hk8Qm2Vx6Lp9Rt3Wz7Nc1Bd",
+                     *       "email": "amara@example.com",
+                     *       "phoneNumber": "+256700000001",
+                     *       "expiresAt": "2026-11-21T10:25:30.000Z",
+                     *       "resendAvailableAt": "2026-11-21T10:16:30.000Z",
+                     *       "maxAttempts": 5,
+                     *       "createdAt": "2026-11-21T10:15:30.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OtpChallenge"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            /** @description A code was sent to this email or phone less than 60 seconds ago (`otp_resend_cooldown`), or the rate limit is exhausted (`rate_limited`); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://docs.tillpoint.dev/problems/otp_resend_cooldown",
+                     *       "title": "Code sent recently",
+                     *       "status": 429,
+                     *       "detail": "A code was sent to this phone number 12 seconds ago; another can be requested in 48 seconds.",
+                     *       "instance": "/v1/otp",
+                     *       "code": "otp_resend_cooldown",
+                     *       "requestId": "req_2Lm8Qx4Vb7Nc1Rz5",
+                     *       "retryAfter": 48
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getSandboxOtp: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The email address the code was sent to (give this, `phoneNumber`, or both).
+                 * @example amara@example.com
+                 */
+                email?: components["parameters"]["OtpEmailFilter"];
+                /**
+                 * @description The E.164 phone number the code was sent to (give this, `email`, or both).
+                 * @example +256700000001
+                 */
+                phoneNumber?: components["parameters"]["OtpPhoneNumberFilter"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The latest code sent there. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "challengeId": "otp_4Hk8Qm2Vx6Lp9Rt3Wz7Nc1Bd",
+                     *       "code": "482913",
+                     *       "email": null,
+                     *       "phoneNumber": "+256700000001",
+                     *       "status": "pending",
+                     *       "attemptsLeft": 5,
+                     *       "expiresAt": "2026-11-21T10:25:30.000Z",
+                     *       "createdAt": "2026-11-21T10:15:30.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SandboxOtp"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No code was sent there by this merchant, or the server is in live mode. */
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    createSandboxPayer: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A unique key (a UUID v4 is recommended) that makes this request safe to retry. Within 24 hours, a retry with the same key and the same body returns the first response again with `Idempotent-Replayed: true`, without creating anything or moving money a second time. The same key with a different body is rejected with `422 idempotency_key_reused`; a retry sent while the first request is still being processed gets `409 idempotency_request_in_progress`. Keys are scoped to the authenticated merchant (or, on public routes, to the client).
+                 * @example 5f0c2a9e-1d7b-4c8e-9a3f-6b2d8e4f1a70
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Amara Okello",
+                 *       "email": "amara@example.com",
+                 *       "phoneNumber": "+256700000001",
+                 *       "balances": [
+                 *         {
+                 *           "amount": 5000000,
+                 *           "currency": "UGX"
+                 *         },
+                 *         {
+                 *           "amount": 10000,
+                 *           "currency": "USD"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateSandboxPayerRequest"];
+            };
+        };
+        responses: {
+            /** @description The test payer and its wallet. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "usr_7Fq2Lm9Xc4Vb8Nk1Rt5Wz3Hd",
+                     *       "name": "Amara Okello",
+                     *       "email": "amara@example.com",
+                     *       "phoneNumber": "+256700000001",
+                     *       "wallet": {
+                     *         "userId": "usr_7Fq2Lm9Xc4Vb8Nk1Rt5Wz3Hd",
+                     *         "balances": [
+                     *           {
+                     *             "amount": 5000000,
+                     *             "currency": "UGX"
+                     *           },
+                     *           {
+                     *             "amount": 10000,
+                     *             "currency": "USD"
+                     *           }
+                     *         ]
+                     *       },
+                     *       "createdAt": "2026-11-21T10:15:30.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SandboxPayer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description The server is in live mode, where sandbox routes do not exist. */
+            404: components["responses"]["NotFound"];
+            /** @description You already have a test payer with this email (`payer_email_taken`), or a request with the same `Idempotency-Key` is in progress. */
+            409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getWallet: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The OAuth access token of a registered payer (`oat_test_…`, from `POST /v1/oauth/token`), sent next to your own credential when you act for that payer. It must have been issued to one of your applications and carry the scope the operation names; an unknown, expired or revoked token is `401` with `WWW-Authenticate: Bearer realm="tillpoint-payer", error="invalid_token"`, a token without the scope `403 insufficient_scope`.
+                 * @example oat_test_4Qm8Lx2Vc7Nb1Rt5Wz9Hd3Kp6Fs0Ja2Ge4Yu
+                 */
+                "X-Payer-Token"?: components["parameters"]["PayerToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The payer's wallet. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "userId": "usr_7Fq2Lm9Xc4Vb8Nk1Rt5Wz3Hd",
+                     *       "balances": [
+                     *         {
+                     *           "amount": 5000000,
+                     *           "currency": "UGX"
+                     *         },
+                     *         {
+                     *           "amount": 8500,
+                     *           "currency": "USD"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Wallet"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            /** @description Your credential is missing or invalid, or `X-Payer-Token` is missing, unknown, expired or revoked (`WWW-Authenticate: Bearer realm="tillpoint-payer", error="invalid_token"`). */
+            401: components["responses"]["Unauthorized"];
+            /** @description A client token without `wallet.read`, or a payer token without the `wallet.read` scope (`insufficient_scope`). */
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    createClientSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Identifier of the application (`app_…`).
+                 * @example app_4Fq8Lm2Xz7Wc1Vb9Nk3Rt6Hd
+                 */
+                applicationId: components["parameters"]["ApplicationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new client secret (shown this once). */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "applicationId": "app_Qw3Er5Ty7Ui9Op1As2Df4Gh6",
+                     *       "clientId": "3f9a1c7e5b2d8f4a6c0e9b1d7f3a5c8e",
+                     *       "clientSecret": "acs_test_5Hd9Kq2Lx7Vm4Nb1Rc8Tz3Wp6Fs0Ja2G",
+                     *       "createdAt": "2026-11-21T10:15:30.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ClientSecret"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such application for this merchant. */
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    authorizeOAuth: {
+        parameters: {
+            query: {
+                /**
+                 * @description Always `code`.
+                 * @example code
+                 */
+                response_type: "code";
+                /** @description The application's `clientId`. */
+                client_id: components["schemas"]["ClientId"];
+                /** @description One of the application's registered `redirectUris`, exactly. */
+                redirect_uri: components["schemas"]["RedirectUri"];
+                /**
+                 * @description The scopes asked for, separated by spaces (`wallet.read`, `wallet.pay`).
+                 * @example wallet.read wallet.pay
+                 */
+                scope: string;
+                /**
+                 * @description An opaque value of yours, returned unchanged with the redirect (recommended).
+                 * @example af0ifjsldkj
+                 */
+                state?: string;
+                /**
+                 * @description The PKCE challenge, BASE64URL(SHA-256(code_verifier)).
+                 * @example E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM
+                 */
+                code_challenge: string;
+                /**
+                 * @description Always `S256`.
+                 * @example S256
+                 */
+                code_challenge_method: "S256";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sign-in and consent page (HTML). */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example <!doctype html><html lang="en"><head><title>Sign in to continue</title></head><body>…</body></html> */
+                    "text/html": string;
+                };
+            };
+            /** @description Back to the registered `redirect_uri` with `error`, `error_description`, `state` and `iss`: the request is invalid in a way the client must learn of (missing or `plain` PKCE, unknown scope). */
+            303: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    /**
+                     * @description The redirect URI with the error parameters.
+                     * @example https://shop.example.com/oauth/callback?error=invalid_request&error_description=PKCE%20with%20S256%20is%20required&state=af0ifjsldkj&iss=http%3A%2F%2Flocalhost%3A3000
+                     */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error page (HTML), never a redirect: unknown `client_id`, an application without a client secret, or a `redirect_uri` that is not registered. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example <!doctype html><html lang="en"><head><title>Cannot continue</title></head><body>…</body></html> */
+                    "text/html": string;
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    createOAuthToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["TokenRequest"];
+            };
+        };
+        responses: {
+            /** @description The payer's tokens. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Cache-Control": components["headers"]["CacheControlNoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "access_token": "oat_test_4Qm8Lx2Vc7Nb1Rt5Wz9Hd3Kp6Fs0Ja2Ge4Yu",
+                     *       "token_type": "Bearer",
+                     *       "expires_in": 3600,
+                     *       "refresh_token": "ort_test_9Kp2Lm5Qx8Vb1Nc4Rt7Wz3Hd6Fs0Ja2Ge4Yu",
+                     *       "scope": "wallet.read wallet.pay",
+                     *       "user_id": "usr_7Fq2Lm9Xc4Vb8Nk1Rt5Wz3Hd",
+                     *       "merchant_id": "mer_5Vd8Kp2Qs7Tx1Lm4Nb9Cw3Rh"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TokenResponse"];
+                };
+            };
+            400: components["responses"]["OAuthBadRequest"];
+            401: components["responses"]["OAuthUnauthorized"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    revokeOAuthToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "token": "ort_test_9Kp2Lm5Qx8Vb1Nc4Rt7Wz3Hd6Fs0Ja2Ge4Yu",
+                 *       "token_type_hint": "refresh_token",
+                 *       "client_id": "3f9a1c7e5b2d8f4a6c0e9b1d7f3a5c8e",
+                 *       "client_secret": "acs_test_5Hd9Kq2Lx7Vm4Nb1Rc8Tz3Wp6Fs0Ja2G"
+                 *     }
+                 */
+                "application/x-www-form-urlencoded": components["schemas"]["RevokeRequest"];
+            };
+        };
+        responses: {
+            /** @description The token is revoked (or was not a valid token of this client). No body. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["OAuthBadRequest"];
+            401: components["responses"]["OAuthUnauthorized"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getOAuthServerMetadata: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The metadata. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "issuer": "http://localhost:3000",
+                     *       "authorization_endpoint": "http://localhost:3000/v1/oauth/authorize",
+                     *       "token_endpoint": "http://localhost:3000/v1/oauth/token",
+                     *       "revocation_endpoint": "http://localhost:3000/v1/oauth/revoke",
+                     *       "response_types_supported": [
+                     *         "code"
+                     *       ],
+                     *       "grant_types_supported": [
+                     *         "authorization_code",
+                     *         "refresh_token"
+                     *       ],
+                     *       "code_challenge_methods_supported": [
+                     *         "S256"
+                     *       ],
+                     *       "token_endpoint_auth_methods_supported": [
+                     *         "client_secret_basic",
+                     *         "client_secret_post"
+                     *       ],
+                     *       "revocation_endpoint_auth_methods_supported": [
+                     *         "client_secret_basic",
+                     *         "client_secret_post"
+                     *       ],
+                     *       "scopes_supported": [
+                     *         "wallet.read",
+                     *         "wallet.pay"
+                     *       ],
+                     *       "authorization_response_iss_parameter_supported": true,
+                     *       "service_documentation": "http://localhost:3000/docs"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AuthorizationServerMetadata"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
         };
     };
     paymentSucceededWebhook: {

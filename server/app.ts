@@ -25,6 +25,7 @@ import { storableText } from './http/text.ts';
 import { BUNDLED_SPEC_PATH, findOperation, type SpecOperation } from './http/spec.ts';
 import { DOCS_PATH } from './docs.ts';
 import { families } from './families.ts';
+import { payerAuthentication } from './oauth/index.ts';
 import { createJobRunner, type ScheduledJobs } from './jobs.ts';
 import { createEventRecorder } from './outbox/index.ts';
 
@@ -48,9 +49,10 @@ const mechanismJobs = [idempotencyPurgeJob];
  * @throws Error on two serializers of one event type or two jobs of one name.
  */
 export function createDeps(base: BaseDeps): { deps: AppDeps; jobs: ScheduledJobs } {
-  const ports: AppDeps['ports'] = Object.assign({}, ...modules.map((family) => family.provides ?? {}));
+  const ports: AppDeps['ports'] = {};
   const jobs = createJobRunner(() => deps, [...mechanismJobs, ...modules.flatMap((family) => family.jobs ?? [])], base.config.mode);
   const deps: AppDeps = { ...base, links: createLinks(base.config), events: createEventRecorder(modules, () => deps), jobs, ports };
+  for (const family of modules) Object.assign(ports, typeof family.provides === 'function' ? family.provides(deps) : (family.provides ?? {}));
   return { deps, jobs };
 }
 
@@ -81,6 +83,8 @@ export function createApp(deps: AppDeps): express.Express {
     next();
   });
   app.use(rateLimits(deps));
+  // x-endpoint operations (OAuth): their family's router, in their own formats (RFC 6749).
+  for (const family of modules) if (family.endpoints) app.use(family.endpoints(deps));
 
   const docsHtml = readFileSync(DOCS_PATH, 'utf8');
   app.get('/docs', (_req, res) => void res.type('html').send(docsHtml));
@@ -98,6 +102,8 @@ export function createApp(deps: AppDeps): express.Express {
   // 401/403 (credentials, scopes) and 400 missing_client_id, from the operation index, before the
   // body is parsed and validated.
   app.use(authorize(deps));
+  // A registered payer's OAuth access token (X-Payer-Token) next to the merchant's credential.
+  app.use(payerAuthentication(deps));
   app.use(express.json({ limit: '100kb', type: ['application/json', 'application/*+json'] }));
   app.use(
     OpenApiValidator.middleware({
@@ -117,7 +123,8 @@ export function createApp(deps: AppDeps): express.Express {
   // One look-up in the route table built from the operation index (no per-route regex scan).
   app.use((req, res, next) => {
     const op = findOperation(req.method, req.path);
-    if (!op) return next();
+    // x-endpoint operations are their family's endpoints router's (mounted above), never a JSON handler's.
+    if (!op || op.endpoint) return next();
     serve(deps, op, req, res).catch(next);
   });
   app.use(problemMiddleware(deps.log));
@@ -136,7 +143,7 @@ function idempotencyScope(req: Request): string {
 
 async function serve(deps: AppDeps, op: SpecOperation, req: Request, res: Response): Promise<void> {
   const rid = String(res.locals.requestId);
-  const handler = handlers[op.operationId] as (ctx: HandlerContext<OperationId>) => Promise<StoredResponse>;
+  const handler = handlers[op.operationId as OperationId] as (ctx: HandlerContext<OperationId>) => Promise<StoredResponse>;
   const ctx = {
     operationId: op.operationId,
     body: req.body,
@@ -144,6 +151,7 @@ async function serve(deps: AppDeps, op: SpecOperation, req: Request, res: Respon
     params: (req as Request & { openapi?: { pathParams?: Record<string, string> } }).openapi?.pathParams ?? {},
     query: req.query,
     auth: req.auth ?? null,
+    payer: req.payer ?? null,
     db: deps.db,
     inTransaction: false,
     deps,
@@ -161,7 +169,8 @@ async function serve(deps: AppDeps, op: SpecOperation, req: Request, res: Respon
       return await handler(tx ? Object.assign(Object.create(ctx) as typeof ctx, { db: tx, inTransaction: true }) : ctx);
     } catch (err) {
       // Business errors are responses too: stored for idempotent replay, validated like any other.
-      if (err instanceof ProblemError && err.status < 500) return { status: err.status, body: err.toProblem(req.path, rid) };
+      // A credential's challenge (a payer token) is not: it goes to the error middleware, unstored.
+      if (err instanceof ProblemError && err.status < 500 && !err.challenge) return { status: err.status, body: err.toProblem(req.path, rid) };
       throw err;
     }
   };

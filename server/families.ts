@@ -11,13 +11,15 @@ import { escrows } from './escrows/index.ts';
 import { events } from './events/index.ts';
 import { geo } from './geo/index.ts';
 import type { DuplicateOperations } from './http/family.ts';
+import { oauth } from './oauth/index.ts';
+import { otp } from './otp/index.ts';
 import { payments } from './payments/index.ts';
 import { sandbox } from './sandbox/index.ts';
 import { tax } from './tax/index.ts';
 import { webhooks } from './webhooks/index.ts';
 
 /** Every family module. */
-export const families = [auth, applications, checkoutSessions, payments, sandbox, webhooks, events, geo, tax, disbursements, escrows] as const;
+export const families = [auth, applications, checkoutSessions, payments, sandbox, webhooks, events, geo, tax, otp, oauth, disbursements, escrows] as const;
 
 /**
  * Compile-time proof that no operationId is handled by two families: on a duplicate, this line

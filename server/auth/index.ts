@@ -9,7 +9,7 @@ import { authHandlers } from './handlers.ts';
 export { authenticateRequest, securityHandlers, verifyCredential, type AuthContext } from './authenticate.ts';
 export { authorize } from './authorize.ts';
 export { hasScopes } from './context.ts';
-export { digestsEqual, generateClientId, generateClientToken, hashSecret, type KeyMode } from './credentials.ts';
+export { base62Crc32, digestsEqual, generateClientId, generateClientToken, hashSecret, type KeyMode } from './credentials.ts';
 export type { ApplicationsPort, VerifiedClientToken } from './ports.ts';
 export { createCredentialCache, type CredentialCache } from './cache.ts';
 export { findMerchant, type MerchantRow } from './repository.ts';

@@ -17,3 +17,5 @@ export * from '../webhooks/schema.ts';
 export * from '../idempotency/schema.ts';
 export * from '../settings/schema.ts';
 export * from '../disbursements/schema.ts';
+export * from '../otp/schema.ts';
+export * from '../oauth/schema.ts';

@@ -13,7 +13,6 @@ export { cancel, payQuote, processDuePayouts, release } from './payouts.ts';
 export { getDisbursement, listDisbursements } from './queries.ts';
 export { toEscrowDisbursement, type EscrowDisbursement } from './resource.ts';
 export type { DisbursementFilters, DisbursementKind, DisbursementWithRecipients } from './repository.ts';
-export type { WalletsPort } from './ports.ts';
 export { FEE_BASIS_POINTS, feeFor } from './fees.ts';
 
 /** The disbursements family module. */

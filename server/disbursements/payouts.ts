@@ -124,7 +124,7 @@ async function dispatch(tx: Tx, deps: AppDeps, d: DisbursementWithRecipients, fr
     }
     const wallets = deps.ports.wallets;
     if (!wallets) throw invalidField('/quoteId', 'has a wallet recipient, and wallet payouts are not available on this server');
-    await wallets.lock(tx, r.destination.userId, d.currency);
+    await wallets.lock(tx, r.destination.userId, d.currency, d.merchantId);
     entries.push({ account: wallets.account(r.destination.userId, d.currency), amount: r.amount });
     walletFees += r.fee;
     await repo.updateRecipient(tx, d.id, r.position, { status: 'paid', paidAt: now });

@@ -7,7 +7,7 @@
 import type { components } from '../../generated/schema.d.ts';
 import type { Executor } from '../db/index.ts';
 import type { AppDeps } from '../deps.ts';
-import { invalidField } from '../errors/problem.ts';
+import { ProblemError, invalidField } from '../errors/problem.ts';
 import { newId } from '../ids.ts';
 import { assertChargeable } from '../money/validate.ts';
 import { assertPayable } from './destinations.ts';
@@ -26,8 +26,8 @@ export const QUOTE_TTL_SECONDS = 15 * 60;
  * recipients are looked up, locked, through the wallets port).
  * @throws ProblemError 400 `invalid_request` with a pointer to the recipient's field (unknown
  *   currency, not a payout test instrument, wallets without the wallets port), 422
- *   `amount_too_small`, 402 `test_instrument_in_live_mode`, and what the wallets port throws for
- *   an unknown payer.
+ *   `amount_too_small` or `payer_not_found` (a wallet recipient that is not one of the merchant's
+ *   payers, pointer `/recipients/<i>/destination/userId`), 402 `test_instrument_in_live_mode`.
  */
 export async function createQuote(db: Executor, deps: AppDeps, merchantId: string, input: CreateQuoteRequest): Promise<QuoteRow> {
   const now = deps.now();
@@ -45,7 +45,15 @@ export async function createQuote(db: Executor, deps: AppDeps, merchantId: strin
       if (r.destination.type !== 'wallet') continue;
       const wallets = deps.ports.wallets;
       if (!wallets) throw invalidField(`/recipients/${i}/destination/type`, 'wallet payouts are not available on this server');
-      await wallets.lock(tx, r.destination.userId, input.currency);
+      try {
+        await wallets.lock(tx, r.destination.userId, input.currency, merchantId);
+      } catch (err) {
+        // The port leaves the pointer to the caller: the recipient that named the payer.
+        if (err instanceof ProblemError && err.code === 'payer_not_found' && !err.errors?.length) {
+          throw new ProblemError(err.code, err.detail, [{ pointer: `/recipients/${i}/destination/userId`, detail: 'is not a registered payer of yours' }]);
+        }
+        throw err;
+      }
     }
     return repo.insertQuote(tx, {
       id: newId('quo'), merchantId, currency: input.currency, recipients, amount, fee, total: amount + fee,

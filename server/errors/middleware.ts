@@ -129,7 +129,8 @@ export function problemMiddleware(log: Logger) {
     const problem = toProblem(err, req, String(res.locals.requestId), log);
     // RFC 9110 §15.5.6: a 405 lists the methods the resource supports.
     const allow = problem.status === 405 ? allowedMethods(err) : undefined;
+    const challenge = err instanceof ProblemError ? err.challenge : undefined;
     // sendProblem bypasses response validation, so a validation failure cannot recurse here.
-    sendProblem(res, problem, allow ? { Allow: allow } : {});
+    sendProblem(res, problem, { ...(allow ? { Allow: allow } : {}), ...(challenge ? { 'WWW-Authenticate': challenge } : {}) });
   };
 }

@@ -24,10 +24,15 @@ export function statusOf(code: ProblemCode): number {
 /** Base of the `type` URIs; `<base><code>` documents each problem type. */
 export const PROBLEM_TYPE_BASE = 'https://docs.tillpoint.dev/problems/';
 
-/** Extra members allowed on a problem body (`paymentId` on 402, `retryAfter` on 429, `requiredScopes` on 403). */
-export type ProblemExtras = Pick<Problem, 'paymentId' | 'retryAfter' | 'requiredScopes'>;
+/** Extra members allowed on a problem body (`paymentId` on 402, `retryAfter` on 429, `requiredScopes` on 403, `attemptsLeft` on 422 `otp_*`). */
+export type ProblemExtras = Pick<Problem, 'paymentId' | 'retryAfter' | 'requiredScopes' | 'attemptsLeft'>;
 
-/** An error that becomes a problem details response with the status of its `code`. */
+/**
+ * An error that becomes a problem details response with the status of its `code`. One with a
+ * `challenge` is about a credential sent in a header (a payer's token): it is answered with that
+ * `WWW-Authenticate` value and never stored as an idempotent response (the retry that carries
+ * the right credential must run).
+ */
 export class ProblemError extends Error {
   readonly status: number;
   constructor(
@@ -35,6 +40,7 @@ export class ProblemError extends Error {
     readonly detail: string,
     readonly errors?: FieldError[],
     readonly extras: ProblemExtras = {},
+    readonly challenge?: string,
   ) {
     super(detail);
     this.name = 'ProblemError';

@@ -8,7 +8,7 @@ import type { Router } from 'express';
 import type { Executor } from '../db/index.ts';
 import type { AppDeps, EventType, Links, Ports } from '../deps.ts';
 import type { Job } from '../jobs.ts';
-import type { Handler, OperationHandlers, OperationId } from './operations.ts';
+import type { EndpointOperationId, Handler, OperationHandlers, OperationId } from './operations.ts';
 
 /**
  * Turns the domain object of an event (e.g. a payment row) into the event's `data.object`: the
@@ -47,14 +47,28 @@ export interface FamilyModule<K extends OperationId = never> {
    * body parser and the OpenAPI validator: they parse their own form bodies.
    */
   pages?: (deps: AppDeps) => Router;
+  /**
+   * The family's `x-endpoint` operations of the contract (OAuth: form-encoded requests, RFC 6749
+   * errors, an HTML consent page), served by this router in their own formats instead of JSON
+   * handlers. Mounted after the rate limits, before authorization, the JSON body parser and the
+   * validator: the router parses and checks its own input. Its operationIds are listed in
+   * `endpointOperations` (checked against the contract by test/contract/families.test.ts).
+   */
+  endpoints?: (deps: AppDeps) => Router;
+  /** The operationIds `endpoints` serves (the contract's `x-endpoint` operations of the tag). */
+  endpointOperations?: readonly EndpointOperationId[];
   /** Timed work (see `server/jobs.ts`). */
   jobs?: readonly Job[];
   /** Serializers of the event types this family records. Each type has exactly one owner. */
   eventSerializers?: Partial<Record<EventType, EventSerializer>>;
   /** Reactions to events of other families (`'*'`: every event), run in the recording transaction. */
   eventSubscribers?: Partial<Record<EventType | '*', EventSubscriber>>;
-  /** Ports this family implements for others (see `Ports` in `server/deps.ts`). */
-  provides?: Partial<Ports>;
+  /**
+   * Ports this family implements for others (see `Ports` in `server/deps.ts`), or a function
+   * making them from the app's dependencies (called once by `createDeps`, e.g. for a port that
+   * needs the server secret).
+   */
+  provides?: Partial<Ports> | ((deps: AppDeps) => Partial<Ports>);
 }
 
 /** Declares a family module, inferring its operationIds from the handlers. */

@@ -107,6 +107,15 @@ export async function accountBalances(db: Executor, account: string): Promise<{ 
   return rows.map((r) => ({ currency: r.currency, amount: toNumber(r.amount) }));
 }
 
+/** Balance (minor units) of one account in one currency: the sum of its entries, 0 without any. */
+export async function accountBalance(db: Executor, account: string, currency: string): Promise<number> {
+  const [row] = await db
+    .select({ amount: sql<string | null>`sum(${ledgerEntries.amount})` })
+    .from(ledgerEntries)
+    .where(and(eq(ledgerEntries.account, account), eq(ledgerEntries.currency, currency)));
+  return toNumber(row?.amount ?? 0);
+}
+
 /** Sum of every entry in the ledger per currency; zero for all currencies when the books balance. */
 export async function trialBalance(db: Executor): Promise<{ currency: string; amount: number }[]> {
   const rows = await db

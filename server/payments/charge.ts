@@ -18,6 +18,7 @@ import { assertChargeable } from '../money/validate.ts';
 import { capture } from './capture.ts';
 import * as repo from './repository.ts';
 import type { PaymentRow } from './repository.ts';
+import { lockWallet, walletAccount } from './wallets.ts';
 import { DELAYED_SETTLEMENT_SECONDS, TEST_CARDS, TEST_PHONE_NUMBERS, cardBrand, passesLuhn, type TestOutcome } from './test-instruments.ts';
 
 type CreatePaymentRequest = components['schemas']['CreatePaymentRequest'];
@@ -26,8 +27,15 @@ type FailureCode = NonNullable<components['schemas']['Payment']['failureCode']>;
 /** Why a charge failed at once (3-D Secure failures come later: `authentication_failed`). */
 export type ChargeFailure = Exclude<FailureCode, 'authentication_failed'>;
 
-/** A payment request as the use case takes it: the contract's body plus the session it pays. */
-export type ChargeInput = CreatePaymentRequest & { checkoutSessionId?: string; applicationId?: string | null };
+/**
+ * A payment request as the use case takes it: the contract's body plus the session it pays and,
+ * for a wallet payment, the registered payer whose access token came with it (`wallet.pay`
+ * already checked).
+ */
+export type ChargeInput = CreatePaymentRequest & { checkoutSessionId?: string; applicationId?: string | null; payerUserId?: string };
+
+/** A payment method charged through the sandbox rules (card or mobile money), not a wallet. */
+type InstrumentMethod = Exclude<CreatePaymentRequest['paymentMethod'], { type: 'wallet' }>;
 
 /** The stored `failureMessage` of each immediate failure. */
 export const FAILURES: Record<ChargeFailure, string> = {
@@ -68,7 +76,7 @@ function refuseInLiveMode(isTestInstrument: boolean, pointer: string): never {
  *   402 `test_instrument_in_live_mode` for a test instrument in live mode.
  */
 export function resolveTestInstrument(
-  method: CreatePaymentRequest['paymentMethod'],
+  method: InstrumentMethod,
   now: Date,
   pointer = '/paymentMethod',
   mode: 'sandbox' | 'live' = 'sandbox',
@@ -120,7 +128,9 @@ export interface ChargeResult {
 export async function charge(tx: Tx, deps: AppDeps, merchantId: string, input: ChargeInput, now: Date): Promise<ChargeResult> {
   assertChargeable(input.amount, input.currency);
   if (input.returnUrl !== undefined) assertRedirectUrl('/returnUrl', input.returnUrl, deps.config.mode === 'live');
-  const instrument = resolveTestInstrument(input.paymentMethod, now, '/paymentMethod', deps.config.mode);
+  const method = input.paymentMethod;
+  if (method.type === 'wallet') return chargeWallet(tx, deps, merchantId, input, now);
+  const instrument = resolveTestInstrument(method, now, '/paymentMethod', deps.config.mode);
   const failure =
     instrument.outcome === 'decline' ? 'card_declined'
     : instrument.outcome === 'insufficient_funds' ? 'insufficient_funds'
@@ -170,15 +180,89 @@ export async function charge(tx: Tx, deps: AppDeps, merchantId: string, input: C
   return { payment, failure };
 }
 
+/** The columns of a new payment row that every method fills the same way. */
+function paymentRow(merchantId: string, input: ChargeInput, now: Date) {
+  return {
+    id: newId('pay'),
+    merchantId,
+    amount: input.amount,
+    currency: input.currency,
+    description: input.description ?? null,
+    customerEmail: input.customerEmail ?? null,
+    reference: input.reference ?? null,
+    checkoutSessionId: input.checkoutSessionId ?? null,
+    applicationId: input.applicationId ?? null,
+    returnUrl: input.returnUrl ?? null,
+    metadata: input.metadata ?? {},
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
 /**
- * createPayment: charges in one transaction; a declined or failed charge is stored, then reported.
- * @throws ProblemError 402 (`card_declined`, `insufficient_funds`, `payment_failed`) carrying `paymentId`.
+ * A wallet payment: locks the payer's wallet in the currency, then either moves the amount from
+ * the wallet to the merchant's available balance (succeeded, `payment.succeeded`) or stores the
+ * payment as failed with `insufficient_funds` (`payment.failed`), in the caller's transaction.
+ * @throws Error without `payerUserId` (the handler checks the payer token first).
+ */
+async function chargeWallet(tx: Tx, deps: AppDeps, merchantId: string, input: ChargeInput, now: Date): Promise<ChargeResult> {
+  const userId = input.payerUserId;
+  if (!userId) throw new Error('A wallet payment reached charge() without its payer');
+  const balance = await lockWallet(tx, userId, input.currency, merchantId, { open: false });
+  const failure: ChargeFailure | undefined = balance < input.amount ? 'insufficient_funds' : undefined;
+  let payment = await repo.insertPayment(tx, {
+    ...paymentRow(merchantId, input, now),
+    status: failure ? 'failed' : 'succeeded',
+    methodType: 'wallet',
+    methodDetails: { wallet: { userId } },
+    failureCode: failure ?? null,
+    failureMessage: failure ? WALLET_SHORT : null,
+    settleAt: null,
+  });
+  if (failure) {
+    await deps.events.record(tx, merchantId, 'payment.failed', payment, now);
+    return { payment, failure };
+  }
+  payment = await capture(tx, deps, payment, walletAccount(userId), now);
+  return { payment };
+}
+
+/** The stored `failureMessage` of a wallet payment the balance did not cover. */
+const WALLET_SHORT = "The payer's wallet balance in this currency is below the amount.";
+
+/**
+ * Checks `mfaCode` when present (before anything is charged), against the code last sent to the
+ * mobile-money phone number, or else to `customerEmail`, through the otp port, on `db` (so that a
+ * wrong attempt counts even though the payment is refused).
+ * @throws ProblemError 400 when the payment names neither; what the otp port throws.
+ */
+async function verifyMfaCode(db: Executor, deps: AppDeps, merchantId: string, input: ChargeInput, now: Date): Promise<void> {
+  if (input.mfaCode === undefined) return;
+  const method = input.paymentMethod;
+  const phoneNumber = method.type === 'mobile_money' ? method.phoneNumber : undefined;
+  const email = phoneNumber ? undefined : input.customerEmail;
+  if (!phoneNumber && !email) throw invalidField('/mfaCode', 'needs the mobile-money phoneNumber or a customerEmail the code was sent to');
+  if (!deps.ports.otp) throw new Error('No family provides the otp port: mfaCode cannot be checked');
+  // Refuse an invalid payment before the code is spent on it.
+  assertChargeable(input.amount, input.currency);
+  if (method.type !== 'wallet') resolveTestInstrument(method, now, '/paymentMethod', deps.config.mode);
+  await deps.ports.otp.verify(db, { merchantId, phoneNumber, email, code: input.mfaCode, pointer: '/mfaCode' }, now);
+}
+
+/**
+ * createPayment: checks `mfaCode` if given, then charges in one transaction; a declined or
+ * failed charge is stored, then reported.
+ * @throws ProblemError 402 (`card_declined`, `insufficient_funds`, `payment_failed`) carrying
+ *   `paymentId`; 422 `otp_invalid`/`otp_expired`, 429 `otp_attempts_exceeded` (nothing charged).
  */
 export async function createPayment(db: Executor, deps: AppDeps, merchantId: string, input: ChargeInput): Promise<PaymentRow> {
   const now = deps.now();
-  const result = await db.transaction((tx) => charge(tx, deps, merchantId, input, now));
+  await verifyMfaCode(db, deps, merchantId, input, now);
+  const { mfaCode: _code, ...toCharge } = input;
+  const result = await db.transaction((tx) => charge(tx, deps, merchantId, toCharge, now));
   if (result.failure) {
-    throw new ProblemError(result.failure, FAILURES[result.failure], undefined, { paymentId: result.payment.id });
+    const detail = result.payment.methodType === 'wallet' ? WALLET_SHORT : FAILURES[result.failure];
+    throw new ProblemError(result.failure, detail, undefined, { paymentId: result.payment.id });
   }
   return result.payment;
 }

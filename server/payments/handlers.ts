@@ -8,13 +8,17 @@ import { toPaymentInstructions } from './instructions.ts';
 import { getPayment, listPayments } from './queries.ts';
 import { createRefund } from './refunds.ts';
 import { toPayment, toRefund } from './resource.ts';
+import { getWallet } from './wallets.ts';
+import { requirePayer } from '../oauth/index.ts';
 
-type PaymentOps = 'createPayment' | 'listPayments' | 'getPayment' | 'createRefund' | 'getPaymentInstructions' | 'getBalance';
+type PaymentOps = 'createPayment' | 'listPayments' | 'getPayment' | 'createRefund' | 'getPaymentInstructions' | 'getBalance' | 'getWallet';
 
 export const paymentsHandlers: Pick<OperationHandlers, PaymentOps> = {
   async createPayment(ctx) {
     const auth = requireAuth(ctx);
-    const payment = await createPayment(ctx.db, ctx.deps, auth.merchantId, { ...ctx.body, applicationId: auth.applicationId });
+    // A wallet payment acts for the payer of X-Payer-Token, who must have granted wallet.pay.
+    const payerUserId = ctx.body.paymentMethod.type === 'wallet' ? requirePayer(ctx, 'wallet.pay').userId : undefined;
+    const payment = await createPayment(ctx.db, ctx.deps, auth.merchantId, { ...ctx.body, applicationId: auth.applicationId, payerUserId });
     return { status: 201, body: toPayment(payment, ctx.deps.links) };
   },
 
@@ -41,5 +45,10 @@ export const paymentsHandlers: Pick<OperationHandlers, PaymentOps> = {
 
   async getBalance(ctx) {
     return { status: 200, body: await getBalance(ctx.db, ctx.deps, requireAuth(ctx).merchantId) };
+  },
+
+  async getWallet(ctx) {
+    requireAuth(ctx);
+    return { status: 200, body: await getWallet(ctx.db, ctx.deps, requirePayer(ctx, 'wallet.read').userId) };
   },
 };

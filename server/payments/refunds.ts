@@ -13,6 +13,7 @@ import { formatAmount } from '../money/currency.ts';
 import * as repo from './repository.ts';
 import type { PaymentRow, RefundRow } from './repository.ts';
 import { settleDuePayments } from './settlement.ts';
+import { lockWallet, walletAccount } from './wallets.ts';
 
 type CreateRefundRequest = components['schemas']['CreateRefundRequest'];
 
@@ -52,11 +53,14 @@ export async function createRefund(db: Executor, deps: AppDeps, merchantId: stri
       );
     }
     const refundId = newId('re');
+    const wallet = walletOf(payment);
+    // Back into the payer's wallet (locked, like every wallet movement), or out to the clearing account.
+    if (wallet) await lockWallet(tx, wallet, payment.currency);
     await post(tx, {
       merchantId, kind: 'refund', sourceId: refundId, currency: payment.currency, at: now,
       entries: [
         { account: accounts.available(merchantId), amount: -amount },
-        { account: accounts.clearing(clearingOf(payment)), amount },
+        { account: wallet ? walletAccount(wallet) : accounts.clearing(clearingOf(payment)), amount },
       ],
     });
     const refund = await repo.insertRefund(tx, {
@@ -74,4 +78,10 @@ function clearingOf(payment: PaymentRow): string {
   if (payment.methodType === 'card') return 'card';
   const details = payment.methodDetails as { mobileMoney?: { provider?: string } };
   return `mobile_money:${details.mobileMoney?.provider ?? 'unknown'}`;
+}
+
+/** The payer of a wallet payment (`usr_…`), else `undefined`. */
+function walletOf(payment: PaymentRow): string | undefined {
+  if (payment.methodType !== 'wallet') return undefined;
+  return (payment.methodDetails as { wallet?: { userId?: string } }).wallet?.userId;
 }

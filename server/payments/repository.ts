@@ -2,7 +2,7 @@
 import { and, eq, lte, sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../db/index.ts';
 import { runPrepared } from '../db/prepared.ts';
-import { payments, refunds } from './schema.ts';
+import { payments, refunds, wallets } from './schema.ts';
 import { fetchSize, listConditions, listOrder, type ListQuery } from '../http/pagination.ts';
 
 export type PaymentRow = typeof payments.$inferSelect;
@@ -70,3 +70,23 @@ export async function insertRefund(db: Executor, row: typeof refunds.$inferInser
   const [created] = await db.insert(refunds).values(row).returning();
   return created!;
 }
+
+export type WalletRow = typeof wallets.$inferSelect;
+
+/** The payer's wallet row in `currency`, locked until the transaction ends. */
+export async function lockWallet(db: Executor, userId: string, currency: string): Promise<WalletRow | undefined> {
+  const [row] = await db.select().from(wallets).where(and(eq(wallets.userId, userId), eq(wallets.currency, currency))).limit(1).for('update');
+  return row;
+}
+
+/** Opens a wallet at zero (nothing when it exists). */
+export async function openWallet(db: Executor, row: typeof wallets.$inferInsert): Promise<void> {
+  await db.insert(wallets).values(row).onConflictDoNothing();
+}
+
+/** The currencies of the payer's wallets, ordered. */
+export async function walletCurrencies(db: Executor, userId: string): Promise<string[]> {
+  const rows = await db.select({ currency: wallets.currency }).from(wallets).where(eq(wallets.userId, userId)).orderBy(wallets.currency);
+  return rows.map((r) => r.currency);
+}
+

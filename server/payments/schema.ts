@@ -1,6 +1,6 @@
 /** Tables of the payments family. Amounts in minor units. */
 import { sql } from 'drizzle-orm';
-import { index, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { index, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 import { createdAt, money } from '../db/columns.ts';
 import { merchants } from '../merchants/schema.ts';
 
@@ -14,7 +14,7 @@ export const payments = pgTable(
     amount: money('amount').notNull(),
     currency: text('currency').notNull(),
     amountRefunded: money('amount_refunded').notNull().default(0),
-    methodType: text('method_type', { enum: ['card', 'mobile_money'] }).notNull(),
+    methodType: text('method_type', { enum: ['card', 'mobile_money', 'wallet'] }).notNull(),
     methodDetails: jsonb('method_details').$type<Record<string, unknown>>().notNull(),
     description: text('description'),
     customerEmail: text('customer_email'),
@@ -52,4 +52,21 @@ export const refunds = pgTable(
     createdAt: createdAt(),
   },
   (t) => [index('refunds_payment_idx').on(t.paymentId)],
+);
+
+/**
+ * The Tillpoint wallets of registered payers, one row per payer and currency: the row that
+ * wallet movements lock (`SELECT … FOR UPDATE`). The balance is never stored: it is the sum of
+ * the ledger entries of the account `payer:<userId>:wallet` in that currency.
+ */
+export const wallets = pgTable(
+  'wallets',
+  {
+    userId: text('user_id').notNull(),
+    currency: text('currency').notNull(),
+    /** The merchant whose sandbox the payer belongs to. */
+    merchantId: text('merchant_id').notNull().references(() => merchants.id),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.currency] })],
 );

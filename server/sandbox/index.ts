@@ -5,11 +5,15 @@
 import { refreshClockOffset } from '../clock/index.ts';
 import { defineFamily } from '../http/family.ts';
 import { sandboxHandlers } from './handlers.ts';
+import { payerSandboxHandlers } from './payers.ts';
 
 /** The sandbox family module. */
 export const sandbox = defineFamily({
   tag: 'sandbox',
-  handlers: sandboxHandlers,
+  handlers: {
+    ...sandboxHandlers,
+    ...payerSandboxHandlers,
+  },
   jobs: [
     {
       // Another instance may have advanced the shared clock: pick up its offset.

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unwrap, type TillpointClient } from '../../client/index.ts';
 import { fillPath, loadSpec, operationsOf, requestExample, type SpecOperation } from '../contract/openapi.ts';
 import { cardPayment, startTestServer, TEST_JWT_SECRET, type TestServer } from '../support/server.ts';
+import { createPayer, defaultApplicationId, mintPayerToken } from '../oauth/fixtures.ts';
 
 const doc = loadSpec();
 const operations = operationsOf(doc);
@@ -22,6 +23,8 @@ let s: TestServer;
 let badCredentials: [name: string, headers: Record<string, string>][];
 /** A valid credential of a merchant with no objects (control: requests are well-formed). */
 let validHeaders: Record<string, string>;
+/** A payer token of the control merchant, for operations that act for a payer. */
+let payerHeaders: Record<string, string>;
 
 const secret = new TextEncoder().encode(TEST_JWT_SECRET);
 const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -49,8 +52,11 @@ beforeAll(async () => {
   s = await startTestServer();
   const { merchant: live } = await s.newMerchant('Matrix live');
   const { merchant: rotated, client: rotatedClient } = await s.newMerchant('Matrix rotated');
-  const { merchant: control } = await s.newMerchant('Matrix control');
+  const { merchant: control, client: controlClient } = await s.newMerchant('Matrix control');
   validHeaders = { 'x-api-key': control.apiKey };
+  // Operations acting for a registered payer (x-payer-scopes) also need the payer's token.
+  const payer = await createPayer(controlClient);
+  payerHeaders = { 'x-payer-token': (await mintPayerToken(s, control.merchantId, await defaultApplicationId(controlClient), payer.id, ['wallet.read', 'wallet.pay'])).token };
 
   const realClaims = decodeJwt(await accessToken(live.apiKey, live.apiSecret));
   const expiredToken = await resign(realClaims, nowSeconds() - 7200, nowSeconds() - 3600);
@@ -95,7 +101,7 @@ describe('the auth matrix (derived from generated/openapi.yaml)', () => {
 
   describe.each(secured.map((op) => [op.operationId ?? op.path, op] as const))('%s', (_name, op) => {
     it('answers a well-formed request with a valid credential without 401 or 5xx (control)', async () => {
-      const response = await send(op, validHeaders);
+      const response = await send(op, { ...validHeaders, ...(op.raw['x-payer-scopes'] ? payerHeaders : {}) });
       expect(response.status).not.toBe(401);
       expect(response.status).toBeLessThan(500);
     });

@@ -25,6 +25,7 @@ import { OPERATIONS } from '../../generated/operations.ts';
 import { createApplication, createToken, type Scope } from '../applications/fixtures.ts';
 import { fillPath, loadSpec, operationsOf, requestExample, type SpecOperation } from '../contract/openapi.ts';
 import { useTestServer } from '../support/use-test-server.ts';
+import { createPayer, mintPayerToken } from '../oauth/fixtures.ts';
 
 const { server: s, clock } = useTestServer();
 const doc = loadSpec();
@@ -42,6 +43,7 @@ let revoked: string;
 let expired: string;
 let mint: (scopes: Scope[]) => Promise<string>;
 let apiKey: string;
+let payerToken: string;
 
 async function tokenWith(scopes: Scope[]): Promise<string> {
   const key = [...scopes].sort().join(' ');
@@ -78,9 +80,14 @@ function sibling(scope: string, others: Scope[]): Scope {
 
 function send(op: SpecOperation, token: string, header: 'authorization' | 'x-api-key' = 'authorization'): Promise<Response> {
   const body = requestExample(doc, op);
+  // An operation acting for a registered payer (x-payer-scopes) also gets the payer's token.
+  const payer: Record<string, string> = op.raw['x-payer-scopes'] ? { 'x-payer-token': payerToken } : {};
+  // The same example again within 60 s would meet requestOtp's resend cooldown (429) instead of
+  // what the API key got: every request of the matrix comes a minute after the previous one.
+  clock.advanceSeconds(61);
   return s.raw(fillPath(doc, op), {
     method: op.method.toUpperCase(),
-    headers: { [header]: header === 'authorization' ? `Bearer ${token}` : token, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: { [header]: header === 'authorization' ? `Bearer ${token}` : token, ...payer, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
     body: body !== undefined ? JSON.stringify(body) : undefined,
   });
 }
@@ -90,6 +97,9 @@ beforeAll(async () => {
   apiKey = merchant.apiKey;
   const app = await createApplication(client, 'Matrix');
   mint = async (scopes) => (await createToken(client, app.id, scopes)).token;
+  const payer = await createPayer(client);
+  // The matrix moves the clock a minute per request: a token that outlives it.
+  payerToken = (await mintPayerToken(s, merchant.merchantId, app.id, payer.id, ['wallet.read', 'wallet.pay'], 30 * 86_400)).token;
   const toRevoke = await createToken(client, app.id, ['*']);
   unwrap(await client.DELETE('/v1/applications/{applicationId}/tokens/{tokenId}', { params: { path: { applicationId: app.id, tokenId: toRevoke.id } } }));
   revoked = toRevoke.token;

@@ -1,6 +1,6 @@
 /**
  * Ledger invariants under random use (fast-check): sequences of card payments, refunds, quotes,
- * disbursements, escrow-disbursements (hold, release, cancel), cancels, payout-job runs and
+ * disbursements (to mobile money, bank accounts and a payer's wallet), escrow-disbursements (hold, release, cancel), cancels, payout-job runs and
  * batches of concurrent payouts and refunds, all through real HTTP on PostgreSQL. After every
  * step the shared invariants hold (test/support/ledger-invariants.ts: balanced postings, the
  * system sums to zero per currency, no owned balance negative, payout accounts match the open
@@ -18,9 +18,9 @@ import { DESTINATIONS, available, withClient, type Disbursement, type EscrowDisb
 
 const { server: s, clock } = useTestServer({ clock: Date.parse('2026-11-21T10:00:00.000Z') });
 
-type DestinationName = keyof typeof DESTINATIONS;
+type DestinationName = keyof typeof DESTINATIONS | 'wallet';
 const recipientArb = fc.record({
-  to: fc.constantFrom<DestinationName>('mobileMoneyPaid', 'mobileMoneyFailed', 'bankPaid', 'bankFailed'),
+  to: fc.constantFrom<DestinationName>('mobileMoneyPaid', 'mobileMoneyFailed', 'bankPaid', 'bankFailed', 'wallet'),
   amount: fc.integer({ min: 50, max: 20000 }),
 });
 const recipientsArb = fc.array(recipientArb, { minLength: 1, maxLength: 4 });
@@ -55,9 +55,10 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
   },
 );
 
-const body = (recipients: { to: DestinationName; amount: number }[]): QuoteRequest => ({
+/** A quote body; `wallet` recipients are paid to the run's registered payer. */
+const body = (recipients: { to: DestinationName; amount: number }[], payer: string): QuoteRequest => ({
   currency: 'USD',
-  recipients: recipients.map((r) => ({ destination: DESTINATIONS[r.to], amount: r.amount })),
+  recipients: recipients.map((r) => ({ destination: r.to === 'wallet' ? { type: 'wallet' as const, userId: payer } : DESTINATIONS[r.to], amount: r.amount })),
 });
 
 /** One merchant's run: its client, what it created, and the step runner. */
@@ -68,6 +69,8 @@ class Run {
   constructor(
     readonly client: TillpointClient,
     readonly clientId: string,
+    /** A registered payer of the merchant (`usr_…`), the wallet recipient. */
+    readonly payer: string,
   ) {}
 
   private pick<T>(list: T[], index: number): T | undefined {
@@ -76,7 +79,7 @@ class Run {
 
   /** Quotes and pays (or holds); 201 or 402. Returns the created object's total, or null on 402. */
   private async payout(kind: 'disburse' | 'hold', recipients: { to: DestinationName; amount: number }[]): Promise<{ status: number; total: number }> {
-    const q = await this.client.POST('/v1/disbursements/quotes', { params: withClient(this.clientId), body: body(recipients) });
+    const q = await this.client.POST('/v1/disbursements/quotes', { params: withClient(this.clientId), body: body(recipients, this.payer) });
     expect(q.response.status, JSON.stringify(q.error)).toBe(201);
     const params = withClient(this.clientId);
     const r =
@@ -168,7 +171,7 @@ class Run {
       }
       case 'concurrent': {
         const quotes = await Promise.all(
-          action.payouts.map((recipients) => this.client.POST('/v1/disbursements/quotes', { params: withClient(this.clientId), body: body(recipients) })),
+          action.payouts.map((recipients) => this.client.POST('/v1/disbursements/quotes', { params: withClient(this.clientId), body: body(recipients, this.payer) })),
         );
         const [results, refund] = await Promise.all([
           Promise.all(quotes.map((q) => this.client.POST('/v1/disbursements', { params: withClient(this.clientId), body: { quoteId: q.data!.id } }))),
@@ -213,7 +216,9 @@ describe('ledger invariants under random sequences (fast-check)', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(actionArb, { minLength: 3, maxLength: 10 }), async (actions) => {
         const { merchant, client } = await s.newMerchant();
-        const run = new Run(client, merchant.clientId);
+        const payer = await client.POST('/v1/sandbox/payers', { body: { name: 'Property Payer', email: `payer+${crypto.randomUUID()}@example.com` } });
+        expect(payer.response.status).toBe(201);
+        const run = new Run(client, merchant.clientId, payer.data!.id);
         await run.step({ kind: 'pay', amount: 30000 });
         for (const action of actions) {
           await run.step(action);

@@ -3468,7 +3468,7 @@ export interface components {
              */
             error: "invalid_request" | "invalid_client" | "invalid_grant" | "unauthorized_client" | "unsupported_grant_type" | "invalid_scope" | "unsupported_token_type" | "server_error";
             /**
-             * @description What went wrong, for developers.
+             * @description What went wrong, for developers (printable ASCII, as RFC 6749 §5.2 requires).
              * @example Invalid grant: authorization code is invalid
              */
             error_description?: string;
@@ -3796,6 +3796,26 @@ export interface components {
                  * @example {
                  *       "error": "invalid_client",
                  *       "error_description": "Invalid client: client is invalid"
+                 *     }
+                 */
+                "application/json": components["schemas"]["OAuthError"];
+            };
+        };
+        /** @description An unexpected error on our side (`server_error`, RFC 6749 §5.2); nothing was issued or revoked. */
+        OAuthServerError: {
+            headers: {
+                "X-Request-Id": components["headers"]["RequestId"];
+                "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                "Cache-Control": components["headers"]["CacheControlNoStore"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": "server_error",
+                 *       "error_description": "An unexpected error occurred."
                  *     }
                  */
                 "application/json": components["schemas"]["OAuthError"];
@@ -7913,6 +7933,7 @@ export interface operations {
                     "application/json": components["schemas"]["ClientSecret"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             /** @description No such application for this merchant. */
@@ -8005,6 +8026,7 @@ export interface operations {
                 };
             };
             429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
         };
     };
     createOAuthToken: {
@@ -8048,6 +8070,7 @@ export interface operations {
             400: components["responses"]["OAuthBadRequest"];
             401: components["responses"]["OAuthUnauthorized"];
             429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["OAuthServerError"];
         };
     };
     revokeOAuthToken: {
@@ -8085,6 +8108,7 @@ export interface operations {
             400: components["responses"]["OAuthBadRequest"];
             401: components["responses"]["OAuthUnauthorized"];
             429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["OAuthServerError"];
         };
     };
     getOAuthServerMetadata: {

@@ -18,6 +18,7 @@ import { ProblemError } from '../errors/problem.ts';
 import type { EndpointOperationId } from '../http/operations.ts';
 import { sendOtp } from '../otp/index.ts';
 import { checkAuthorizationRequest, readPageState, signPageState, withParams, type PageState } from './authorization.ts';
+import { normaliseBasicHeader } from './client-auth.ts';
 import { codePage, consentPage, errorPage, signInPage, type Asker } from './consent-page.ts';
 import { ACCESS_TOKEN_LIFETIME_SECONDS, CODE_LIFETIME_SECONDS, PAYER_SCOPES, REFRESH_TOKEN_LIFETIME_SECONDS, createModel, type ModelClient, type ModelUser } from './model.ts';
 import * as repo from './repository.ts';
@@ -47,7 +48,10 @@ export function serverMetadata(issuer: string) {
 /** The router of the OAuth endpoints. */
 export function oauthEndpoints(deps: AppDeps): express.Router {
   const router = express.Router();
-  const form = express.urlencoded({ extended: false, limit: '10kb', parameterLimit: 50 });
+  const parseForm = express.urlencoded({ extended: false, limit: '10kb', parameterLimit: 50 });
+  // A body that is not a parsable form is an RFC 6749 invalid_request on these endpoints, not a problem document.
+  const form: express.RequestHandler = (req, res, next) =>
+    parseForm(req, res, (err?: unknown) => (err ? void res.status(400).set({ 'Cache-Control': 'no-store' }).json({ error: 'invalid_request', error_description: 'The body is not a valid application/x-www-form-urlencoded form (at most 10 kB).' }) : next()));
   const model = createModel(deps);
   const server = new OAuth2Server({
     model,
@@ -163,7 +167,9 @@ export function oauthEndpoints(deps: AppDeps): express.Router {
 
   router.post('/v1/oauth/token', form, (req, res, next) => {
     (async () => {
-      const oauthRequest = new OAuth2Server.Request({ method: req.method, headers: req.headers as Record<string, string>, query: {}, body: req.body ?? {} });
+      const headers = { ...(req.headers as Record<string, string>) };
+      if (headers.authorization) headers.authorization = normaliseBasicHeader(headers.authorization)!;
+      const oauthRequest = new OAuth2Server.Request({ method: req.method, headers, query: {}, body: req.body ?? {} });
       const oauthResponse = new OAuth2Server.Response();
       noStore(res);
       try {
@@ -208,7 +214,8 @@ function sendOAuthError(res: Response, err: unknown, oauthResponse: OAuth2Server
   if (err instanceof OAuth2Server.OAuthError && err.name !== 'server_error') {
     const challenge = oauthResponse.headers?.['www-authenticate'];
     if (challenge) res.set('WWW-Authenticate', 'Basic realm="tillpoint-oauth"');
-    res.status(err.code).json({ error: err.name, error_description: err.message });
+    // invalid_client is always 401 (RFC 6749 §5.2 requires it with HTTP Basic, allows it otherwise), as the contract says.
+    res.status(err.name === 'invalid_client' ? 401 : err.code).json({ error: err.name, error_description: err.message });
     return;
   }
   deps.log.error({ err }, 'OAuth token endpoint failed');

@@ -8,6 +8,7 @@
  * Source: revokeOAuthToken.
  */
 import { oauthClient } from '../applications/index.ts';
+import { basicCredentials } from './client-auth.ts';
 import type { AppDeps } from '../deps.ts';
 import * as repo from './repository.ts';
 import { hashToken } from './tokens.ts';
@@ -20,18 +21,10 @@ type Refusal = Extract<RevocationResult, { error: string }>;
 
 function clientCredentials(authorization: string | undefined, body: Record<string, unknown>): { id: string; secret: string } | Refusal {
   const inBody = body.client_id !== undefined || body.client_secret !== undefined;
-  const basic = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(authorization ?? '');
-  if (basic && inBody) return { error: 'invalid_request', description: 'Authenticate the client one way: HTTP Basic or client_id and client_secret in the form, not both.', status: 400 };
-  if (basic) {
-    const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon < 0) return { error: 'invalid_client', description: 'Invalid client: malformed HTTP Basic credentials.', status: 401 };
-    try {
-      return { id: decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, ' ')), secret: decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, ' ')) };
-    } catch {
-      return { error: 'invalid_client', description: 'Invalid client: malformed HTTP Basic credentials.', status: 401 };
-    }
-  }
+  const basic = basicCredentials(authorization);
+  if (basic !== undefined && inBody) return { error: 'invalid_request', description: 'Authenticate the client one way: HTTP Basic or client_id and client_secret in the form, not both.', status: 400 };
+  if (basic === null) return { error: 'invalid_client', description: 'Invalid client: malformed HTTP Basic credentials.', status: 401 };
+  if (basic) return basic;
   if (typeof body.client_id === 'string' && typeof body.client_secret === 'string') return { id: body.client_id, secret: body.client_secret };
   return { error: 'invalid_client', description: 'Invalid client: send the client id and secret (HTTP Basic or client_secret_post).', status: 401 };
 }

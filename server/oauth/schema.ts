@@ -5,7 +5,6 @@
  */
 import { sql } from 'drizzle-orm';
 import { index, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
-import { applications } from '../applications/schema.ts';
 import { createdAt } from '../db/columns.ts';
 import { merchants } from '../merchants/schema.ts';
 
@@ -34,7 +33,8 @@ export const oauthGrants = pgTable(
   {
     id: text('id').primaryKey(),
     merchantId: text('merchant_id').notNull().references(() => merchants.id),
-    applicationId: text('application_id').notNull().references(() => applications.id),
+    /** The application (`app_…`) granted: the OAuth client. */
+    applicationId: text('application_id').notNull(),
     userId: text('user_id').notNull().references(() => payers.id),
     scopes: jsonb('scopes').$type<string[]>().notNull(),
     revokedAt: timestamp('revoked_at', { withTimezone: true, precision: 3 }),
@@ -50,7 +50,7 @@ export const oauthGrants = pgTable(
 export const oauthCodes = pgTable('oauth_codes', {
   codeHash: text('code_hash').primaryKey(),
   merchantId: text('merchant_id').notNull().references(() => merchants.id),
-  applicationId: text('application_id').notNull().references(() => applications.id),
+  applicationId: text('application_id').notNull(),
   userId: text('user_id').notNull().references(() => payers.id),
   scopes: jsonb('scopes').$type<string[]>().notNull(),
   redirectUri: text('redirect_uri').notNull(),

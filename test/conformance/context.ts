@@ -681,7 +681,8 @@ export class RunContext {
         return { error: `the request body has no JSON media type (${op.body.media.map((m) => m.type).join(', ')})` };
       }
     }
-    if (!options.raw) await this.sendPrerequisites(op, merchant, depth);
+    // Only for requests meant to succeed on fresh state (positive checks, prerequisite objects).
+    if (!options.raw && options.fresh) await this.sendPrerequisites(op, merchant, depth);
     return { parts, exampleName, ...(missing.size > 0 ? { needs: [...missing] } : {}) };
   }
 

@@ -67,10 +67,12 @@ export function emitOperations(doc: BundledSpec): string {
       const isPublic = Array.isArray(op.security) && op.security.length === 0;
       const scopes = [...new Set(security.flatMap((req) => Object.values(req).flat()))].sort();
       checkClientTokenScopes(doc, id, security);
+      const endpoint = op['x-endpoint'] === true;
+      if (endpoint && !isPublic) throw new Error(`${id}: an x-endpoint operation authenticates its own clients and must have security: []`);
       const summary = typeof op.summary === 'string' ? ` — ${doc1(op.summary)}` : '';
       rows.push(
         `  /** \`${method.toUpperCase()} ${path}\`${summary} */\n` +
-          `  ${id}: { tag: ${lit(tags[0])}, method: ${lit(method)}, path: ${lit(path)}, idempotent: ${idempotent}, public: ${isPublic}, scopes: ${lit(scopes)}, requiresClientId: ${requiresClientId} },`,
+          `  ${id}: { tag: ${lit(tags[0])}, method: ${lit(method)}, path: ${lit(path)}, idempotent: ${idempotent}, public: ${isPublic}, scopes: ${lit(scopes)}, requiresClientId: ${requiresClientId}, endpoint: ${endpoint} },`,
       );
     }
   }
@@ -98,6 +100,12 @@ export interface OperationFacts {
   readonly scopes: readonly string[];
   /** References the shared \`X-Client-Id\` header parameter: the server answers 400 \`missing_client_id\` without it. */
   readonly requiresClientId: boolean;
+  /**
+   * \`x-endpoint: true\`: an endpoint with formats of its own (the OAuth endpoints: form-encoded
+   * requests, RFC 6749 errors, an HTML page), served by its family's \`endpoints\` router instead
+   * of a JSON handler; no problem details, no request validation by the JSON pipeline.
+   */
+  readonly endpoint: boolean;
 }
 
 /**
@@ -215,6 +223,8 @@ interface TestInstruments {
   delayedSettlementSeconds: number;
   cards: Record<string, Instrument>;
   phoneNumbers: Record<string, Instrument>;
+  /** Payout recipients of disbursements: phone numbers and bank account numbers. */
+  payouts: { processingSeconds: number; phoneNumbers: Record<string, Instrument>; bankAccounts: Record<string, Instrument> };
 }
 
 /** Reads `x-test-instruments`, with `{delayedSettlementSeconds}` in descriptions filled in. */
@@ -228,6 +238,9 @@ function testInstruments(doc: BundledSpec): TestInstruments {
     Object.fromEntries(
       Object.entries(table).map(([k, v]) => [k, { ...v, description: v.description.replaceAll('{delayedSettlementSeconds}', String(ext.delayedSettlementSeconds)) }]),
     );
+  if (!ext.payouts || !Number.isInteger(ext.payouts.processingSeconds) || ext.payouts.processingSeconds <= 0) {
+    throw new Error('x-test-instruments.payouts.processingSeconds must be a positive integer');
+  }
   return { ...ext, cards: fill(ext.cards), phoneNumbers: fill(ext.phoneNumbers) };
 }
 
@@ -242,6 +255,11 @@ export function emitTestInstruments(doc: BundledSpec): string {
   };
   check('cards', ext.cards);
   check('phoneNumbers', ext.phoneNumbers);
+  check('payouts.phoneNumbers', ext.payouts.phoneNumbers);
+  check('payouts.bankAccounts', ext.payouts.bankAccounts);
+  for (const [key, v] of [...Object.entries(ext.payouts.phoneNumbers), ...Object.entries(ext.payouts.bankAccounts)]) {
+    if (v.outcome !== 'succeed' && v.outcome !== 'fail') throw new Error(`x-test-instruments.payouts.${key}: a payout either succeeds or fails`);
+  }
   const entries = (table: Record<string, Instrument>) =>
     Object.entries(table)
       .map(([key, v]) => `  /** ${doc1(v.description)} */\n  ${lit(key)}: ${lit(v.outcome)},`)
@@ -265,6 +283,22 @@ ${entries(ext.phoneNumbers)}
 
 /** Seconds a \`delayed\` mobile-money payment stays \`pending\` before it settles. */
 export const DELAYED_SETTLEMENT_SECONDS = ${ext.delayedSettlementSeconds};
+
+/** What the payout job does with a payout recipient: pay it or fail it. */
+export type PayoutOutcome = 'succeed' | 'fail';
+
+/** Mobile-money phone numbers (E.164) the sandbox pays out to, and the outcome. */
+export const TEST_PAYOUT_PHONE_NUMBERS = {
+${entries(ext.payouts.phoneNumbers)}
+} as const satisfies Record<string, PayoutOutcome>;
+
+/** Bank account numbers the sandbox pays out to (any bank code), and the outcome. */
+export const TEST_PAYOUT_BANK_ACCOUNTS = {
+${entries(ext.payouts.bankAccounts)}
+} as const satisfies Record<string, PayoutOutcome>;
+
+/** Seconds a disbursement stays \`pending\` (cancellable) before the payout job pays it. */
+export const PAYOUT_PROCESSING_SECONDS = ${ext.payouts.processingSeconds};
 `;
 }
 
@@ -279,5 +313,9 @@ export function testInstrumentsTable(doc: BundledSpec): string[] {
     '|---|---|',
     ...Object.entries(ext.cards).map(([n, v]) => `| card \`${n}\` | ${doc1(v.description)} |`),
     ...Object.entries(ext.phoneNumbers).map(([n, v]) => `| mobile money \`${n}\` | ${doc1(v.description)} |`),
+    ...Object.entries(ext.payouts.phoneNumbers).map(([n, v]) => `| payout to mobile money \`${n}\` | ${doc1(v.description)} |`),
+    ...Object.entries(ext.payouts.bankAccounts).map(([n, v]) => `| payout to bank account \`${n}\` | ${doc1(v.description)} |`),
+    `| payout to a payer wallet \`usr_…\` | \`paid\` at once |`,
+    `| payout processing | a disbursement stays \`pending\` (cancellable) for about ${ext.payouts.processingSeconds} seconds, then the payout job pays it |`,
   ];
 }

@@ -4,7 +4,7 @@ import createClient from 'openapi-fetch';
 import { createTillpointClient, unwrap, type paths } from '../client/index.ts';
 
 /** The placeholders of the code samples (environment variables in the docs). */
-export type SampleEnv = Partial<Record<"API_KEY_ID" | "APPLICATION_ID" | "ENDPOINT_ID" | "ESCROW_ID" | "EVENT_ID" | "IDEMPOTENCY_KEY" | "NEW_STORE_SLUG" | "ORDER_ID" | "PAYMENT_ID" | "SESSION_ID" | "SKU" | "STORE_SLUG" | "TILLPOINT_API_KEY" | "TILLPOINT_API_SECRET" | "TILLPOINT_BASE_URL" | "TILLPOINT_CLIENT_ID" | "TOKEN_ID" | "WEBHOOK_ENDPOINT_ID", string>>;
+export type SampleEnv = Partial<Record<"API_KEY_ID" | "APPLICATION_ID" | "CLIENT_ID" | "DISBURSEMENT_ID" | "ENDPOINT_ID" | "ESCROW_ID" | "EVENT_ID" | "IDEMPOTENCY_KEY" | "NEW_STORE_SLUG" | "ORDER_ID" | "PAYMENT_ID" | "QUOTE_ID" | "SESSION_ID" | "SKU" | "STORE_SLUG" | "TILLPOINT_API_KEY" | "TILLPOINT_API_SECRET" | "TILLPOINT_BASE_URL" | "TILLPOINT_CLIENT_ID" | "TOKEN_ID" | "WEBHOOK_ENDPOINT_ID", string>>;
 
 /**
  * The TypeScript code sample of every operation (as in `x-codeSamples`), with
@@ -507,6 +507,153 @@ export const TYPESCRIPT_SAMPLES = {
     );
     return disputeEscrow;
   },
+  /** `POST /v1/disbursements/quotes`: reads `IDEMPOTENCY_KEY`, `TILLPOINT_API_KEY`, `TILLPOINT_BASE_URL`, `TILLPOINT_CLIENT_ID`. */
+  createDisbursementQuote: async (env: SampleEnv) => {
+    const tillpoint = createTillpointClient({ baseUrl: env.TILLPOINT_BASE_URL!, apiKey: env.TILLPOINT_API_KEY! });
+    const disbursementQuote = unwrap(
+      await tillpoint.POST('/v1/disbursements/quotes', {
+        params: { header: { 'X-Client-Id': env.TILLPOINT_CLIENT_ID! } },
+        body: {
+          currency: 'USD',
+          recipients: [
+            {
+              destination: {
+                type: 'mobile_money',
+                provider: 'mtn',
+                phoneNumber: '+256700000001',
+              },
+              amount: 1000,
+              reference: 'AGENT-017',
+            },
+            {
+              destination: {
+                type: 'bank_account',
+                accountNumber: '0001234567',
+                bankCode: 'SBICUGKX',
+                accountHolderName: 'Okello Farm Supplies Ltd',
+              },
+              amount: 500,
+              reference: 'INV-2291',
+            },
+            {
+              destination: {
+                type: 'mobile_money',
+                provider: 'mtn',
+                phoneNumber: '+256700000002',
+              },
+              amount: 300,
+              reference: 'AGENT-018',
+            },
+          ],
+        },
+      }),
+    );
+    return disbursementQuote;
+  },
+  /** `GET /v1/disbursements`: reads `TILLPOINT_API_KEY`, `TILLPOINT_BASE_URL`, `TILLPOINT_CLIENT_ID`. */
+  listDisbursements: async (env: SampleEnv) => {
+    const tillpoint = createTillpointClient({ baseUrl: env.TILLPOINT_BASE_URL!, apiKey: env.TILLPOINT_API_KEY! });
+    const disbursements = unwrap(
+      await tillpoint.GET('/v1/disbursements', {
+        params: { header: { 'X-Client-Id': env.TILLPOINT_CLIENT_ID! } },
+      }),
+    );
+    return disbursements;
+  },
+  /** `POST /v1/disbursements`: reads `IDEMPOTENCY_KEY`, `QUOTE_ID`, `TILLPOINT_API_KEY`, `TILLPOINT_BASE_URL`, `TILLPOINT_CLIENT_ID`. */
+  createDisbursement: async (env: SampleEnv) => {
+    const tillpoint = createTillpointClient({ baseUrl: env.TILLPOINT_BASE_URL!, apiKey: env.TILLPOINT_API_KEY! });
+    const disbursement = unwrap(
+      await tillpoint.POST('/v1/disbursements', {
+        params: { header: { 'X-Client-Id': env.TILLPOINT_CLIENT_ID! } },
+        body: {
+          quoteId: env.QUOTE_ID!,
+          description: 'November payouts, field agents',
+          metadata: {
+            batch: '2026-11',
+          },
+        },
+      }),
+    );
+    return disbursement;
+  },
+  /** `GET /v1/disbursements/{disbursementId}`: reads `DISBURSEMENT_ID`, `TILLPOINT_API_KEY`, `TILLPOINT_BASE_URL`, `TILLPOINT_CLIENT_ID`. */
+  getDisbursement: async (env: SampleEnv) => {
+    const tillpoint = createTillpointClient({ baseUrl: env.TILLPOINT_BASE_URL!, apiKey: env.TILLPOINT_API_KEY! });
+    const disbursement = unwrap(
+      await tillpoint.GET('/v1/disbursements/{disbursementId}', {
+        params: { path: { disbursementId: env.DISBURSEMENT_ID! }, header: { 'X-Client-Id': env.TILLPOINT_CLIENT_ID! } },
+      }),
+    );
+    return disbursement;
+  },
+  /** `POST /v1/disbursements/{disbursementId}/cancel`: reads `DISBURSEMENT_ID`, `IDEMPOTENCY_KEY`, `TILLPOINT_API_KEY`, `TILLPOINT_BASE_URL`, `TILLPOINT_CLIENT_ID`. */
+  cancelDisbursement: async (env: SampleEnv) => {
+    const tillpoint = createTillpointClient({ baseUrl: env.TILLPOINT_BASE_URL!, apiKey: env.TILLPOINT_API_KEY! });
+    const disbursement = unwrap(
+      await tillpoint.POST('/v1/disbursements/{disbursementId}/cancel', {
+        params: { path: { disbursementId: env.DISBURSEMENT_ID! }, header: { 'X-Client-Id': env.TILLPOINT_CLIENT_ID! } },
+      }),
+    );
+    return disbursement;
+  },
+  /** `GET /v1/escrow-disbursements`: reads `TILLPOINT_API_KEY`, `TILLPOINT_BASE_URL`, `TILLPOINT_CLIENT_ID`. */
+  listEscrowDisbursements: async (env: SampleEnv) => {
+    const tillpoint = createTillpointClient({ baseUrl: env.TILLPOINT_BASE_URL!, apiKey: env.TILLPOINT_API_KEY! });
+    const escrowDisbursements = unwrap(
+      await tillpoint.GET('/v1/escrow-disbursements', {
+        params: { header: { 'X-Client-Id': env.TILLPOINT_CLIENT_ID! } },
+      }),
+    );
+    return escrowDisbursements;
+  },
+  /** `POST /v1/escrow-disbursements`: reads `IDEMPOTENCY_KEY`, `QUOTE_ID`, `TILLPOINT_API_KEY`, `TILLPOINT_BASE_URL`, `TILLPOINT_CLIENT_ID`. */
+  createEscrowDisbursement: async (env: SampleEnv) => {
+    const tillpoint = createTillpointClient({ baseUrl: env.TILLPOINT_BASE_URL!, apiKey: env.TILLPOINT_API_KEY! });
+    const escrowDisbursement = unwrap(
+      await tillpoint.POST('/v1/escrow-disbursements', {
+        params: { header: { 'X-Client-Id': env.TILLPOINT_CLIENT_ID! } },
+        body: {
+          quoteId: env.QUOTE_ID!,
+          description: 'November payouts, field agents',
+          metadata: {
+            batch: '2026-11',
+          },
+        },
+      }),
+    );
+    return escrowDisbursement;
+  },
+  /** `GET /v1/escrow-disbursements/{disbursementId}`: reads `DISBURSEMENT_ID`, `TILLPOINT_API_KEY`, `TILLPOINT_BASE_URL`, `TILLPOINT_CLIENT_ID`. */
+  getEscrowDisbursement: async (env: SampleEnv) => {
+    const tillpoint = createTillpointClient({ baseUrl: env.TILLPOINT_BASE_URL!, apiKey: env.TILLPOINT_API_KEY! });
+    const escrowDisbursement = unwrap(
+      await tillpoint.GET('/v1/escrow-disbursements/{disbursementId}', {
+        params: { path: { disbursementId: env.DISBURSEMENT_ID! }, header: { 'X-Client-Id': env.TILLPOINT_CLIENT_ID! } },
+      }),
+    );
+    return escrowDisbursement;
+  },
+  /** `POST /v1/escrow-disbursements/{disbursementId}/release`: reads `DISBURSEMENT_ID`, `IDEMPOTENCY_KEY`, `TILLPOINT_API_KEY`, `TILLPOINT_BASE_URL`, `TILLPOINT_CLIENT_ID`. */
+  releaseEscrowDisbursement: async (env: SampleEnv) => {
+    const tillpoint = createTillpointClient({ baseUrl: env.TILLPOINT_BASE_URL!, apiKey: env.TILLPOINT_API_KEY! });
+    const escrowDisbursement = unwrap(
+      await tillpoint.POST('/v1/escrow-disbursements/{disbursementId}/release', {
+        params: { path: { disbursementId: env.DISBURSEMENT_ID! }, header: { 'X-Client-Id': env.TILLPOINT_CLIENT_ID! } },
+      }),
+    );
+    return escrowDisbursement;
+  },
+  /** `POST /v1/escrow-disbursements/{disbursementId}/cancel`: reads `DISBURSEMENT_ID`, `IDEMPOTENCY_KEY`, `TILLPOINT_API_KEY`, `TILLPOINT_BASE_URL`, `TILLPOINT_CLIENT_ID`. */
+  cancelEscrowDisbursement: async (env: SampleEnv) => {
+    const tillpoint = createTillpointClient({ baseUrl: env.TILLPOINT_BASE_URL!, apiKey: env.TILLPOINT_API_KEY! });
+    const escrowDisbursement = unwrap(
+      await tillpoint.POST('/v1/escrow-disbursements/{disbursementId}/cancel', {
+        params: { path: { disbursementId: env.DISBURSEMENT_ID! }, header: { 'X-Client-Id': env.TILLPOINT_CLIENT_ID! } },
+      }),
+    );
+    return escrowDisbursement;
+  },
   /** `POST /v1/sandbox/merchants`: reads `TILLPOINT_BASE_URL`. */
   createSandboxMerchant: async (env: SampleEnv) => {
     const tillpoint = createClient<paths>({ baseUrl: env.TILLPOINT_BASE_URL! });
@@ -818,6 +965,72 @@ export const TYPESCRIPT_SAMPLES = {
     );
     return wallet;
   },
+  /** `POST /v1/applications/{applicationId}/client-secret`: reads `APPLICATION_ID`, `TILLPOINT_API_KEY`, `TILLPOINT_BASE_URL`. */
+  createClientSecret: async (env: SampleEnv) => {
+    const tillpoint = createTillpointClient({ baseUrl: env.TILLPOINT_BASE_URL!, apiKey: env.TILLPOINT_API_KEY! });
+    const clientSecret = unwrap(
+      await tillpoint.POST('/v1/applications/{applicationId}/client-secret', {
+        params: { path: { applicationId: env.APPLICATION_ID! } },
+      }),
+    );
+    return clientSecret;
+  },
+  /** `GET /v1/oauth/authorize`: reads `CLIENT_ID`, `TILLPOINT_BASE_URL`. */
+  authorizeOAuth: async (env: SampleEnv) => {
+    const tillpoint = createClient<paths>({ baseUrl: env.TILLPOINT_BASE_URL! });
+    const authorizeOAuth = unwrap(
+      await tillpoint.GET('/v1/oauth/authorize', {
+        params: { query: { response_type: 'code', client_id: env.CLIENT_ID!, redirect_uri: 'https://shop.example.com/oauth/callback', scope: 'wallet.read wallet.pay', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' } },
+        parseAs: 'text',
+      }),
+    );
+    return authorizeOAuth;
+  },
+  /** `POST /v1/oauth/token`: reads `CLIENT_ID`, `TILLPOINT_BASE_URL`. */
+  createOAuthToken: async (env: SampleEnv) => {
+    const tillpoint = createClient<paths>({ baseUrl: env.TILLPOINT_BASE_URL! });
+    const oAuthToken = unwrap(
+      await tillpoint.POST('/v1/oauth/token', {
+        body: {
+          grant_type: 'authorization_code',
+          code: 'oac_Vd3Lq8Xm2Nc7Rb4Tz9Hk1Wp6Fs5Gj0Ya3Ue8IoP2',
+          redirect_uri: 'https://shop.example.com/oauth/callback',
+          code_verifier: 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk',
+          client_id: env.CLIENT_ID!,
+          client_secret: 'acs_test_5Hd9Kq2Lx7Vm4Nb1Rc8Tz3Wp6Fs0Ja2G',
+        },
+        bodySerializer: (body) => new URLSearchParams(body as Record<string, string>),
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      }),
+    );
+    return oAuthToken;
+  },
+  /** `POST /v1/oauth/revoke`: reads `CLIENT_ID`, `TILLPOINT_BASE_URL`. */
+  revokeOAuthToken: async (env: SampleEnv) => {
+    const tillpoint = createClient<paths>({ baseUrl: env.TILLPOINT_BASE_URL! });
+    const oAuthToken = unwrap(
+      await tillpoint.POST('/v1/oauth/revoke', {
+        body: {
+          token: 'ort_test_9Kp2Lm5Qx8Vb1Nc4Rt7Wz3Hd6Fs0Ja2Ge4Yu',
+          token_type_hint: 'refresh_token',
+          client_id: env.CLIENT_ID!,
+          client_secret: 'acs_test_5Hd9Kq2Lx7Vm4Nb1Rc8Tz3Wp6Fs0Ja2G',
+        },
+        bodySerializer: (body) => new URLSearchParams(body as Record<string, string>),
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        parseAs: 'text',
+      }),
+    );
+    return oAuthToken;
+  },
+  /** `GET /.well-known/oauth-authorization-server`: reads `TILLPOINT_BASE_URL`. */
+  getOAuthServerMetadata: async (env: SampleEnv) => {
+    const tillpoint = createClient<paths>({ baseUrl: env.TILLPOINT_BASE_URL! });
+    const oAuthServerMetadata = unwrap(
+      await tillpoint.GET('/.well-known/oauth-authorization-server'),
+    );
+    return oAuthServerMetadata;
+  },
 } as const satisfies Record<string, (env: SampleEnv) => Promise<unknown>>;
 
 /** Placeholders each sample reads, and the status it expects (the documented success). */
@@ -863,6 +1076,16 @@ export const SAMPLE_REQUESTS = {
   releaseEscrow: { status: 200, variables: ["ESCROW_ID","IDEMPOTENCY_KEY","TILLPOINT_API_KEY","TILLPOINT_BASE_URL","TILLPOINT_CLIENT_ID"] },
   cancelEscrow: { status: 200, variables: ["ESCROW_ID","IDEMPOTENCY_KEY","TILLPOINT_API_KEY","TILLPOINT_BASE_URL","TILLPOINT_CLIENT_ID"] },
   disputeEscrow: { status: 200, variables: ["ESCROW_ID","IDEMPOTENCY_KEY","TILLPOINT_API_KEY","TILLPOINT_BASE_URL","TILLPOINT_CLIENT_ID"] },
+  createDisbursementQuote: { status: 201, variables: ["IDEMPOTENCY_KEY","TILLPOINT_API_KEY","TILLPOINT_BASE_URL","TILLPOINT_CLIENT_ID"] },
+  listDisbursements: { status: 200, variables: ["TILLPOINT_API_KEY","TILLPOINT_BASE_URL","TILLPOINT_CLIENT_ID"] },
+  createDisbursement: { status: 201, variables: ["IDEMPOTENCY_KEY","QUOTE_ID","TILLPOINT_API_KEY","TILLPOINT_BASE_URL","TILLPOINT_CLIENT_ID"] },
+  getDisbursement: { status: 200, variables: ["DISBURSEMENT_ID","TILLPOINT_API_KEY","TILLPOINT_BASE_URL","TILLPOINT_CLIENT_ID"] },
+  cancelDisbursement: { status: 200, variables: ["DISBURSEMENT_ID","IDEMPOTENCY_KEY","TILLPOINT_API_KEY","TILLPOINT_BASE_URL","TILLPOINT_CLIENT_ID"] },
+  listEscrowDisbursements: { status: 200, variables: ["TILLPOINT_API_KEY","TILLPOINT_BASE_URL","TILLPOINT_CLIENT_ID"] },
+  createEscrowDisbursement: { status: 201, variables: ["IDEMPOTENCY_KEY","QUOTE_ID","TILLPOINT_API_KEY","TILLPOINT_BASE_URL","TILLPOINT_CLIENT_ID"] },
+  getEscrowDisbursement: { status: 200, variables: ["DISBURSEMENT_ID","TILLPOINT_API_KEY","TILLPOINT_BASE_URL","TILLPOINT_CLIENT_ID"] },
+  releaseEscrowDisbursement: { status: 200, variables: ["DISBURSEMENT_ID","IDEMPOTENCY_KEY","TILLPOINT_API_KEY","TILLPOINT_BASE_URL","TILLPOINT_CLIENT_ID"] },
+  cancelEscrowDisbursement: { status: 200, variables: ["DISBURSEMENT_ID","IDEMPOTENCY_KEY","TILLPOINT_API_KEY","TILLPOINT_BASE_URL","TILLPOINT_CLIENT_ID"] },
   createSandboxMerchant: { status: 201, variables: ["TILLPOINT_BASE_URL"] },
   advanceSandboxClock: { status: 200, variables: ["IDEMPOTENCY_KEY","TILLPOINT_API_KEY","TILLPOINT_BASE_URL"] },
   listStores: { status: 200, variables: ["TILLPOINT_API_KEY","TILLPOINT_BASE_URL"] },
@@ -887,4 +1110,9 @@ export const SAMPLE_REQUESTS = {
   getSandboxOtp: { status: 200, variables: ["TILLPOINT_API_KEY","TILLPOINT_BASE_URL"] },
   createSandboxPayer: { status: 201, variables: ["IDEMPOTENCY_KEY","TILLPOINT_API_KEY","TILLPOINT_BASE_URL"] },
   getWallet: { status: 200, variables: ["TILLPOINT_API_KEY","TILLPOINT_BASE_URL"] },
+  createClientSecret: { status: 201, variables: ["APPLICATION_ID","TILLPOINT_API_KEY","TILLPOINT_BASE_URL"] },
+  authorizeOAuth: { status: 200, variables: ["CLIENT_ID","TILLPOINT_BASE_URL"] },
+  createOAuthToken: { status: 200, variables: ["CLIENT_ID","TILLPOINT_BASE_URL"] },
+  revokeOAuthToken: { status: 200, variables: ["CLIENT_ID","TILLPOINT_BASE_URL"] },
+  getOAuthServerMetadata: { status: 200, variables: ["TILLPOINT_BASE_URL"] },
 } as const;

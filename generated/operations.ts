@@ -23,6 +23,12 @@ export interface OperationFacts {
   readonly scopes: readonly string[];
   /** References the shared `X-Client-Id` header parameter: the server answers 400 `missing_client_id` without it. */
   readonly requiresClientId: boolean;
+  /**
+   * `x-endpoint: true`: an endpoint with formats of its own (the OAuth endpoints: form-encoded
+   * requests, RFC 6749 errors, an HTML page), served by its family's `endpoints` router instead
+   * of a JSON handler; no problem details, no request validation by the JSON pipeline.
+   */
+  readonly endpoint: boolean;
 }
 
 /**
@@ -31,135 +37,165 @@ export interface OperationFacts {
  */
 export const OPERATIONS = {
   /** `GET /v1/geo/subdivisions` — List the subdivisions of a country */
-  listSubdivisions: { tag: "geo", method: "get", path: "/v1/geo/subdivisions", idempotent: false, public: true, scopes: [], requiresClientId: false },
+  listSubdivisions: { tag: "geo", method: "get", path: "/v1/geo/subdivisions", idempotent: false, public: true, scopes: [], requiresClientId: false, endpoint: false },
   /** `GET /v1/tax/rates` — Retrieve the tax rates of a country */
-  getTaxRates: { tag: "tax", method: "get", path: "/v1/tax/rates", idempotent: false, public: true, scopes: [], requiresClientId: false },
+  getTaxRates: { tag: "tax", method: "get", path: "/v1/tax/rates", idempotent: false, public: true, scopes: [], requiresClientId: false, endpoint: false },
   /** `POST /v1/auth/token` — Exchange an API key and secret for an access token */
-  createAccessToken: { tag: "auth", method: "post", path: "/v1/auth/token", idempotent: false, public: true, scopes: [], requiresClientId: false },
+  createAccessToken: { tag: "auth", method: "post", path: "/v1/auth/token", idempotent: false, public: true, scopes: [], requiresClientId: false, endpoint: false },
   /** `POST /v1/api-keys/rotate` — Rotate the API key */
-  rotateApiKey: { tag: "auth", method: "post", path: "/v1/api-keys/rotate", idempotent: false, public: false, scopes: [], requiresClientId: false },
+  rotateApiKey: { tag: "auth", method: "post", path: "/v1/api-keys/rotate", idempotent: false, public: false, scopes: [], requiresClientId: false, endpoint: false },
   /** `GET /v1/applications` — List applications */
-  listApplications: { tag: "applications", method: "get", path: "/v1/applications", idempotent: false, public: false, scopes: [], requiresClientId: false },
+  listApplications: { tag: "applications", method: "get", path: "/v1/applications", idempotent: false, public: false, scopes: [], requiresClientId: false, endpoint: false },
   /** `POST /v1/applications` — Create an application */
-  createApplication: { tag: "applications", method: "post", path: "/v1/applications", idempotent: true, public: false, scopes: [], requiresClientId: false },
+  createApplication: { tag: "applications", method: "post", path: "/v1/applications", idempotent: true, public: false, scopes: [], requiresClientId: false, endpoint: false },
   /** `GET /v1/applications/{applicationId}` — Retrieve an application */
-  getApplication: { tag: "applications", method: "get", path: "/v1/applications/{applicationId}", idempotent: false, public: false, scopes: [], requiresClientId: false },
+  getApplication: { tag: "applications", method: "get", path: "/v1/applications/{applicationId}", idempotent: false, public: false, scopes: [], requiresClientId: false, endpoint: false },
   /** `PATCH /v1/applications/{applicationId}` — Update an application */
-  updateApplication: { tag: "applications", method: "patch", path: "/v1/applications/{applicationId}", idempotent: false, public: false, scopes: [], requiresClientId: false },
+  updateApplication: { tag: "applications", method: "patch", path: "/v1/applications/{applicationId}", idempotent: false, public: false, scopes: [], requiresClientId: false, endpoint: false },
   /** `GET /v1/applications/{applicationId}/tokens` — List an application's client tokens */
-  listClientTokens: { tag: "applications", method: "get", path: "/v1/applications/{applicationId}/tokens", idempotent: false, public: false, scopes: [], requiresClientId: false },
+  listClientTokens: { tag: "applications", method: "get", path: "/v1/applications/{applicationId}/tokens", idempotent: false, public: false, scopes: [], requiresClientId: false, endpoint: false },
   /** `POST /v1/applications/{applicationId}/tokens` — Create a client token */
-  createClientToken: { tag: "applications", method: "post", path: "/v1/applications/{applicationId}/tokens", idempotent: false, public: false, scopes: [], requiresClientId: false },
+  createClientToken: { tag: "applications", method: "post", path: "/v1/applications/{applicationId}/tokens", idempotent: false, public: false, scopes: [], requiresClientId: false, endpoint: false },
   /** `DELETE /v1/applications/{applicationId}/tokens/{tokenId}` — Revoke a client token */
-  revokeClientToken: { tag: "applications", method: "delete", path: "/v1/applications/{applicationId}/tokens/{tokenId}", idempotent: false, public: false, scopes: [], requiresClientId: false },
+  revokeClientToken: { tag: "applications", method: "delete", path: "/v1/applications/{applicationId}/tokens/{tokenId}", idempotent: false, public: false, scopes: [], requiresClientId: false, endpoint: false },
   /** `GET /v1/api-keys` — List API keys */
-  listApiKeys: { tag: "auth", method: "get", path: "/v1/api-keys", idempotent: false, public: false, scopes: [], requiresClientId: false },
+  listApiKeys: { tag: "auth", method: "get", path: "/v1/api-keys", idempotent: false, public: false, scopes: [], requiresClientId: false, endpoint: false },
   /** `POST /v1/api-keys` — Create an API key */
-  createApiKey: { tag: "auth", method: "post", path: "/v1/api-keys", idempotent: false, public: false, scopes: [], requiresClientId: false },
+  createApiKey: { tag: "auth", method: "post", path: "/v1/api-keys", idempotent: false, public: false, scopes: [], requiresClientId: false, endpoint: false },
   /** `DELETE /v1/api-keys/{apiKeyId}` — Revoke an API key */
-  revokeApiKey: { tag: "auth", method: "delete", path: "/v1/api-keys/{apiKeyId}", idempotent: false, public: false, scopes: [], requiresClientId: false },
+  revokeApiKey: { tag: "auth", method: "delete", path: "/v1/api-keys/{apiKeyId}", idempotent: false, public: false, scopes: [], requiresClientId: false, endpoint: false },
   /** `POST /v1/api-secret/rotate` — Rotate the API secret */
-  rotateApiSecret: { tag: "auth", method: "post", path: "/v1/api-secret/rotate", idempotent: false, public: false, scopes: [], requiresClientId: false },
+  rotateApiSecret: { tag: "auth", method: "post", path: "/v1/api-secret/rotate", idempotent: false, public: false, scopes: [], requiresClientId: false, endpoint: false },
   /** `GET /v1/checkout/sessions` — List checkout sessions */
-  listCheckoutSessions: { tag: "checkout-sessions", method: "get", path: "/v1/checkout/sessions", idempotent: false, public: false, scopes: ["checkout_sessions.read"], requiresClientId: false },
+  listCheckoutSessions: { tag: "checkout-sessions", method: "get", path: "/v1/checkout/sessions", idempotent: false, public: false, scopes: ["checkout_sessions.read"], requiresClientId: false, endpoint: false },
   /** `POST /v1/checkout/sessions` — Create a checkout session */
-  createCheckoutSession: { tag: "checkout-sessions", method: "post", path: "/v1/checkout/sessions", idempotent: true, public: false, scopes: ["checkout_sessions.create"], requiresClientId: false },
+  createCheckoutSession: { tag: "checkout-sessions", method: "post", path: "/v1/checkout/sessions", idempotent: true, public: false, scopes: ["checkout_sessions.create"], requiresClientId: false, endpoint: false },
   /** `GET /v1/checkout/sessions/{sessionId}` — Retrieve a checkout session */
-  getCheckoutSession: { tag: "checkout-sessions", method: "get", path: "/v1/checkout/sessions/{sessionId}", idempotent: false, public: false, scopes: ["checkout_sessions.read"], requiresClientId: false },
+  getCheckoutSession: { tag: "checkout-sessions", method: "get", path: "/v1/checkout/sessions/{sessionId}", idempotent: false, public: false, scopes: ["checkout_sessions.read"], requiresClientId: false, endpoint: false },
   /** `POST /v1/checkout/sessions/{sessionId}/expire` — Expire a checkout session */
-  expireCheckoutSession: { tag: "checkout-sessions", method: "post", path: "/v1/checkout/sessions/{sessionId}/expire", idempotent: false, public: false, scopes: ["checkout_sessions.expire"], requiresClientId: false },
+  expireCheckoutSession: { tag: "checkout-sessions", method: "post", path: "/v1/checkout/sessions/{sessionId}/expire", idempotent: false, public: false, scopes: ["checkout_sessions.expire"], requiresClientId: false, endpoint: false },
   /** `GET /v1/payments` — List payments */
-  listPayments: { tag: "payments", method: "get", path: "/v1/payments", idempotent: false, public: false, scopes: ["payments.read"], requiresClientId: false },
+  listPayments: { tag: "payments", method: "get", path: "/v1/payments", idempotent: false, public: false, scopes: ["payments.read"], requiresClientId: false, endpoint: false },
   /** `POST /v1/payments` — Create a payment */
-  createPayment: { tag: "payments", method: "post", path: "/v1/payments", idempotent: true, public: false, scopes: ["payments.create"], requiresClientId: false },
+  createPayment: { tag: "payments", method: "post", path: "/v1/payments", idempotent: true, public: false, scopes: ["payments.create"], requiresClientId: false, endpoint: false },
   /** `GET /v1/payments/{paymentId}` — Retrieve a payment */
-  getPayment: { tag: "payments", method: "get", path: "/v1/payments/{paymentId}", idempotent: false, public: false, scopes: ["payments.read"], requiresClientId: false },
+  getPayment: { tag: "payments", method: "get", path: "/v1/payments/{paymentId}", idempotent: false, public: false, scopes: ["payments.read"], requiresClientId: false, endpoint: false },
   /** `POST /v1/payments/{paymentId}/refunds` — Refund a payment */
-  createRefund: { tag: "payments", method: "post", path: "/v1/payments/{paymentId}/refunds", idempotent: true, public: false, scopes: ["refunds.create"], requiresClientId: false },
+  createRefund: { tag: "payments", method: "post", path: "/v1/payments/{paymentId}/refunds", idempotent: true, public: false, scopes: ["refunds.create"], requiresClientId: false, endpoint: false },
   /** `GET /v1/payments/{paymentId}/instructions` — Get instructions for the payer */
-  getPaymentInstructions: { tag: "payments", method: "get", path: "/v1/payments/{paymentId}/instructions", idempotent: false, public: false, scopes: ["payments.instructions.read"], requiresClientId: false },
+  getPaymentInstructions: { tag: "payments", method: "get", path: "/v1/payments/{paymentId}/instructions", idempotent: false, public: false, scopes: ["payments.instructions.read"], requiresClientId: false, endpoint: false },
   /** `GET /v1/balance` — Retrieve the balance */
-  getBalance: { tag: "payments", method: "get", path: "/v1/balance", idempotent: false, public: false, scopes: ["balance.read"], requiresClientId: false },
+  getBalance: { tag: "payments", method: "get", path: "/v1/balance", idempotent: false, public: false, scopes: ["balance.read"], requiresClientId: false, endpoint: false },
   /** `GET /v1/webhook-endpoints` — List webhook endpoints */
-  listWebhookEndpoints: { tag: "webhooks", method: "get", path: "/v1/webhook-endpoints", idempotent: false, public: false, scopes: ["webhooks.manage"], requiresClientId: false },
+  listWebhookEndpoints: { tag: "webhooks", method: "get", path: "/v1/webhook-endpoints", idempotent: false, public: false, scopes: ["webhooks.manage"], requiresClientId: false, endpoint: false },
   /** `POST /v1/webhook-endpoints` — Create a webhook endpoint */
-  createWebhookEndpoint: { tag: "webhooks", method: "post", path: "/v1/webhook-endpoints", idempotent: false, public: false, scopes: ["webhooks.manage"], requiresClientId: false },
+  createWebhookEndpoint: { tag: "webhooks", method: "post", path: "/v1/webhook-endpoints", idempotent: false, public: false, scopes: ["webhooks.manage"], requiresClientId: false, endpoint: false },
   /** `GET /v1/webhook-endpoints/{endpointId}` — Retrieve a webhook endpoint */
-  getWebhookEndpoint: { tag: "webhooks", method: "get", path: "/v1/webhook-endpoints/{endpointId}", idempotent: false, public: false, scopes: ["webhooks.manage"], requiresClientId: false },
+  getWebhookEndpoint: { tag: "webhooks", method: "get", path: "/v1/webhook-endpoints/{endpointId}", idempotent: false, public: false, scopes: ["webhooks.manage"], requiresClientId: false, endpoint: false },
   /** `DELETE /v1/webhook-endpoints/{endpointId}` — Delete a webhook endpoint */
-  deleteWebhookEndpoint: { tag: "webhooks", method: "delete", path: "/v1/webhook-endpoints/{endpointId}", idempotent: false, public: false, scopes: ["webhooks.manage"], requiresClientId: false },
+  deleteWebhookEndpoint: { tag: "webhooks", method: "delete", path: "/v1/webhook-endpoints/{endpointId}", idempotent: false, public: false, scopes: ["webhooks.manage"], requiresClientId: false, endpoint: false },
   /** `PATCH /v1/webhook-endpoints/{endpointId}` — Update a webhook endpoint */
-  updateWebhookEndpoint: { tag: "webhooks", method: "patch", path: "/v1/webhook-endpoints/{endpointId}", idempotent: false, public: false, scopes: ["webhooks.manage"], requiresClientId: false },
+  updateWebhookEndpoint: { tag: "webhooks", method: "patch", path: "/v1/webhook-endpoints/{endpointId}", idempotent: false, public: false, scopes: ["webhooks.manage"], requiresClientId: false, endpoint: false },
   /** `POST /v1/webhook-endpoints/{endpointId}/rotate-secret` — Rotate an endpoint's signing secret */
-  rotateWebhookEndpointSecret: { tag: "webhooks", method: "post", path: "/v1/webhook-endpoints/{endpointId}/rotate-secret", idempotent: false, public: false, scopes: ["webhooks.manage"], requiresClientId: false },
+  rotateWebhookEndpointSecret: { tag: "webhooks", method: "post", path: "/v1/webhook-endpoints/{endpointId}/rotate-secret", idempotent: false, public: false, scopes: ["webhooks.manage"], requiresClientId: false, endpoint: false },
   /** `GET /v1/webhook-endpoints/{endpointId}/deliveries` — List an endpoint's deliveries */
-  listWebhookDeliveries: { tag: "webhooks", method: "get", path: "/v1/webhook-endpoints/{endpointId}/deliveries", idempotent: false, public: false, scopes: ["webhooks.manage"], requiresClientId: false },
+  listWebhookDeliveries: { tag: "webhooks", method: "get", path: "/v1/webhook-endpoints/{endpointId}/deliveries", idempotent: false, public: false, scopes: ["webhooks.manage"], requiresClientId: false, endpoint: false },
   /** `GET /v1/events` — List events */
-  listEvents: { tag: "events", method: "get", path: "/v1/events", idempotent: false, public: false, scopes: ["events.read"], requiresClientId: false },
+  listEvents: { tag: "events", method: "get", path: "/v1/events", idempotent: false, public: false, scopes: ["events.read"], requiresClientId: false, endpoint: false },
   /** `GET /v1/events/{eventId}` — Retrieve an event */
-  getEvent: { tag: "events", method: "get", path: "/v1/events/{eventId}", idempotent: false, public: false, scopes: ["events.read"], requiresClientId: false },
+  getEvent: { tag: "events", method: "get", path: "/v1/events/{eventId}", idempotent: false, public: false, scopes: ["events.read"], requiresClientId: false, endpoint: false },
   /** `POST /v1/events/{eventId}/redeliver` — Redeliver an event */
-  redeliverEvent: { tag: "events", method: "post", path: "/v1/events/{eventId}/redeliver", idempotent: true, public: false, scopes: ["webhooks.manage"], requiresClientId: false },
+  redeliverEvent: { tag: "events", method: "post", path: "/v1/events/{eventId}/redeliver", idempotent: true, public: false, scopes: ["webhooks.manage"], requiresClientId: false, endpoint: false },
   /** `GET /v1/escrows` — List escrows */
-  listEscrows: { tag: "escrows", method: "get", path: "/v1/escrows", idempotent: false, public: false, scopes: ["escrows.read"], requiresClientId: true },
+  listEscrows: { tag: "escrows", method: "get", path: "/v1/escrows", idempotent: false, public: false, scopes: ["escrows.read"], requiresClientId: true, endpoint: false },
   /** `POST /v1/escrows` — Create an escrow */
-  createEscrow: { tag: "escrows", method: "post", path: "/v1/escrows", idempotent: true, public: false, scopes: ["escrows.write"], requiresClientId: true },
+  createEscrow: { tag: "escrows", method: "post", path: "/v1/escrows", idempotent: true, public: false, scopes: ["escrows.write"], requiresClientId: true, endpoint: false },
   /** `GET /v1/escrows/{escrowId}` — Retrieve an escrow */
-  getEscrow: { tag: "escrows", method: "get", path: "/v1/escrows/{escrowId}", idempotent: false, public: false, scopes: ["escrows.read"], requiresClientId: true },
+  getEscrow: { tag: "escrows", method: "get", path: "/v1/escrows/{escrowId}", idempotent: false, public: false, scopes: ["escrows.read"], requiresClientId: true, endpoint: false },
   /** `POST /v1/escrows/{escrowId}/release` — Release an escrow */
-  releaseEscrow: { tag: "escrows", method: "post", path: "/v1/escrows/{escrowId}/release", idempotent: true, public: false, scopes: ["escrows.write"], requiresClientId: true },
+  releaseEscrow: { tag: "escrows", method: "post", path: "/v1/escrows/{escrowId}/release", idempotent: true, public: false, scopes: ["escrows.write"], requiresClientId: true, endpoint: false },
   /** `POST /v1/escrows/{escrowId}/cancel` — Cancel an escrow */
-  cancelEscrow: { tag: "escrows", method: "post", path: "/v1/escrows/{escrowId}/cancel", idempotent: true, public: false, scopes: ["escrows.write"], requiresClientId: true },
+  cancelEscrow: { tag: "escrows", method: "post", path: "/v1/escrows/{escrowId}/cancel", idempotent: true, public: false, scopes: ["escrows.write"], requiresClientId: true, endpoint: false },
   /** `POST /v1/escrows/{escrowId}/dispute` — Dispute an escrow */
-  disputeEscrow: { tag: "escrows", method: "post", path: "/v1/escrows/{escrowId}/dispute", idempotent: true, public: false, scopes: ["escrows.write"], requiresClientId: true },
+  disputeEscrow: { tag: "escrows", method: "post", path: "/v1/escrows/{escrowId}/dispute", idempotent: true, public: false, scopes: ["escrows.write"], requiresClientId: true, endpoint: false },
+  /** `POST /v1/disbursements/quotes` — Quote a disbursement */
+  createDisbursementQuote: { tag: "disbursements", method: "post", path: "/v1/disbursements/quotes", idempotent: true, public: false, scopes: ["disbursements.write"], requiresClientId: true, endpoint: false },
+  /** `GET /v1/disbursements` — List disbursements */
+  listDisbursements: { tag: "disbursements", method: "get", path: "/v1/disbursements", idempotent: false, public: false, scopes: ["disbursements.read"], requiresClientId: true, endpoint: false },
+  /** `POST /v1/disbursements` — Pay a quote */
+  createDisbursement: { tag: "disbursements", method: "post", path: "/v1/disbursements", idempotent: true, public: false, scopes: ["disbursements.write"], requiresClientId: true, endpoint: false },
+  /** `GET /v1/disbursements/{disbursementId}` — Retrieve a disbursement */
+  getDisbursement: { tag: "disbursements", method: "get", path: "/v1/disbursements/{disbursementId}", idempotent: false, public: false, scopes: ["disbursements.read"], requiresClientId: true, endpoint: false },
+  /** `POST /v1/disbursements/{disbursementId}/cancel` — Cancel a disbursement */
+  cancelDisbursement: { tag: "disbursements", method: "post", path: "/v1/disbursements/{disbursementId}/cancel", idempotent: true, public: false, scopes: ["disbursements.write"], requiresClientId: true, endpoint: false },
+  /** `GET /v1/escrow-disbursements` — List escrow-disbursements */
+  listEscrowDisbursements: { tag: "escrows", method: "get", path: "/v1/escrow-disbursements", idempotent: false, public: false, scopes: ["escrows.read"], requiresClientId: true, endpoint: false },
+  /** `POST /v1/escrow-disbursements` — Hold a disbursement in escrow */
+  createEscrowDisbursement: { tag: "escrows", method: "post", path: "/v1/escrow-disbursements", idempotent: true, public: false, scopes: ["escrows.write"], requiresClientId: true, endpoint: false },
+  /** `GET /v1/escrow-disbursements/{disbursementId}` — Retrieve an escrow-disbursement */
+  getEscrowDisbursement: { tag: "escrows", method: "get", path: "/v1/escrow-disbursements/{disbursementId}", idempotent: false, public: false, scopes: ["escrows.read"], requiresClientId: true, endpoint: false },
+  /** `POST /v1/escrow-disbursements/{disbursementId}/release` — Release an escrow-disbursement */
+  releaseEscrowDisbursement: { tag: "escrows", method: "post", path: "/v1/escrow-disbursements/{disbursementId}/release", idempotent: true, public: false, scopes: ["escrows.write"], requiresClientId: true, endpoint: false },
+  /** `POST /v1/escrow-disbursements/{disbursementId}/cancel` — Cancel an escrow-disbursement */
+  cancelEscrowDisbursement: { tag: "escrows", method: "post", path: "/v1/escrow-disbursements/{disbursementId}/cancel", idempotent: true, public: false, scopes: ["escrows.write"], requiresClientId: true, endpoint: false },
   /** `POST /v1/sandbox/merchants` — Create a sandbox merchant */
-  createSandboxMerchant: { tag: "sandbox", method: "post", path: "/v1/sandbox/merchants", idempotent: false, public: true, scopes: [], requiresClientId: false },
+  createSandboxMerchant: { tag: "sandbox", method: "post", path: "/v1/sandbox/merchants", idempotent: false, public: true, scopes: [], requiresClientId: false, endpoint: false },
   /** `POST /v1/sandbox/clock/advance` — Advance the test clock */
-  advanceSandboxClock: { tag: "sandbox", method: "post", path: "/v1/sandbox/clock/advance", idempotent: true, public: false, scopes: [], requiresClientId: false },
+  advanceSandboxClock: { tag: "sandbox", method: "post", path: "/v1/sandbox/clock/advance", idempotent: true, public: false, scopes: [], requiresClientId: false, endpoint: false },
   /** `GET /v1/stores` — List stores */
-  listStores: { tag: "stores", method: "get", path: "/v1/stores", idempotent: false, public: false, scopes: ["stores.read"], requiresClientId: false },
+  listStores: { tag: "stores", method: "get", path: "/v1/stores", idempotent: false, public: false, scopes: ["stores.read"], requiresClientId: false, endpoint: false },
   /** `POST /v1/stores` — Create a store */
-  createStore: { tag: "stores", method: "post", path: "/v1/stores", idempotent: true, public: false, scopes: ["stores.write"], requiresClientId: false },
+  createStore: { tag: "stores", method: "post", path: "/v1/stores", idempotent: true, public: false, scopes: ["stores.write"], requiresClientId: false, endpoint: false },
   /** `GET /v1/stores/{storeSlug}` — Retrieve a store */
-  getStore: { tag: "stores", method: "get", path: "/v1/stores/{storeSlug}", idempotent: false, public: false, scopes: ["stores.read"], requiresClientId: false },
+  getStore: { tag: "stores", method: "get", path: "/v1/stores/{storeSlug}", idempotent: false, public: false, scopes: ["stores.read"], requiresClientId: false, endpoint: false },
   /** `PATCH /v1/stores/{storeSlug}` — Update a store */
-  updateStore: { tag: "stores", method: "patch", path: "/v1/stores/{storeSlug}", idempotent: false, public: false, scopes: ["stores.write"], requiresClientId: false },
+  updateStore: { tag: "stores", method: "patch", path: "/v1/stores/{storeSlug}", idempotent: false, public: false, scopes: ["stores.write"], requiresClientId: false, endpoint: false },
   /** `GET /v1/stores/{storeSlug}/products` — List products */
-  listProducts: { tag: "stores", method: "get", path: "/v1/stores/{storeSlug}/products", idempotent: false, public: false, scopes: ["stores.read"], requiresClientId: false },
+  listProducts: { tag: "stores", method: "get", path: "/v1/stores/{storeSlug}/products", idempotent: false, public: false, scopes: ["stores.read"], requiresClientId: false, endpoint: false },
   /** `POST /v1/stores/{storeSlug}/products` — Add a product */
-  createProduct: { tag: "stores", method: "post", path: "/v1/stores/{storeSlug}/products", idempotent: true, public: false, scopes: ["stores.write"], requiresClientId: false },
+  createProduct: { tag: "stores", method: "post", path: "/v1/stores/{storeSlug}/products", idempotent: true, public: false, scopes: ["stores.write"], requiresClientId: false, endpoint: false },
   /** `GET /v1/stores/{storeSlug}/products/{sku}` — Retrieve a product */
-  getProduct: { tag: "stores", method: "get", path: "/v1/stores/{storeSlug}/products/{sku}", idempotent: false, public: false, scopes: ["stores.read"], requiresClientId: false },
+  getProduct: { tag: "stores", method: "get", path: "/v1/stores/{storeSlug}/products/{sku}", idempotent: false, public: false, scopes: ["stores.read"], requiresClientId: false, endpoint: false },
   /** `DELETE /v1/stores/{storeSlug}/products/{sku}` — Archive a product */
-  archiveProduct: { tag: "stores", method: "delete", path: "/v1/stores/{storeSlug}/products/{sku}", idempotent: false, public: false, scopes: ["stores.write"], requiresClientId: false },
+  archiveProduct: { tag: "stores", method: "delete", path: "/v1/stores/{storeSlug}/products/{sku}", idempotent: false, public: false, scopes: ["stores.write"], requiresClientId: false, endpoint: false },
   /** `PATCH /v1/stores/{storeSlug}/products/{sku}` — Update a product */
-  updateProduct: { tag: "stores", method: "patch", path: "/v1/stores/{storeSlug}/products/{sku}", idempotent: false, public: false, scopes: ["stores.write"], requiresClientId: false },
+  updateProduct: { tag: "stores", method: "patch", path: "/v1/stores/{storeSlug}/products/{sku}", idempotent: false, public: false, scopes: ["stores.write"], requiresClientId: false, endpoint: false },
   /** `GET /v1/stores/{storeSlug}/products/{sku}/license-keys` — Count licence keys */
-  getLicenseKeyPool: { tag: "stores", method: "get", path: "/v1/stores/{storeSlug}/products/{sku}/license-keys", idempotent: false, public: false, scopes: ["stores.read"], requiresClientId: false },
+  getLicenseKeyPool: { tag: "stores", method: "get", path: "/v1/stores/{storeSlug}/products/{sku}/license-keys", idempotent: false, public: false, scopes: ["stores.read"], requiresClientId: false, endpoint: false },
   /** `POST /v1/stores/{storeSlug}/products/{sku}/license-keys` — Upload licence keys */
-  uploadLicenseKeys: { tag: "stores", method: "post", path: "/v1/stores/{storeSlug}/products/{sku}/license-keys", idempotent: true, public: false, scopes: ["stores.write"], requiresClientId: false },
+  uploadLicenseKeys: { tag: "stores", method: "post", path: "/v1/stores/{storeSlug}/products/{sku}/license-keys", idempotent: true, public: false, scopes: ["stores.write"], requiresClientId: false, endpoint: false },
   /** `POST /v1/stores/{storeSlug}/checkout/sessions` — Check out a cart */
-  createStoreCheckoutSession: { tag: "stores", method: "post", path: "/v1/stores/{storeSlug}/checkout/sessions", idempotent: true, public: false, scopes: ["stores.write"], requiresClientId: false },
+  createStoreCheckoutSession: { tag: "stores", method: "post", path: "/v1/stores/{storeSlug}/checkout/sessions", idempotent: true, public: false, scopes: ["stores.write"], requiresClientId: false, endpoint: false },
   /** `POST /v1/stores/{storeSlug}/licensing/fulfill` — Fulfil licences of an order paid elsewhere */
-  fulfillLicensingOrder: { tag: "stores", method: "post", path: "/v1/stores/{storeSlug}/licensing/fulfill", idempotent: true, public: false, scopes: ["stores.write"], requiresClientId: false },
+  fulfillLicensingOrder: { tag: "stores", method: "post", path: "/v1/stores/{storeSlug}/licensing/fulfill", idempotent: true, public: false, scopes: ["stores.write"], requiresClientId: false, endpoint: false },
   /** `GET /v1/stores/{storeSlug}/orders` — List orders */
-  listOrders: { tag: "stores", method: "get", path: "/v1/stores/{storeSlug}/orders", idempotent: false, public: false, scopes: ["stores.read"], requiresClientId: false },
+  listOrders: { tag: "stores", method: "get", path: "/v1/stores/{storeSlug}/orders", idempotent: false, public: false, scopes: ["stores.read"], requiresClientId: false, endpoint: false },
   /** `GET /v1/stores/{storeSlug}/orders/{orderId}` — Retrieve an order */
-  getOrder: { tag: "stores", method: "get", path: "/v1/stores/{storeSlug}/orders/{orderId}", idempotent: false, public: false, scopes: ["stores.read"], requiresClientId: false },
+  getOrder: { tag: "stores", method: "get", path: "/v1/stores/{storeSlug}/orders/{orderId}", idempotent: false, public: false, scopes: ["stores.read"], requiresClientId: false, endpoint: false },
   /** `POST /v1/stores/{storeSlug}/orders/{orderId}/refund` — Refund an order */
-  refundOrder: { tag: "stores", method: "post", path: "/v1/stores/{storeSlug}/orders/{orderId}/refund", idempotent: true, public: false, scopes: ["stores.write"], requiresClientId: false },
+  refundOrder: { tag: "stores", method: "post", path: "/v1/stores/{storeSlug}/orders/{orderId}/refund", idempotent: true, public: false, scopes: ["stores.write"], requiresClientId: false, endpoint: false },
   /** `POST /v1/sandbox/orders/{orderId}/dispute` — Simulate a chargeback of an order */
-  disputeOrder: { tag: "sandbox", method: "post", path: "/v1/sandbox/orders/{orderId}/dispute", idempotent: true, public: false, scopes: [], requiresClientId: false },
+  disputeOrder: { tag: "sandbox", method: "post", path: "/v1/sandbox/orders/{orderId}/dispute", idempotent: true, public: false, scopes: [], requiresClientId: false, endpoint: false },
   /** `POST /v1/sandbox/escrows/{escrowId}/resolve` — Resolve an escrow dispute */
-  resolveSandboxEscrowDispute: { tag: "sandbox", method: "post", path: "/v1/sandbox/escrows/{escrowId}/resolve", idempotent: true, public: false, scopes: [], requiresClientId: false },
+  resolveSandboxEscrowDispute: { tag: "sandbox", method: "post", path: "/v1/sandbox/escrows/{escrowId}/resolve", idempotent: true, public: false, scopes: [], requiresClientId: false, endpoint: false },
   /** `POST /v1/otp` — Send a one-time code */
-  requestOtp: { tag: "otp", method: "post", path: "/v1/otp", idempotent: true, public: false, scopes: ["otp.create"], requiresClientId: false },
+  requestOtp: { tag: "otp", method: "post", path: "/v1/otp", idempotent: true, public: false, scopes: ["otp.create"], requiresClientId: false, endpoint: false },
   /** `GET /v1/sandbox/otp` — Read back the last one-time code */
-  getSandboxOtp: { tag: "sandbox", method: "get", path: "/v1/sandbox/otp", idempotent: false, public: false, scopes: [], requiresClientId: false },
+  getSandboxOtp: { tag: "sandbox", method: "get", path: "/v1/sandbox/otp", idempotent: false, public: false, scopes: [], requiresClientId: false, endpoint: false },
   /** `POST /v1/sandbox/payers` — Create a test payer */
-  createSandboxPayer: { tag: "sandbox", method: "post", path: "/v1/sandbox/payers", idempotent: true, public: false, scopes: [], requiresClientId: false },
+  createSandboxPayer: { tag: "sandbox", method: "post", path: "/v1/sandbox/payers", idempotent: true, public: false, scopes: [], requiresClientId: false, endpoint: false },
   /** `GET /v1/wallet` — Retrieve the payer's wallet */
-  getWallet: { tag: "payments", method: "get", path: "/v1/wallet", idempotent: false, public: false, scopes: ["wallet.read"], requiresClientId: false },
+  getWallet: { tag: "payments", method: "get", path: "/v1/wallet", idempotent: false, public: false, scopes: ["wallet.read"], requiresClientId: false, endpoint: false },
+  /** `POST /v1/applications/{applicationId}/client-secret` — Create or replace the application's OAuth client secret */
+  createClientSecret: { tag: "applications", method: "post", path: "/v1/applications/{applicationId}/client-secret", idempotent: false, public: false, scopes: [], requiresClientId: false, endpoint: false },
+  /** `GET /v1/oauth/authorize` — Consent page (authorization endpoint) */
+  authorizeOAuth: { tag: "oauth", method: "get", path: "/v1/oauth/authorize", idempotent: false, public: true, scopes: [], requiresClientId: false, endpoint: true },
+  /** `POST /v1/oauth/token` — Exchange a code or a refresh token (token endpoint) */
+  createOAuthToken: { tag: "oauth", method: "post", path: "/v1/oauth/token", idempotent: false, public: true, scopes: [], requiresClientId: false, endpoint: true },
+  /** `POST /v1/oauth/revoke` — Revoke a token (RFC 7009) */
+  revokeOAuthToken: { tag: "oauth", method: "post", path: "/v1/oauth/revoke", idempotent: false, public: true, scopes: [], requiresClientId: false, endpoint: true },
+  /** `GET /.well-known/oauth-authorization-server` — Authorization server metadata (RFC 8414) */
+  getOAuthServerMetadata: { tag: "oauth", method: "get", path: "/.well-known/oauth-authorization-server", idempotent: false, public: true, scopes: [], requiresClientId: false, endpoint: true },
 } as const satisfies Record<string, OperationFacts>;
 
 /** The operationId of an operation of the contract's `paths`. */

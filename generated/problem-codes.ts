@@ -36,6 +36,8 @@ export const PROBLEM_CODES = {
   receiver_not_allowed: { status: 422, title: "Receiver not allowed" },
   payment_method_not_supported: { status: 422, title: "Payment method not supported" },
   split_amount_mismatch: { status: 422, title: "Split amount mismatch" },
+  quote_expired: { status: 422, title: "Quote expired" },
+  quote_used: { status: 422, title: "Quote used" },
   rate_limited: { status: 429, title: "Too many requests" },
   internal_error: { status: 500, title: "Internal error" },
   otp_invalid: { status: 422, title: "Invalid one-time code" },

@@ -431,6 +431,9 @@ export interface paths {
          *       refunded: `409 invalid_state`.
          *     - An `amount` above what is still refundable, or a refund of a fully refunded payment, is
          *       `422 refund_exceeds_payment`.
+         *     - A refund is paid from your available balance in the payment's currency; when that balance
+         *       (after the payouts you have reserved) is below the refund's amount, the answer is
+         *       `402 insufficient_funds` and nothing is refunded.
          *
          *     Send an `Idempotency-Key`: a retry with the same key and body replays the first refund and
          *     never returns the money twice.
@@ -822,6 +825,199 @@ export interface paths {
          *     Requires `X-Client-Id`. Send an `Idempotency-Key`: a retry replays the first answer.
          */
         post: operations["disputeEscrow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/disbursements/quotes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Quote a disbursement
+         * @description Prices a payout to one or many recipients (up to 100), all in one currency: each recipient's
+         *     `amount` (what they receive, in minor units, at least the currency's minimum) and `fee`, and
+         *     the quote's `amount`, `fee` and `total`. Fees follow the schedule under *Disbursement fees* in
+         *     the overview. Nothing is reserved yet: pay the quote with `createDisbursement` (or hold it with
+         *     `createEscrowDisbursement`) within 15 minutes (`expiresAt`). A quote pays one disbursement only.
+         *
+         *     A recipient is a mobile-money wallet (provider and E.164 phone number), a bank account, or the
+         *     wallet of a registered payer of yours (`usr_…`). In the sandbox only the payout test numbers and
+         *     accounts of the overview are accepted (`400` with a pointer to the field otherwise); a payer who
+         *     does not exist is refused here (`422 payer_not_found`), before any money moves.
+         */
+        post: operations["createDisbursementQuote"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/disbursements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List disbursements
+         * @description Returns your disbursements (not escrow-disbursements), newest first, one page at a time. Filter by `status` and by creation time (`createdGte` inclusive, `createdLt` exclusive). When `hasMore` is `true`, pass `nextCursor` as `cursor`, with the same filters, for the next page.
+         */
+        get: operations["listDisbursements"];
+        put?: never;
+        /**
+         * Pay a quote
+         * @description Pays out a quote. In one transaction, the quote's `total` (amounts plus fees) leaves your
+         *     available balance in its currency, or nothing does: when the balance does not cover it the
+         *     answer is `402 insufficient_funds` and no part is reserved, however many payouts run at once.
+         *     Wallet recipients are credited at once (`paid`); the others stay `pending` until the payout job
+         *     pays them, shortly afterwards (see *Sandbox test data*). Each becomes `paid` or `failed` (in the sandbox the
+         *     test number or account chooses); a failed recipient's amount and fee return to your available
+         *     balance. The disbursement then ends `completed`, `partially_failed` or `failed`, with a
+         *     `disbursement.completed` or `disbursement.failed` event.
+         *
+         *     The quote must be yours (`404`), unexpired (`422 quote_expired`) and unused (`422 quote_used`).
+         *     Always send an `Idempotency-Key`: a retry replays the first response and never pays twice.
+         */
+        post: operations["createDisbursement"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/disbursements/{disbursementId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve a disbursement
+         * @description Returns one of your disbursements with the status of each recipient.
+         */
+        get: operations["getDisbursement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/disbursements/{disbursementId}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a disbursement
+         * @description Cancels a `pending` disbursement before the payout job pays it: every recipient not yet paid becomes `cancelled` and their amounts and fees return to your available balance in the same transaction (wallet recipients, credited at creation, stay `paid`). Records `disbursement.cancelled`. Once the job has processed it the answer is `409 invalid_state_transition`. The request has no body.
+         */
+        post: operations["cancelDisbursement"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/escrow-disbursements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List escrow-disbursements
+         * @description Returns your escrow-disbursements, newest first, one page at a time. Filter by `status` and by creation time (`createdGte` inclusive, `createdLt` exclusive); pass `nextCursor` as `cursor` for the next page.
+         */
+        get: operations["listEscrowDisbursements"];
+        put?: never;
+        /**
+         * Hold a disbursement in escrow
+         * @description Pays a quote into escrow: in one transaction its `total` (amounts plus fees) leaves your
+         *     available balance into a held account (`402 insufficient_funds` and nothing held when the
+         *     balance does not cover it), and the escrow-disbursement is `held`. Nobody is paid until you
+         *     `releaseEscrowDisbursement`; then it is processed like a disbursement (wallet recipients at
+         *     once, the others by the payout job) and ends `completed`, `partially_failed` or `failed`.
+         *     `cancelEscrowDisbursement` returns the held money instead. The quote must be yours, unexpired
+         *     and unused, as for `createDisbursement`.
+         */
+        post: operations["createEscrowDisbursement"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/escrow-disbursements/{disbursementId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve an escrow-disbursement
+         * @description Returns one of your escrow-disbursements with the status of each recipient.
+         */
+        get: operations["getEscrowDisbursement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/escrow-disbursements/{disbursementId}/release": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Release an escrow-disbursement
+         * @description Releases a `held` escrow-disbursement to its recipients: it becomes `pending`, wallet recipients are credited at once and the payout job pays the others, exactly as a disbursement. Only a `held` one can be released (`409 invalid_state_transition`). The request has no body.
+         */
+        post: operations["releaseEscrowDisbursement"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/escrow-disbursements/{disbursementId}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel an escrow-disbursement
+         * @description Cancels a `held` escrow-disbursement: the held total returns to your available balance in the same transaction and every recipient becomes `cancelled`. Once released it can no longer be cancelled (`409 invalid_state_transition`). The request has no body.
+         */
+        post: operations["cancelEscrowDisbursement"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1254,6 +1450,145 @@ export interface paths {
          * @description Returns the wallet balances of the registered payer whose OAuth access token is in `X-Payer-Token`, for one of your applications: the token needs the `wallet.read` scope (granted by the payer on the consent page). Send your own credential as well. Balances are integers in each currency's minor unit, from the ledger.
          */
         get: operations["getWallet"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/applications/{applicationId}/client-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create or replace the application's OAuth client secret
+         * @description Issues the OAuth client secret of the application, which makes it an OAuth client:
+         *     registered payers can then grant it access to their wallet on the consent page
+         *     (`GET /v1/oauth/authorize`, with one of its `redirectUris`), and it exchanges codes and
+         *     refresh tokens at `POST /v1/oauth/token` with its `clientId` and this secret. A new secret
+         *     replaces the previous one at once (tokens already issued keep working).
+         *
+         *     The secret is in the `201` response only: Tillpoint stores a SHA-256 hash of it. This
+         *     operation takes no `Idempotency-Key` (a stored replay would keep the secret); a retry issues
+         *     another secret.
+         */
+        post: operations["createClientSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/oauth/authorize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Consent page (authorization endpoint)
+         * @description The authorization endpoint of the OAuth 2.0 authorization code flow (RFC 6749 §4.1) with
+         *     PKCE (RFC 7636): send the payer's browser here. Tillpoint hosts the page: the payer signs in
+         *     with their email and a one-time code sent there (in the sandbox, read it back with
+         *     `getSandboxOtp` as the application's merchant), sees the application and the scopes it asks
+         *     for, and approves or denies.
+         *
+         *     The browser then returns to `redirect_uri` with `code` (single use, valid 60 seconds),
+         *     `state` and `iss` (RFC 9207: the issuer of the metadata; check it), or with `error`
+         *     (`access_denied`, `invalid_request`, `invalid_scope`), `error_description`, `state` and
+         *     `iss`. PKCE is required for every client, with `code_challenge_method=S256`: a request
+         *     without a challenge or with `plain` is sent back with `error=invalid_request`.
+         *
+         *     `client_id` must be the `clientId` of an application with a client secret
+         *     (`createClientSecret`), and `redirect_uri` exactly one of its `redirectUris`. Otherwise the
+         *     page shows the error itself and never redirects, so that it cannot send anyone elsewhere.
+         */
+        get: operations["authorizeOAuth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/oauth/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Exchange a code or a refresh token (token endpoint)
+         * @description The token endpoint (RFC 6749 §3.2), form-encoded, with client authentication
+         *     (`client_secret_basic` or `client_secret_post`; the application's `clientId` and client
+         *     secret):
+         *
+         *     - `grant_type=authorization_code`: `code`, the same `redirect_uri` and the PKCE
+         *       `code_verifier`. A code works once, within 60 seconds, for the application it was issued
+         *       to; a wrong verifier or `redirect_uri` spends it. Presenting a spent code again revokes
+         *       the tokens issued for it (RFC 6749 §4.1.2).
+         *     - `grant_type=refresh_token`: `refresh_token` (optionally a narrower `scope`). Each refresh
+         *       token works once and is replaced by a new one (rotation); presenting one that was already
+         *       used revokes the whole grant, every access and refresh token of it (RFC 9700 §4.14.2), and
+         *       the payer has to consent again.
+         *
+         *     Errors follow RFC 6749 §5.2 (`{"error": …, "error_description": …}`), not problem details.
+         */
+        post: operations["createOAuthToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/oauth/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke a token (RFC 7009)
+         * @description Revokes an access or refresh token of the authenticated client (same client authentication
+         *     as the token endpoint). Revoking a refresh token ends the whole grant: every access and
+         *     refresh token issued from the same consent stops working at once (`401` on `X-Payer-Token`).
+         *     An unknown token, one already revoked or one of another client is answered `200` as well,
+         *     and nothing changes (RFC 7009 §2.2). Errors follow RFC 6749 §5.2.
+         */
+        post: operations["revokeOAuthToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/.well-known/oauth-authorization-server": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Authorization server metadata (RFC 8414)
+         * @description The endpoints and capabilities of Tillpoint's authorization server, for OAuth client libraries to discover: issuer, authorization, token and revocation endpoints, PKCE S256, client authentication methods, scopes, and `authorization_response_iss_parameter_supported` (RFC 9207). Outside `/v1`, at the well-known location of the issuer.
+         */
+        get: operations["getOAuthServerMetadata"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1717,6 +2052,94 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "disbursement.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * disbursement.created
+         * @description Sent when a disbursement is created from a quote (its total reserved from your available balance).
+         *
+         *     Signed per [Standard Webhooks](https://www.standardwebhooks.com/): verify `webhook-signature` over the raw body with your endpoint's secret before trusting it. Answer with any `2xx` within 10 seconds; anything else is retried for about 3 days, and `410 Gone` disables the endpoint. The same event may arrive more than once (same `webhook-id`).
+         */
+        post: operations["disbursementCreatedWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "disbursement.completed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * disbursement.completed
+         * @description Sent when a disbursement has been processed and at least one recipient was paid: `status` is `completed` (every recipient paid) or `partially_failed`.
+         *
+         *     Signed per [Standard Webhooks](https://www.standardwebhooks.com/): verify `webhook-signature` over the raw body with your endpoint's secret before trusting it. Answer with any `2xx` within 10 seconds; anything else is retried for about 3 days, and `410 Gone` disables the endpoint. The same event may arrive more than once (same `webhook-id`).
+         */
+        post: operations["disbursementCompletedWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "disbursement.failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * disbursement.failed
+         * @description Sent when every recipient of a disbursement failed: its whole total is back in your available balance.
+         *
+         *     Signed per [Standard Webhooks](https://www.standardwebhooks.com/): verify `webhook-signature` over the raw body with your endpoint's secret before trusting it. Answer with any `2xx` within 10 seconds; anything else is retried for about 3 days, and `410 Gone` disables the endpoint. The same event may arrive more than once (same `webhook-id`).
+         */
+        post: operations["disbursementFailedWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "disbursement.cancelled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * disbursement.cancelled
+         * @description Sent when a pending disbursement is cancelled (`cancelDisbursement`) and its reservation returned.
+         *
+         *     Signed per [Standard Webhooks](https://www.standardwebhooks.com/): verify `webhook-signature` over the raw body with your endpoint's secret before trusting it. Answer with any `2xx` within 10 seconds; anything else is retried for about 3 days, and `410 Gone` disables the endpoint. The same event may arrive more than once (same `webhook-id`).
+         */
+        post: operations["disbursementCancelledWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface components {
     schemas: {
@@ -1784,6 +2207,8 @@ export interface components {
          *     | `idempotency_key_reused` | 422 | This `Idempotency-Key` was used with a different request body. |
          *     | `amount_too_small` | 422 | The amount is below the minimum for the currency. |
          *     | `refund_exceeds_payment` | 422 | The refund would exceed the amount still refundable. |
+         *     | `quote_expired` | 422 | The disbursement quote is past its `expiresAt`; request a new one. |
+         *     | `quote_used` | 422 | The disbursement quote has already paid a disbursement. |
          *     | `balance_limit_exceeded` | 422 | The payment would take the merchant's balance in its currency past 9007199254740991 minor units. |
          *     | `receiver_not_allowed` | 422 | An escrow's `receiverId` is not the authenticated merchant. |
          *     | `payment_method_not_supported` | 422 | This payment method cannot be used here (a 3-D Secure card cannot fund an escrow). |
@@ -1799,7 +2224,7 @@ export interface components {
          * @example invalid_request
          * @enum {string}
          */
-        ProblemCode: "invalid_request" | "malformed_json" | "missing_client_id" | "unauthenticated" | "invalid_credentials" | "card_declined" | "insufficient_funds" | "payment_failed" | "test_instrument_in_live_mode" | "insufficient_scope" | "invalid_client_id" | "not_found" | "method_not_allowed" | "idempotency_request_in_progress" | "invalid_state" | "api_key_expiring" | "api_key_in_use" | "webhook_endpoint_limit" | "license_pool_exhausted" | "store_slug_taken" | "sku_taken" | "external_reference_used" | "invalid_state_transition" | "unsupported_media_type" | "idempotency_key_reused" | "amount_too_small" | "refund_exceeds_payment" | "balance_limit_exceeded" | "receiver_not_allowed" | "payment_method_not_supported" | "split_amount_mismatch" | "rate_limited" | "internal_error" | "otp_invalid" | "otp_expired" | "otp_attempts_exceeded" | "otp_resend_cooldown" | "payer_not_found" | "payer_email_taken";
+        ProblemCode: "invalid_request" | "malformed_json" | "missing_client_id" | "unauthenticated" | "invalid_credentials" | "card_declined" | "insufficient_funds" | "payment_failed" | "test_instrument_in_live_mode" | "insufficient_scope" | "invalid_client_id" | "not_found" | "method_not_allowed" | "idempotency_request_in_progress" | "invalid_state" | "api_key_expiring" | "api_key_in_use" | "webhook_endpoint_limit" | "license_pool_exhausted" | "store_slug_taken" | "sku_taken" | "external_reference_used" | "invalid_state_transition" | "unsupported_media_type" | "idempotency_key_reused" | "amount_too_small" | "refund_exceeds_payment" | "balance_limit_exceeded" | "receiver_not_allowed" | "payment_method_not_supported" | "split_amount_mismatch" | "quote_expired" | "quote_used" | "rate_limited" | "internal_error" | "otp_invalid" | "otp_expired" | "otp_attempts_exceeded" | "otp_resend_cooldown" | "payer_not_found" | "payer_email_taken";
         /**
          * ProblemFieldError
          * @description One invalid input. Exactly one of `pointer` (a JSON Pointer, RFC 6901, into the request body), `parameter` (a path or query parameter name) or `header` (a request header name) says where.
@@ -1831,7 +2256,7 @@ export interface components {
          * @example payments.create
          * @enum {string}
          */
-        Scope: "*" | "payments.create" | "payments.read" | "payments.instructions.read" | "refunds.create" | "balance.read" | "checkout_sessions.create" | "checkout_sessions.read" | "checkout_sessions.expire" | "webhooks.manage" | "events.read" | "stores.read" | "stores.write" | "otp.create" | "wallet.read" | "escrows.read" | "escrows.write";
+        Scope: "*" | "payments.create" | "payments.read" | "payments.instructions.read" | "refunds.create" | "balance.read" | "checkout_sessions.create" | "checkout_sessions.read" | "checkout_sessions.expire" | "webhooks.manage" | "events.read" | "stores.read" | "stores.write" | "disbursements.read" | "disbursements.write" | "escrows.read" | "escrows.write" | "otp.create" | "wallet.read" | "escrows.read" | "escrows.write";
         /**
          * @description A permission a registered payer grants an application on the consent page: `wallet.read` (read the wallet's balances, `getWallet`) or `wallet.pay` (pay the merchant from the wallet, `createPayment` with `paymentMethod.type = wallet`).
          * @example wallet.pay
@@ -2965,7 +3390,7 @@ export interface components {
         WebhookDeliveryId: string;
         /**
          * @description What happened. The object in `data.object` is a `Payment` for `payment.*` events and a
-         *     `CheckoutSession` for `checkout.session.*` events, an `Escrow` for `escrow.*` events and an `Order` for `order.*` events, as the API returned it at that moment.
+         *     `CheckoutSession` for `checkout.session.*` events, an `Escrow` for `escrow.*` events, a `Disbursement` for `disbursement.*` events and an `Order` for `order.*` events, as the API returned it at that moment.
          *
          *     | type | emitted when |
          *     |---|---|
@@ -2986,10 +3411,14 @@ export interface components {
          *     | `escrow.cancelled` | An escrow was cancelled; its money went back to the payer in full. |
          *     | `escrow.disputed` | A dispute was opened on an escrow; its money is frozen until resolved. |
          *     | `escrow.resolved` | An escrow's dispute was resolved: released, refunded or split (see `resolution`). |
+         *     | `disbursement.created` | A disbursement was created from a quote; its total left your available balance. |
+         *     | `disbursement.completed` | A disbursement was processed and at least one recipient paid (`completed` or `partially_failed`). |
+         *     | `disbursement.failed` | Every recipient of a disbursement failed; its total is back in your available balance. |
+         *     | `disbursement.cancelled` | A pending disbursement was cancelled and its reservation returned. |
          * @example payment.succeeded
          * @enum {string}
          */
-        EventType: "payment.succeeded" | "payment.failed" | "payment.pending" | "payment.requires_action" | "payment.refunded" | "checkout.session.created" | "checkout.session.completed" | "checkout.session.expired" | "order.created" | "order.fulfilled" | "order.refunded" | "order.disputed" | "escrow.funded" | "escrow.released" | "escrow.cancelled" | "escrow.disputed" | "escrow.resolved";
+        EventType: "payment.succeeded" | "payment.failed" | "payment.pending" | "payment.requires_action" | "payment.refunded" | "checkout.session.created" | "checkout.session.completed" | "checkout.session.expired" | "order.created" | "order.fulfilled" | "order.refunded" | "order.disputed" | "escrow.funded" | "escrow.released" | "escrow.cancelled" | "escrow.disputed" | "escrow.resolved" | "disbursement.created" | "disbursement.completed" | "disbursement.failed" | "disbursement.cancelled";
         /** @description One HTTP POST of an event to an endpoint, and how the endpoint answered. */
         WebhookDeliveryAttempt: {
             /** @description When the request was sent (RFC 3339, UTC). */
@@ -3459,8 +3888,199 @@ export interface components {
                 object: components["schemas"]["Escrow"];
             };
         };
+        /**
+         * @description Identifier of a disbursement (`dsb_` followed by 24 letters and digits).
+         * @example dsb_4Tn8Qw2Ze6Yh1Ks5Vc9Lm3Bx
+         */
+        DisbursementId: string;
+        /**
+         * @description Identifier of a disbursement quote (`quo_` followed by 24 letters and digits).
+         * @example quo_7Hq2Lx9Vb4Nc6Rt1Wm3Kd8Pz
+         */
+        QuoteId: string;
+        /**
+         * @description `pending` (reserved, waiting to be paid out; cancellable), then `completed` (every recipient paid), `partially_failed` (some paid, some failed), `failed` (every recipient failed) or `cancelled`.
+         * @example completed
+         * @enum {string}
+         */
+        DisbursementStatus: "pending" | "completed" | "partially_failed" | "failed" | "cancelled";
+        /**
+         * Format: int64
+         * @description Amount plus fees, in the currency's minor unit; what paying leaves your available balance.
+         * @example 50750
+         */
+        Total: number;
+        /**
+         * Mobile money
+         * @description A mobile-money wallet to pay out to. In the sandbox only the payout test numbers of the overview are accepted, and each one chooses the recipient's outcome.
+         */
+        MobileMoneyDestination: {
+            /**
+             * @description Always `mobile_money`. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "mobile_money";
+            /**
+             * @description The mobile-money network holding the recipient's wallet.
+             * @example mtn
+             * @enum {string}
+             */
+            provider: "mtn" | "airtel" | "mpesa";
+            /**
+             * @description The wallet's phone number in E.164 format (`+` and country code, no spaces).
+             * @example +256700000001
+             */
+            phoneNumber: string;
+        };
+        /**
+         * Bank account
+         * @description A bank account to pay out to. In the sandbox only the payout test account numbers of the overview are accepted, and each one chooses the recipient's outcome.
+         */
+        BankAccountDestination: {
+            /**
+             * @description Always `bank_account`. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "bank_account";
+            /**
+             * @description The account number or IBAN, digits and uppercase letters only, without spaces.
+             * @example 0001234567
+             */
+            accountNumber: string;
+            /**
+             * @description The bank's identifier (BIC/SWIFT code, or the national bank or branch code).
+             * @example SBICUGKX
+             */
+            bankCode: string;
+            /**
+             * @description The name the account is held in.
+             * @example Okello Farm Supplies Ltd
+             */
+            accountHolderName: string;
+        };
+        /**
+         * @description Identifier of a registered payer (`usr_` followed by 24 letters and digits), whose Tillpoint wallet receives the money.
+         * @example usr_9Kd3Wq7Nz1Lb5Xt8Hc2Rv6Mf
+         */
+        PayerUserId: string;
+        /**
+         * Payer wallet
+         * @description The Tillpoint wallet of a registered payer of yours (`usr_…`, created with `POST /v1/sandbox/payers` in the sandbox). A wallet recipient is credited at once, when the disbursement is created (or an escrow-disbursement released), and carries no fee.
+         */
+        WalletDestination: {
+            /**
+             * @description Always `wallet`. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "wallet";
+            userId: components["schemas"]["PayerUserId"];
+        };
+        /** @description Where a recipient's money goes, chosen by `type`. */
+        PayoutDestination: components["schemas"]["MobileMoneyDestination"] | components["schemas"]["BankAccountDestination"] | components["schemas"]["WalletDestination"];
+        /**
+         * Format: int64
+         * @description Fee in the currency's minor unit, as an integer (see *Disbursement fees* in the overview): 1.5 % of the amount for mobile money, 1 % for a bank account, rounded up to a whole minor unit; nothing for a payer wallet.
+         * @example 750
+         */
+        Fee: number;
+        /**
+         * @description Your own reference of this recipient's payment (an invoice or payroll line), returned unchanged.
+         * @example PAYROLL-2026-11-017
+         */
+        RecipientReference: string | null;
+        /**
+         * @description `pending` (not paid out yet; an escrow-disbursement's recipients stay `pending` until it is released), `paid`, `failed` (amount and fee returned to your available balance) or `cancelled`.
+         * @example paid
+         * @enum {string}
+         */
+        DisbursementRecipientStatus: "pending" | "paid" | "failed" | "cancelled";
+        /** @description One recipient of a disbursement and what happened to their payment. */
+        DisbursementRecipient: {
+            destination: components["schemas"]["PayoutDestination"];
+            amount: components["schemas"]["Amount"];
+            fee: components["schemas"]["Fee"];
+            reference: components["schemas"]["RecipientReference"];
+            status: components["schemas"]["DisbursementRecipientStatus"];
+            /**
+             * @description Why the payment to this recipient failed (`recipient_rejected`); `null` unless `failed`.
+             * @example null
+             * @enum {string|null}
+             */
+            failureCode: "recipient_rejected" | null;
+            /**
+             * @description A human-readable explanation of the failure; `null` unless `failed`.
+             * @example null
+             */
+            failureMessage: string | null;
+            /**
+             * Format: date-time
+             * @description When the recipient was paid (RFC 3339); `null` unless `paid`.
+             * @example 2026-11-21T10:20:40.000Z
+             */
+            paidAt: string | null;
+        };
+        /** @description A payout to one or many recipients, paid from a quote. Its `total` (amounts plus fees) left your available balance when it was created; whatever fails, or is cancelled, comes back. */
+        Disbursement: {
+            id: components["schemas"]["DisbursementId"];
+            quoteId: components["schemas"]["QuoteId"];
+            status: components["schemas"]["DisbursementStatus"];
+            currency: components["schemas"]["Currency"];
+            /**
+             * Format: int64
+             * @description What the recipients receive together, in minor units.
+             * @example 50000
+             */
+            amount: number;
+            /**
+             * Format: int64
+             * @description The fees of every recipient together, in minor units.
+             * @example 750
+             */
+            fee: number;
+            total: components["schemas"]["Total"];
+            /** @description The recipients, in the quote's order, each with its own status. */
+            recipients: components["schemas"]["DisbursementRecipient"][];
+            /**
+             * @description Your description of the payout.
+             * @example November payroll, field agents
+             */
+            description: string | null;
+            /**
+             * @description The application whose client token created the disbursement; `null` with a secret API key.
+             * @example app_5Rb8Nq2Xw6Lc1Tv9Hm4Kz7Yd
+             */
+            applicationId: string | null;
+            metadata: components["schemas"]["Metadata"];
+            createdAt: components["schemas"]["Timestamp"];
+            updatedAt: components["schemas"]["Timestamp"];
+            /**
+             * Format: date-time
+             * @description When it reached `completed`, `partially_failed`, `failed` or `cancelled` (RFC 3339); `null` while `pending`.
+             * @example 2026-11-21T10:20:40.000Z
+             */
+            completedAt: string | null;
+        };
+        /**
+         * Disbursement event
+         * @description An event about a disbursement. `data.object` is the disbursement as `getDisbursement` returned it when the event happened, with the status of each recipient.
+         */
+        DisbursementEvent: {
+            id: components["schemas"]["EventId"];
+            /**
+             * @description What happened to the disbursement; see `EventType`.
+             * @example disbursement.completed
+             * @enum {string}
+             */
+            type: "disbursement.created" | "disbursement.completed" | "disbursement.failed" | "disbursement.cancelled";
+            /** @description When the event happened (RFC 3339, UTC). */
+            createdAt: components["schemas"]["Timestamp"];
+            /** @description The object the event is about. */
+            data: {
+                object: components["schemas"]["Disbursement"];
+            };
+        };
         /** @description Something that happened to one of your objects, such as a payment that succeeded. Events are recorded in the same transaction as the change they describe, kept in the event log (`listEvents`) and sent to every webhook endpoint subscribed to their `type`. The body of a webhook delivery is exactly this object. Tell the kinds apart by `type`. */
-        Event: components["schemas"]["PaymentEvent"] | components["schemas"]["CheckoutSessionEvent"] | components["schemas"]["OrderEvent"] | components["schemas"]["EscrowEvent"];
+        Event: components["schemas"]["PaymentEvent"] | components["schemas"]["CheckoutSessionEvent"] | components["schemas"]["OrderEvent"] | components["schemas"]["EscrowEvent"] | components["schemas"]["DisbursementEvent"];
         /** @description One page of events, newest first. */
         EventList: {
             /** @description The events on this page. */
@@ -3563,6 +4183,150 @@ export interface components {
              * @example The parcel never arrived.
              */
             details?: string;
+        };
+        /** @description One recipient of a quote and the amount they are to receive. */
+        QuoteRecipientRequest: {
+            destination: components["schemas"]["PayoutDestination"];
+            amount: components["schemas"]["Amount"];
+            reference?: components["schemas"]["RecipientReference"];
+        };
+        /** @description The recipients to quote, all in one currency. Each amount is what that recipient receives, in the currency's minor unit, and must reach the currency's minimum. */
+        CreateDisbursementQuoteRequest: {
+            currency: components["schemas"]["Currency"];
+            /** @description One to 100 recipients. */
+            recipients: components["schemas"]["QuoteRecipientRequest"][];
+        };
+        /** @description One quoted recipient, with the fee of paying them. */
+        QuoteRecipient: {
+            destination: components["schemas"]["PayoutDestination"];
+            amount: components["schemas"]["Amount"];
+            fee: components["schemas"]["Fee"];
+            reference: components["schemas"]["RecipientReference"];
+        };
+        /** @description A priced list of recipients. Pay it with `createDisbursement` (or hold it with `createEscrowDisbursement`) before `expiresAt`, 15 minutes after it was created; a quote pays one disbursement only. */
+        DisbursementQuote: {
+            id: components["schemas"]["QuoteId"];
+            currency: components["schemas"]["Currency"];
+            /** @description The recipients, in the order they were given, with their fees. */
+            recipients: components["schemas"]["QuoteRecipient"][];
+            /**
+             * Format: int64
+             * @description What the recipients receive together, in minor units.
+             * @example 50000
+             */
+            amount: number;
+            /**
+             * Format: int64
+             * @description The fees of every recipient together, in minor units.
+             * @example 750
+             */
+            fee: number;
+            total: components["schemas"]["Total"];
+            expiresAt: components["schemas"]["Timestamp"];
+            /**
+             * @description The disbursement (`dsb_…`) or escrow-disbursement (`edb_…`) that used this quote; `null` while it is unused.
+             * @example null
+             */
+            disbursementId: string | null;
+            createdAt: components["schemas"]["Timestamp"];
+        };
+        /** @description One page of disbursements, newest first. */
+        DisbursementList: {
+            /** @description The disbursements on this page. */
+            data: components["schemas"]["Disbursement"][];
+            /**
+             * @description Whether more disbursements match after this page.
+             * @example false
+             */
+            hasMore: boolean;
+            /**
+             * @description Pass as `cursor` to get the next page; `null` on the last page.
+             * @example null
+             */
+            nextCursor: string | null;
+        };
+        /** @description The quote to pay, and your own description of the payout. */
+        CreateDisbursementRequest: {
+            quoteId: components["schemas"]["QuoteId"];
+            /**
+             * @description What the payout is for, shown in your dashboard and events.
+             * @example November payroll, field agents
+             */
+            description?: string;
+            metadata?: components["schemas"]["Metadata"];
+        };
+        /**
+         * @description `held` (the total sits in escrow; release or cancel it), `pending` (released, being paid out), then `completed`, `partially_failed` or `failed` as a disbursement; or `cancelled` (the held total returned).
+         * @example held
+         * @enum {string}
+         */
+        EscrowDisbursementStatus: "held" | "pending" | "completed" | "partially_failed" | "failed" | "cancelled";
+        /**
+         * @description Identifier of an escrow-disbursement (`edb_` followed by 24 letters and digits).
+         * @example edb_8Mv3Kc6Qx1Zb9Ln4Tw7Hr2Jd
+         */
+        EscrowDisbursementId: string;
+        /** @description A payout held in escrow, paid from a quote. Its `total` (amounts plus fees) left your available balance into a held account when it was created; it reaches the recipients only once released, and comes back if cancelled (or, once released, for each recipient that fails). */
+        EscrowDisbursement: {
+            id: components["schemas"]["EscrowDisbursementId"];
+            quoteId: components["schemas"]["QuoteId"];
+            status: components["schemas"]["EscrowDisbursementStatus"];
+            currency: components["schemas"]["Currency"];
+            /**
+             * Format: int64
+             * @description What the recipients receive together, in minor units.
+             * @example 50000
+             */
+            amount: number;
+            /**
+             * Format: int64
+             * @description The fees of every recipient together, in minor units.
+             * @example 750
+             */
+            fee: number;
+            total: components["schemas"]["Total"];
+            /** @description The recipients, in the quote's order, each with its own status. */
+            recipients: components["schemas"]["DisbursementRecipient"][];
+            /**
+             * @description Your description of the payout.
+             * @example November payroll, field agents
+             */
+            description: string | null;
+            /**
+             * @description The application whose client token created the escrow-disbursement; `null` with a secret API key.
+             * @example app_5Rb8Nq2Xw6Lc1Tv9Hm4Kz7Yd
+             */
+            applicationId: string | null;
+            metadata: components["schemas"]["Metadata"];
+            createdAt: components["schemas"]["Timestamp"];
+            updatedAt: components["schemas"]["Timestamp"];
+            /**
+             * Format: date-time
+             * @description When it was released (RFC 3339); `null` while `held` or once cancelled.
+             * @example null
+             */
+            releasedAt: string | null;
+            /**
+             * Format: date-time
+             * @description When it reached `completed`, `partially_failed`, `failed` or `cancelled` (RFC 3339); `null` while `pending`.
+             * @example 2026-11-21T10:20:40.000Z
+             */
+            completedAt: string | null;
+        };
+        /** @description One page of escrow-disbursements, newest first. */
+        EscrowDisbursementList: {
+            /** @description The escrow-disbursements on this page. */
+            data: components["schemas"]["EscrowDisbursement"][];
+            /**
+             * @description Whether more escrow-disbursements match after this page.
+             * @example false
+             */
+            hasMore: boolean;
+            /**
+             * @description Pass as `cursor` to get the next page; `null` on the last page.
+             * @example null
+             */
+            nextCursor: string | null;
         };
         /** @description Options for a new sandbox merchant. */
         CreateSandboxMerchantRequest: {
@@ -4128,6 +4892,211 @@ export interface components {
             wallet: components["schemas"]["Wallet"];
             createdAt: components["schemas"]["Timestamp"];
         };
+        /** @description The OAuth client secret of an application, shown once. Tillpoint keeps only a SHA-256 hash; a new secret replaces the previous one at once. */
+        ClientSecret: {
+            applicationId: components["schemas"]["ApplicationId"];
+            clientId: components["schemas"]["ClientId"];
+            /**
+             * @description The client secret, for the OAuth token and revocation endpoints. Shown only in this response.
+             * @example acs_test_5Hd9Kq2Lx7Vm4Nb1Rc8Tz3Wp6Fs0Ja2G
+             */
+            clientSecret: string;
+            createdAt: components["schemas"]["Timestamp"];
+        };
+        /** @description A token request (RFC 6749 §4.1.3 and §6), form-encoded. The client authenticates with HTTP Basic (`client_secret_basic`: the application's `clientId` and client secret) or with `client_id` and `client_secret` in the form (`client_secret_post`). */
+        TokenRequest: {
+            /**
+             * @description `authorization_code` to exchange a code, `refresh_token` to rotate a refresh token.
+             * @example authorization_code
+             * @enum {string}
+             */
+            grant_type: "authorization_code" | "refresh_token";
+            /**
+             * @description The authorization code from the redirect (with `authorization_code`); single use, valid 60 seconds.
+             * @example oac_Vd3Lq8Xm2Nc7Rb4Tz9Hk1Wp6Fs5Gj0Ya3Ue8IoP2
+             */
+            code?: string;
+            /**
+             * Format: uri
+             * @description The redirect URI the code was requested with, exactly (with `authorization_code`).
+             * @example https://shop.example.com/oauth/callback
+             */
+            redirect_uri?: string;
+            /**
+             * @description The PKCE code verifier (RFC 7636) whose S256 challenge was sent to the authorization endpoint.
+             * @example dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk
+             */
+            code_verifier?: string;
+            /**
+             * @description The refresh token to rotate (with `refresh_token`); it is spent by this request.
+             * @example ort_test_9Kp2Lm5Qx8Vb1Nc4Rt7Wz3Hd6Fs0Ja2Ge4Yu
+             */
+            refresh_token?: string;
+            /**
+             * @description With `refresh_token`, fewer scopes than the grant has (default all of them).
+             * @example wallet.pay
+             */
+            scope?: string;
+            client_id?: components["schemas"]["ClientId"];
+            /**
+             * @description The application's client secret, with `client_secret_post`.
+             * @example acs_test_5Hd9Kq2Lx7Vm4Nb1Rc8Tz3Wp6Fs0Ja2G
+             */
+            client_secret?: string;
+        };
+        /** @description Tokens for a registered payer (RFC 6749 §5.1), with the payer and the merchant they act for. The access token is sent in `X-Payer-Token` next to your own credential; the refresh token is single use: each refresh returns a new one, and presenting a used one again revokes the grant. */
+        TokenResponse: {
+            /**
+             * @description The payer's access token (stored by Tillpoint only as a hash).
+             * @example oat_test_4Qm8Lx2Vc7Nb1Rt5Wz9Hd3Kp6Fs0Ja2Ge4Yu
+             */
+            access_token: string;
+            /**
+             * @description Always `Bearer`.
+             * @example Bearer
+             * @enum {string}
+             */
+            token_type: "Bearer";
+            /**
+             * Format: int32
+             * @description Seconds the access token is valid (one hour).
+             * @example 3600
+             */
+            expires_in: number;
+            /**
+             * @description A single-use refresh token, valid 30 days.
+             * @example ort_test_9Kp2Lm5Qx8Vb1Nc4Rt7Wz3Hd6Fs0Ja2Ge4Yu
+             */
+            refresh_token: string;
+            /**
+             * @description The granted scopes, separated by spaces.
+             * @example wallet.read wallet.pay
+             */
+            scope: string;
+            user_id: components["schemas"]["UserId"];
+            merchant_id: components["schemas"]["MerchantId"];
+        };
+        /**
+         * OAuth error
+         * @description An error of the OAuth endpoints, in the format of RFC 6749 §5.2 (not problem details): `error` is the stable code, `error_description` a human-readable explanation.
+         */
+        OAuthError: {
+            /**
+             * @description The RFC 6749 (or RFC 7009) error code.
+             * @example invalid_grant
+             * @enum {string}
+             */
+            error: "invalid_request" | "invalid_client" | "invalid_grant" | "unauthorized_client" | "unsupported_grant_type" | "invalid_scope" | "unsupported_token_type" | "server_error";
+            /**
+             * @description What went wrong, for developers (printable ASCII, as RFC 6749 §5.2 requires).
+             * @example Invalid grant: authorization code is invalid
+             */
+            error_description?: string;
+        };
+        /** @description A revocation request (RFC 7009), form-encoded, with client authentication as on the token endpoint. Revoking a refresh token revokes its whole grant (every access and refresh token); revoking an access token revokes that token. */
+        RevokeRequest: {
+            /**
+             * @description The access or refresh token to revoke.
+             * @example ort_test_9Kp2Lm5Qx8Vb1Nc4Rt7Wz3Hd6Fs0Ja2Ge4Yu
+             */
+            token: string;
+            /**
+             * @description Which kind of token it is, if known.
+             * @example refresh_token
+             * @enum {string}
+             */
+            token_type_hint?: "access_token" | "refresh_token";
+            client_id?: components["schemas"]["ClientId"];
+            /**
+             * @description The application's client secret, with `client_secret_post`.
+             * @example acs_test_5Hd9Kq2Lx7Vm4Nb1Rc8Tz3Wp6Fs0Ja2G
+             */
+            client_secret?: string;
+        };
+        /** @description Authorization server metadata (RFC 8414). */
+        AuthorizationServerMetadata: {
+            /**
+             * Format: uri
+             * @description The issuer identifier, also sent as `iss` with every authorization response (RFC 9207).
+             * @example http://localhost:3000
+             */
+            issuer: string;
+            /**
+             * Format: uri
+             * @description The consent page.
+             * @example http://localhost:3000/v1/oauth/authorize
+             */
+            authorization_endpoint: string;
+            /**
+             * Format: uri
+             * @description Where codes and refresh tokens are exchanged.
+             * @example http://localhost:3000/v1/oauth/token
+             */
+            token_endpoint: string;
+            /**
+             * Format: uri
+             * @description Where tokens are revoked (RFC 7009).
+             * @example http://localhost:3000/v1/oauth/revoke
+             */
+            revocation_endpoint: string;
+            /**
+             * @description Only the authorization code flow.
+             * @example [
+             *       "code"
+             *     ]
+             */
+            response_types_supported: "code"[];
+            /**
+             * @description The grant types of the token endpoint.
+             * @example [
+             *       "authorization_code",
+             *       "refresh_token"
+             *     ]
+             */
+            grant_types_supported: ("authorization_code" | "refresh_token")[];
+            /**
+             * @description PKCE is required for every client, with S256 only.
+             * @example [
+             *       "S256"
+             *     ]
+             */
+            code_challenge_methods_supported: "S256"[];
+            /**
+             * @description How clients authenticate to the token endpoint.
+             * @example [
+             *       "client_secret_basic",
+             *       "client_secret_post"
+             *     ]
+             */
+            token_endpoint_auth_methods_supported: ("client_secret_basic" | "client_secret_post")[];
+            /**
+             * @description How clients authenticate to the revocation endpoint.
+             * @example [
+             *       "client_secret_basic",
+             *       "client_secret_post"
+             *     ]
+             */
+            revocation_endpoint_auth_methods_supported: ("client_secret_basic" | "client_secret_post")[];
+            /**
+             * @description The scopes a payer can grant.
+             * @example [
+             *       "wallet.read",
+             *       "wallet.pay"
+             *     ]
+             */
+            scopes_supported: components["schemas"]["PayerScope"][];
+            /**
+             * @description Always `true`; every authorization response carries `iss` (RFC 9207).
+             * @example true
+             */
+            authorization_response_iss_parameter_supported: boolean;
+            /**
+             * Format: uri
+             * @description The API documentation.
+             * @example http://localhost:3000/docs
+             */
+            service_documentation?: string;
+        };
     };
     responses: {
         /** @description The request is malformed or has invalid inputs; `errors` points at each one. */
@@ -4312,6 +5281,66 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description The request is refused, in RFC 6749 §5.2 format (not problem details): `invalid_request` (missing or malformed parameter, wrong content type), `invalid_grant` (code or refresh token unknown, expired, already used, issued to another client, or a PKCE verifier or `redirect_uri` that does not match), `unauthorized_client`, `unsupported_grant_type`, `invalid_scope`. */
+        OAuthBadRequest: {
+            headers: {
+                "X-Request-Id": components["headers"]["RequestId"];
+                "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                "Cache-Control": components["headers"]["CacheControlNoStore"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": "invalid_grant",
+                 *       "error_description": "Invalid grant: authorization code is invalid"
+                 *     }
+                 */
+                "application/json": components["schemas"]["OAuthError"];
+            };
+        };
+        /** @description Client authentication failed (`invalid_client`, RFC 6749 §5.2): unknown `client_id`, wrong or missing client secret. With HTTP Basic, `WWW-Authenticate: Basic` names the scheme. */
+        OAuthUnauthorized: {
+            headers: {
+                "X-Request-Id": components["headers"]["RequestId"];
+                "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                "Cache-Control": components["headers"]["CacheControlNoStore"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": "invalid_client",
+                 *       "error_description": "Invalid client: client is invalid"
+                 *     }
+                 */
+                "application/json": components["schemas"]["OAuthError"];
+            };
+        };
+        /** @description An unexpected error on our side (`server_error`, RFC 6749 §5.2); nothing was issued or revoked. */
+        OAuthServerError: {
+            headers: {
+                "X-Request-Id": components["headers"]["RequestId"];
+                "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                "Cache-Control": components["headers"]["CacheControlNoStore"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": "server_error",
+                 *       "error_description": "An unexpected error occurred."
+                 *     }
+                 */
+                "application/json": components["schemas"]["OAuthError"];
+            };
+        };
     };
     parameters: {
         /**
@@ -4435,6 +5464,26 @@ export interface components {
          */
         EscrowId: components["schemas"]["EscrowId"];
         /**
+         * @description Only return disbursements in this status.
+         * @example pending
+         */
+        DisbursementStatusFilter: components["schemas"]["DisbursementStatus"];
+        /**
+         * @description Identifier of the disbursement (`dsb_…`).
+         * @example dsb_4Tn8Qw2Ze6Yh1Ks5Vc9Lm3Bx
+         */
+        DisbursementId: components["schemas"]["DisbursementId"];
+        /**
+         * @description Only return escrow-disbursements in this status.
+         * @example held
+         */
+        EscrowDisbursementStatusFilter: components["schemas"]["EscrowDisbursementStatus"];
+        /**
+         * @description Identifier of the escrow-disbursement (`edb_…`).
+         * @example edb_8Mv3Kc6Qx1Zb9Ln4Tw7Hr2Jd
+         */
+        EscrowDisbursementId: components["schemas"]["EscrowDisbursementId"];
+        /**
          * @description The slug of one of your stores.
          * @example pixel-fonts
          */
@@ -4508,6 +5557,11 @@ export interface components {
         WWWAuthenticateInsufficientScope: string;
         /** @description Present and `true` when this response is a replay of the response stored for an earlier request with the same `Idempotency-Key` and the same body. Nothing was created or moved again. */
         IdempotentReplayed: "true";
+        /**
+         * @description `no-store`: the response carries credentials and must not be cached (RFC 6749 §5.1).
+         * @example no-store
+         */
+        CacheControlNoStore: "no-store";
     };
     pathItems: never;
 }
@@ -5896,6 +6950,30 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            /** @description Your available balance in the payment's currency does not cover the refund; nothing was refunded. */
+            402: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://docs.tillpoint.dev/problems/insufficient_funds",
+                     *       "title": "Insufficient funds",
+                     *       "status": 402,
+                     *       "detail": "The available USD balance ($5.00) does not cover this refund of $10.00.",
+                     *       "instance": "/v1/payments/pay_3kTq9ZmX2bW7nR4vL8cY1dPa/refunds",
+                     *       "code": "insufficient_funds",
+                     *       "requestId": "req_5Kc8Wq1Zn4Lb7Tx2"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             403: components["responses"]["Forbidden"];
             /** @description No payment with this id exists for the authenticated merchant. */
             404: components["responses"]["NotFound"];
@@ -7088,6 +8166,1346 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    createDisbursementQuote: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The `clientId` of the application making the request: one of the authenticated merchant's applications, and with a client token, the token's own application. Without it the answer is `400 missing_client_id`; with an id that is not the caller's, `403 invalid_client_id`.
+                 * @example 3f9a1c7e5b2d8f4a6c0e9b1d7f3a5c8e
+                 */
+                "X-Client-Id": components["parameters"]["XClientId"];
+                /**
+                 * @description A unique key (a UUID v4 is recommended) that makes this request safe to retry. Within 24 hours, a retry with the same key and the same body returns the first response again with `Idempotent-Replayed: true`, without creating anything or moving money a second time. The same key with a different body is rejected with `422 idempotency_key_reused`; a retry sent while the first request is still being processed gets `409 idempotency_request_in_progress`. Keys are scoped to the authenticated merchant (or, on public routes, to the client).
+                 * @example 5f0c2a9e-1d7b-4c8e-9a3f-6b2d8e4f1a70
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateDisbursementQuoteRequest"];
+            };
+        };
+        responses: {
+            /** @description The quote, valid for 15 minutes. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "quo_7Hq2Lx9Vb4Nc6Rt1Wm3Kd8Pz",
+                     *       "currency": "UGX",
+                     *       "recipients": [
+                     *         {
+                     *           "destination": {
+                     *             "type": "mobile_money",
+                     *             "provider": "mtn",
+                     *             "phoneNumber": "+256700000001"
+                     *           },
+                     *           "amount": 200000,
+                     *           "fee": 3000,
+                     *           "reference": "AGENT-017"
+                     *         },
+                     *         {
+                     *           "destination": {
+                     *             "type": "bank_account",
+                     *             "accountNumber": "0001234567",
+                     *             "bankCode": "SBICUGKX",
+                     *             "accountHolderName": "Okello Farm Supplies Ltd"
+                     *           },
+                     *           "amount": 300000,
+                     *           "fee": 3000,
+                     *           "reference": "INV-2291"
+                     *         },
+                     *         {
+                     *           "destination": {
+                     *             "type": "mobile_money",
+                     *             "provider": "mtn",
+                     *             "phoneNumber": "+256700000002"
+                     *           },
+                     *           "amount": 100000,
+                     *           "fee": 1500,
+                     *           "reference": "AGENT-018"
+                     *         }
+                     *       ],
+                     *       "amount": 600000,
+                     *       "fee": 7500,
+                     *       "total": 607500,
+                     *       "expiresAt": "2026-11-21T10:30:30.000Z",
+                     *       "disbursementId": null,
+                     *       "createdAt": "2026-11-21T10:15:30.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DisbursementQuote"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description A business rule failed (`amount_too_small` below the currency minimum, `payer_not_found` for a wallet recipient who is not one of your registered payers), or an `Idempotency-Key` was reused with another body. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listDisbursements: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Maximum number of objects to return, from 1 to 100.
+                 * @example 20
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description Opaque cursor from the `nextCursor` of the previous page. Omit it for the first page. Cursors are only valid with the same filters they were issued for.
+                 * @example eyJ0IjoiMjAyNi0xMS0yMVQxMDowMDowMC4wMDBaIiwiaWQiOiJwYXlfMSJ9
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /**
+                 * @description Only return disbursements in this status.
+                 * @example pending
+                 */
+                status?: components["parameters"]["DisbursementStatusFilter"];
+                /**
+                 * @description Only return objects created at or after this instant (RFC 3339).
+                 * @example 2026-11-01T00:00:00Z
+                 */
+                createdGte?: components["parameters"]["CreatedGte"];
+                /**
+                 * @description Only return objects created strictly before this instant (RFC 3339).
+                 * @example 2026-12-01T00:00:00Z
+                 */
+                createdLt?: components["parameters"]["CreatedLt"];
+            };
+            header: {
+                /**
+                 * @description The `clientId` of the application making the request: one of the authenticated merchant's applications, and with a client token, the token's own application. Without it the answer is `400 missing_client_id`; with an id that is not the caller's, `403 invalid_client_id`.
+                 * @example 3f9a1c7e5b2d8f4a6c0e9b1d7f3a5c8e
+                 */
+                "X-Client-Id": components["parameters"]["XClientId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of disbursements. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "dsb_4Tn8Qw2Ze6Yh1Ks5Vc9Lm3Bx",
+                     *           "quoteId": "quo_7Hq2Lx9Vb4Nc6Rt1Wm3Kd8Pz",
+                     *           "currency": "UGX",
+                     *           "amount": 600000,
+                     *           "fee": 7500,
+                     *           "total": 607500,
+                     *           "description": "November payouts, field agents",
+                     *           "applicationId": "app_5Rb8Nq2Xw6Lc1Tv9Hm4Kz7Yd",
+                     *           "metadata": {
+                     *             "batch": "2026-11"
+                     *           },
+                     *           "createdAt": "2026-11-21T10:16:02.000Z",
+                     *           "status": "partially_failed",
+                     *           "recipients": [
+                     *             {
+                     *               "destination": {
+                     *                 "type": "mobile_money",
+                     *                 "provider": "mtn",
+                     *                 "phoneNumber": "+256700000001"
+                     *               },
+                     *               "amount": 200000,
+                     *               "fee": 3000,
+                     *               "reference": "AGENT-017",
+                     *               "status": "paid",
+                     *               "failureCode": null,
+                     *               "failureMessage": null,
+                     *               "paidAt": "2026-11-21T10:16:12.000Z"
+                     *             },
+                     *             {
+                     *               "destination": {
+                     *                 "type": "bank_account",
+                     *                 "accountNumber": "0001234567",
+                     *                 "bankCode": "SBICUGKX",
+                     *                 "accountHolderName": "Okello Farm Supplies Ltd"
+                     *               },
+                     *               "amount": 300000,
+                     *               "fee": 3000,
+                     *               "reference": "INV-2291",
+                     *               "status": "paid",
+                     *               "failureCode": null,
+                     *               "failureMessage": null,
+                     *               "paidAt": "2026-11-21T10:16:12.000Z"
+                     *             },
+                     *             {
+                     *               "destination": {
+                     *                 "type": "mobile_money",
+                     *                 "provider": "mtn",
+                     *                 "phoneNumber": "+256700000002"
+                     *               },
+                     *               "amount": 100000,
+                     *               "fee": 1500,
+                     *               "reference": "AGENT-018",
+                     *               "status": "failed",
+                     *               "failureCode": "recipient_rejected",
+                     *               "failureMessage": "The recipient's provider rejected the payment.",
+                     *               "paidAt": null
+                     *             }
+                     *           ],
+                     *           "updatedAt": "2026-11-21T10:16:12.000Z",
+                     *           "completedAt": "2026-11-21T10:16:12.000Z"
+                     *         }
+                     *       ],
+                     *       "hasMore": false,
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DisbursementList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    createDisbursement: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The `clientId` of the application making the request: one of the authenticated merchant's applications, and with a client token, the token's own application. Without it the answer is `400 missing_client_id`; with an id that is not the caller's, `403 invalid_client_id`.
+                 * @example 3f9a1c7e5b2d8f4a6c0e9b1d7f3a5c8e
+                 */
+                "X-Client-Id": components["parameters"]["XClientId"];
+                /**
+                 * @description A unique key (a UUID v4 is recommended) that makes this request safe to retry. Within 24 hours, a retry with the same key and the same body returns the first response again with `Idempotent-Replayed: true`, without creating anything or moving money a second time. The same key with a different body is rejected with `422 idempotency_key_reused`; a retry sent while the first request is still being processed gets `409 idempotency_request_in_progress`. Keys are scoped to the authenticated merchant (or, on public routes, to the client).
+                 * @example 5f0c2a9e-1d7b-4c8e-9a3f-6b2d8e4f1a70
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "quoteId": "quo_7Hq2Lx9Vb4Nc6Rt1Wm3Kd8Pz",
+                 *       "description": "November payouts, field agents",
+                 *       "metadata": {
+                 *         "batch": "2026-11"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateDisbursementRequest"];
+            };
+        };
+        responses: {
+            /** @description The disbursement, `pending` (or already finished when every recipient is a wallet). */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "dsb_4Tn8Qw2Ze6Yh1Ks5Vc9Lm3Bx",
+                     *       "quoteId": "quo_7Hq2Lx9Vb4Nc6Rt1Wm3Kd8Pz",
+                     *       "currency": "UGX",
+                     *       "amount": 600000,
+                     *       "fee": 7500,
+                     *       "total": 607500,
+                     *       "description": "November payouts, field agents",
+                     *       "applicationId": "app_5Rb8Nq2Xw6Lc1Tv9Hm4Kz7Yd",
+                     *       "metadata": {
+                     *         "batch": "2026-11"
+                     *       },
+                     *       "createdAt": "2026-11-21T10:16:02.000Z",
+                     *       "status": "pending",
+                     *       "recipients": [
+                     *         {
+                     *           "destination": {
+                     *             "type": "mobile_money",
+                     *             "provider": "mtn",
+                     *             "phoneNumber": "+256700000001"
+                     *           },
+                     *           "amount": 200000,
+                     *           "fee": 3000,
+                     *           "reference": "AGENT-017",
+                     *           "status": "pending",
+                     *           "failureCode": null,
+                     *           "failureMessage": null,
+                     *           "paidAt": null
+                     *         },
+                     *         {
+                     *           "destination": {
+                     *             "type": "bank_account",
+                     *             "accountNumber": "0001234567",
+                     *             "bankCode": "SBICUGKX",
+                     *             "accountHolderName": "Okello Farm Supplies Ltd"
+                     *           },
+                     *           "amount": 300000,
+                     *           "fee": 3000,
+                     *           "reference": "INV-2291",
+                     *           "status": "pending",
+                     *           "failureCode": null,
+                     *           "failureMessage": null,
+                     *           "paidAt": null
+                     *         },
+                     *         {
+                     *           "destination": {
+                     *             "type": "mobile_money",
+                     *             "provider": "mtn",
+                     *             "phoneNumber": "+256700000002"
+                     *           },
+                     *           "amount": 100000,
+                     *           "fee": 1500,
+                     *           "reference": "AGENT-018",
+                     *           "status": "pending",
+                     *           "failureCode": null,
+                     *           "failureMessage": null,
+                     *           "paidAt": null
+                     *         }
+                     *       ],
+                     *       "updatedAt": "2026-11-21T10:16:02.000Z",
+                     *       "completedAt": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Disbursement"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description Your available balance in the quote's currency does not cover its total (amounts plus fees); nothing was reserved. */
+            402: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            403: components["responses"]["Forbidden"];
+            /** @description No quote with this `quoteId` exists for this merchant. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description The quote cannot be paid (`quote_expired`, `quote_used`), an `Idempotency-Key` was reused with another body, or a business rule failed. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getDisbursement: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The `clientId` of the application making the request: one of the authenticated merchant's applications, and with a client token, the token's own application. Without it the answer is `400 missing_client_id`; with an id that is not the caller's, `403 invalid_client_id`.
+                 * @example 3f9a1c7e5b2d8f4a6c0e9b1d7f3a5c8e
+                 */
+                "X-Client-Id": components["parameters"]["XClientId"];
+            };
+            path: {
+                /**
+                 * @description Identifier of the disbursement (`dsb_…`).
+                 * @example dsb_4Tn8Qw2Ze6Yh1Ks5Vc9Lm3Bx
+                 */
+                disbursementId: components["parameters"]["DisbursementId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The disbursement. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "dsb_4Tn8Qw2Ze6Yh1Ks5Vc9Lm3Bx",
+                     *       "quoteId": "quo_7Hq2Lx9Vb4Nc6Rt1Wm3Kd8Pz",
+                     *       "currency": "UGX",
+                     *       "amount": 600000,
+                     *       "fee": 7500,
+                     *       "total": 607500,
+                     *       "description": "November payouts, field agents",
+                     *       "applicationId": "app_5Rb8Nq2Xw6Lc1Tv9Hm4Kz7Yd",
+                     *       "metadata": {
+                     *         "batch": "2026-11"
+                     *       },
+                     *       "createdAt": "2026-11-21T10:16:02.000Z",
+                     *       "status": "partially_failed",
+                     *       "recipients": [
+                     *         {
+                     *           "destination": {
+                     *             "type": "mobile_money",
+                     *             "provider": "mtn",
+                     *             "phoneNumber": "+256700000001"
+                     *           },
+                     *           "amount": 200000,
+                     *           "fee": 3000,
+                     *           "reference": "AGENT-017",
+                     *           "status": "paid",
+                     *           "failureCode": null,
+                     *           "failureMessage": null,
+                     *           "paidAt": "2026-11-21T10:16:12.000Z"
+                     *         },
+                     *         {
+                     *           "destination": {
+                     *             "type": "bank_account",
+                     *             "accountNumber": "0001234567",
+                     *             "bankCode": "SBICUGKX",
+                     *             "accountHolderName": "Okello Farm Supplies Ltd"
+                     *           },
+                     *           "amount": 300000,
+                     *           "fee": 3000,
+                     *           "reference": "INV-2291",
+                     *           "status": "paid",
+                     *           "failureCode": null,
+                     *           "failureMessage": null,
+                     *           "paidAt": "2026-11-21T10:16:12.000Z"
+                     *         },
+                     *         {
+                     *           "destination": {
+                     *             "type": "mobile_money",
+                     *             "provider": "mtn",
+                     *             "phoneNumber": "+256700000002"
+                     *           },
+                     *           "amount": 100000,
+                     *           "fee": 1500,
+                     *           "reference": "AGENT-018",
+                     *           "status": "failed",
+                     *           "failureCode": "recipient_rejected",
+                     *           "failureMessage": "The recipient's provider rejected the payment.",
+                     *           "paidAt": null
+                     *         }
+                     *       ],
+                     *       "updatedAt": "2026-11-21T10:16:12.000Z",
+                     *       "completedAt": "2026-11-21T10:16:12.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Disbursement"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such disbursement for this merchant. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    cancelDisbursement: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The `clientId` of the application making the request: one of the authenticated merchant's applications, and with a client token, the token's own application. Without it the answer is `400 missing_client_id`; with an id that is not the caller's, `403 invalid_client_id`.
+                 * @example 3f9a1c7e5b2d8f4a6c0e9b1d7f3a5c8e
+                 */
+                "X-Client-Id": components["parameters"]["XClientId"];
+                /**
+                 * @description A unique key (a UUID v4 is recommended) that makes this request safe to retry. Within 24 hours, a retry with the same key and the same body returns the first response again with `Idempotent-Replayed: true`, without creating anything or moving money a second time. The same key with a different body is rejected with `422 idempotency_key_reused`; a retry sent while the first request is still being processed gets `409 idempotency_request_in_progress`. Keys are scoped to the authenticated merchant (or, on public routes, to the client).
+                 * @example 5f0c2a9e-1d7b-4c8e-9a3f-6b2d8e4f1a70
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description Identifier of the disbursement (`dsb_…`).
+                 * @example dsb_4Tn8Qw2Ze6Yh1Ks5Vc9Lm3Bx
+                 */
+                disbursementId: components["parameters"]["DisbursementId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The disbursement, now `cancelled`. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "dsb_4Tn8Qw2Ze6Yh1Ks5Vc9Lm3Bx",
+                     *       "quoteId": "quo_7Hq2Lx9Vb4Nc6Rt1Wm3Kd8Pz",
+                     *       "currency": "UGX",
+                     *       "amount": 600000,
+                     *       "fee": 7500,
+                     *       "total": 607500,
+                     *       "description": "November payouts, field agents",
+                     *       "applicationId": "app_5Rb8Nq2Xw6Lc1Tv9Hm4Kz7Yd",
+                     *       "metadata": {
+                     *         "batch": "2026-11"
+                     *       },
+                     *       "createdAt": "2026-11-21T10:16:02.000Z",
+                     *       "status": "cancelled",
+                     *       "recipients": [
+                     *         {
+                     *           "destination": {
+                     *             "type": "mobile_money",
+                     *             "provider": "mtn",
+                     *             "phoneNumber": "+256700000001"
+                     *           },
+                     *           "amount": 200000,
+                     *           "fee": 3000,
+                     *           "reference": "AGENT-017",
+                     *           "status": "cancelled",
+                     *           "failureCode": null,
+                     *           "failureMessage": null,
+                     *           "paidAt": null
+                     *         },
+                     *         {
+                     *           "destination": {
+                     *             "type": "bank_account",
+                     *             "accountNumber": "0001234567",
+                     *             "bankCode": "SBICUGKX",
+                     *             "accountHolderName": "Okello Farm Supplies Ltd"
+                     *           },
+                     *           "amount": 300000,
+                     *           "fee": 3000,
+                     *           "reference": "INV-2291",
+                     *           "status": "cancelled",
+                     *           "failureCode": null,
+                     *           "failureMessage": null,
+                     *           "paidAt": null
+                     *         },
+                     *         {
+                     *           "destination": {
+                     *             "type": "mobile_money",
+                     *             "provider": "mtn",
+                     *             "phoneNumber": "+256700000002"
+                     *           },
+                     *           "amount": 100000,
+                     *           "fee": 1500,
+                     *           "reference": "AGENT-018",
+                     *           "status": "cancelled",
+                     *           "failureCode": null,
+                     *           "failureMessage": null,
+                     *           "paidAt": null
+                     *         }
+                     *       ],
+                     *       "updatedAt": "2026-11-21T10:16:12.000Z",
+                     *       "completedAt": "2026-11-21T10:16:12.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Disbursement"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such disbursement for this merchant. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The object is not in a state that allows this action (`invalid_state_transition`), or a request with the same `Idempotency-Key` is still in progress. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listEscrowDisbursements: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Maximum number of objects to return, from 1 to 100.
+                 * @example 20
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description Opaque cursor from the `nextCursor` of the previous page. Omit it for the first page. Cursors are only valid with the same filters they were issued for.
+                 * @example eyJ0IjoiMjAyNi0xMS0yMVQxMDowMDowMC4wMDBaIiwiaWQiOiJwYXlfMSJ9
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /**
+                 * @description Only return escrow-disbursements in this status.
+                 * @example held
+                 */
+                status?: components["parameters"]["EscrowDisbursementStatusFilter"];
+                /**
+                 * @description Only return objects created at or after this instant (RFC 3339).
+                 * @example 2026-11-01T00:00:00Z
+                 */
+                createdGte?: components["parameters"]["CreatedGte"];
+                /**
+                 * @description Only return objects created strictly before this instant (RFC 3339).
+                 * @example 2026-12-01T00:00:00Z
+                 */
+                createdLt?: components["parameters"]["CreatedLt"];
+            };
+            header: {
+                /**
+                 * @description The `clientId` of the application making the request: one of the authenticated merchant's applications, and with a client token, the token's own application. Without it the answer is `400 missing_client_id`; with an id that is not the caller's, `403 invalid_client_id`.
+                 * @example 3f9a1c7e5b2d8f4a6c0e9b1d7f3a5c8e
+                 */
+                "X-Client-Id": components["parameters"]["XClientId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of escrow-disbursements. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "edb_8Mv3Kc6Qx1Zb9Ln4Tw7Hr2Jd",
+                     *           "quoteId": "quo_7Hq2Lx9Vb4Nc6Rt1Wm3Kd8Pz",
+                     *           "currency": "UGX",
+                     *           "amount": 600000,
+                     *           "fee": 7500,
+                     *           "total": 607500,
+                     *           "description": "November payouts, field agents",
+                     *           "applicationId": "app_5Rb8Nq2Xw6Lc1Tv9Hm4Kz7Yd",
+                     *           "metadata": {
+                     *             "batch": "2026-11"
+                     *           },
+                     *           "createdAt": "2026-11-21T10:16:02.000Z",
+                     *           "status": "held",
+                     *           "recipients": [
+                     *             {
+                     *               "destination": {
+                     *                 "type": "mobile_money",
+                     *                 "provider": "mtn",
+                     *                 "phoneNumber": "+256700000001"
+                     *               },
+                     *               "amount": 200000,
+                     *               "fee": 3000,
+                     *               "reference": "AGENT-017",
+                     *               "status": "pending",
+                     *               "failureCode": null,
+                     *               "failureMessage": null,
+                     *               "paidAt": null
+                     *             },
+                     *             {
+                     *               "destination": {
+                     *                 "type": "bank_account",
+                     *                 "accountNumber": "0001234567",
+                     *                 "bankCode": "SBICUGKX",
+                     *                 "accountHolderName": "Okello Farm Supplies Ltd"
+                     *               },
+                     *               "amount": 300000,
+                     *               "fee": 3000,
+                     *               "reference": "INV-2291",
+                     *               "status": "pending",
+                     *               "failureCode": null,
+                     *               "failureMessage": null,
+                     *               "paidAt": null
+                     *             },
+                     *             {
+                     *               "destination": {
+                     *                 "type": "mobile_money",
+                     *                 "provider": "mtn",
+                     *                 "phoneNumber": "+256700000002"
+                     *               },
+                     *               "amount": 100000,
+                     *               "fee": 1500,
+                     *               "reference": "AGENT-018",
+                     *               "status": "pending",
+                     *               "failureCode": null,
+                     *               "failureMessage": null,
+                     *               "paidAt": null
+                     *             }
+                     *           ],
+                     *           "updatedAt": "2026-11-21T10:16:02.000Z",
+                     *           "releasedAt": null,
+                     *           "completedAt": null
+                     *         }
+                     *       ],
+                     *       "hasMore": false,
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EscrowDisbursementList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    createEscrowDisbursement: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The `clientId` of the application making the request: one of the authenticated merchant's applications, and with a client token, the token's own application. Without it the answer is `400 missing_client_id`; with an id that is not the caller's, `403 invalid_client_id`.
+                 * @example 3f9a1c7e5b2d8f4a6c0e9b1d7f3a5c8e
+                 */
+                "X-Client-Id": components["parameters"]["XClientId"];
+                /**
+                 * @description A unique key (a UUID v4 is recommended) that makes this request safe to retry. Within 24 hours, a retry with the same key and the same body returns the first response again with `Idempotent-Replayed: true`, without creating anything or moving money a second time. The same key with a different body is rejected with `422 idempotency_key_reused`; a retry sent while the first request is still being processed gets `409 idempotency_request_in_progress`. Keys are scoped to the authenticated merchant (or, on public routes, to the client).
+                 * @example 5f0c2a9e-1d7b-4c8e-9a3f-6b2d8e4f1a70
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "quoteId": "quo_7Hq2Lx9Vb4Nc6Rt1Wm3Kd8Pz",
+                 *       "description": "November payouts, field agents",
+                 *       "metadata": {
+                 *         "batch": "2026-11"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateDisbursementRequest"];
+            };
+        };
+        responses: {
+            /** @description The escrow-disbursement, `held`. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "edb_8Mv3Kc6Qx1Zb9Ln4Tw7Hr2Jd",
+                     *       "quoteId": "quo_7Hq2Lx9Vb4Nc6Rt1Wm3Kd8Pz",
+                     *       "currency": "UGX",
+                     *       "amount": 600000,
+                     *       "fee": 7500,
+                     *       "total": 607500,
+                     *       "description": "November payouts, field agents",
+                     *       "applicationId": "app_5Rb8Nq2Xw6Lc1Tv9Hm4Kz7Yd",
+                     *       "metadata": {
+                     *         "batch": "2026-11"
+                     *       },
+                     *       "createdAt": "2026-11-21T10:16:02.000Z",
+                     *       "status": "held",
+                     *       "recipients": [
+                     *         {
+                     *           "destination": {
+                     *             "type": "mobile_money",
+                     *             "provider": "mtn",
+                     *             "phoneNumber": "+256700000001"
+                     *           },
+                     *           "amount": 200000,
+                     *           "fee": 3000,
+                     *           "reference": "AGENT-017",
+                     *           "status": "pending",
+                     *           "failureCode": null,
+                     *           "failureMessage": null,
+                     *           "paidAt": null
+                     *         },
+                     *         {
+                     *           "destination": {
+                     *             "type": "bank_account",
+                     *             "accountNumber": "0001234567",
+                     *             "bankCode": "SBICUGKX",
+                     *             "accountHolderName": "Okello Farm Supplies Ltd"
+                     *           },
+                     *           "amount": 300000,
+                     *           "fee": 3000,
+                     *           "reference": "INV-2291",
+                     *           "status": "pending",
+                     *           "failureCode": null,
+                     *           "failureMessage": null,
+                     *           "paidAt": null
+                     *         },
+                     *         {
+                     *           "destination": {
+                     *             "type": "mobile_money",
+                     *             "provider": "mtn",
+                     *             "phoneNumber": "+256700000002"
+                     *           },
+                     *           "amount": 100000,
+                     *           "fee": 1500,
+                     *           "reference": "AGENT-018",
+                     *           "status": "pending",
+                     *           "failureCode": null,
+                     *           "failureMessage": null,
+                     *           "paidAt": null
+                     *         }
+                     *       ],
+                     *       "updatedAt": "2026-11-21T10:16:02.000Z",
+                     *       "releasedAt": null,
+                     *       "completedAt": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EscrowDisbursement"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description Your available balance in the quote's currency does not cover its total (amounts plus fees); nothing was reserved. */
+            402: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            403: components["responses"]["Forbidden"];
+            /** @description No quote with this `quoteId` exists for this merchant. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description The quote cannot be paid (`quote_expired`, `quote_used`), an `Idempotency-Key` was reused with another body, or a business rule failed. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getEscrowDisbursement: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The `clientId` of the application making the request: one of the authenticated merchant's applications, and with a client token, the token's own application. Without it the answer is `400 missing_client_id`; with an id that is not the caller's, `403 invalid_client_id`.
+                 * @example 3f9a1c7e5b2d8f4a6c0e9b1d7f3a5c8e
+                 */
+                "X-Client-Id": components["parameters"]["XClientId"];
+            };
+            path: {
+                /**
+                 * @description Identifier of the escrow-disbursement (`edb_…`).
+                 * @example edb_8Mv3Kc6Qx1Zb9Ln4Tw7Hr2Jd
+                 */
+                disbursementId: components["parameters"]["EscrowDisbursementId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The escrow-disbursement. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "edb_8Mv3Kc6Qx1Zb9Ln4Tw7Hr2Jd",
+                     *       "quoteId": "quo_7Hq2Lx9Vb4Nc6Rt1Wm3Kd8Pz",
+                     *       "currency": "UGX",
+                     *       "amount": 600000,
+                     *       "fee": 7500,
+                     *       "total": 607500,
+                     *       "description": "November payouts, field agents",
+                     *       "applicationId": "app_5Rb8Nq2Xw6Lc1Tv9Hm4Kz7Yd",
+                     *       "metadata": {
+                     *         "batch": "2026-11"
+                     *       },
+                     *       "createdAt": "2026-11-21T10:16:02.000Z",
+                     *       "status": "held",
+                     *       "recipients": [
+                     *         {
+                     *           "destination": {
+                     *             "type": "mobile_money",
+                     *             "provider": "mtn",
+                     *             "phoneNumber": "+256700000001"
+                     *           },
+                     *           "amount": 200000,
+                     *           "fee": 3000,
+                     *           "reference": "AGENT-017",
+                     *           "status": "pending",
+                     *           "failureCode": null,
+                     *           "failureMessage": null,
+                     *           "paidAt": null
+                     *         },
+                     *         {
+                     *           "destination": {
+                     *             "type": "bank_account",
+                     *             "accountNumber": "0001234567",
+                     *             "bankCode": "SBICUGKX",
+                     *             "accountHolderName": "Okello Farm Supplies Ltd"
+                     *           },
+                     *           "amount": 300000,
+                     *           "fee": 3000,
+                     *           "reference": "INV-2291",
+                     *           "status": "pending",
+                     *           "failureCode": null,
+                     *           "failureMessage": null,
+                     *           "paidAt": null
+                     *         },
+                     *         {
+                     *           "destination": {
+                     *             "type": "mobile_money",
+                     *             "provider": "mtn",
+                     *             "phoneNumber": "+256700000002"
+                     *           },
+                     *           "amount": 100000,
+                     *           "fee": 1500,
+                     *           "reference": "AGENT-018",
+                     *           "status": "pending",
+                     *           "failureCode": null,
+                     *           "failureMessage": null,
+                     *           "paidAt": null
+                     *         }
+                     *       ],
+                     *       "updatedAt": "2026-11-21T10:16:02.000Z",
+                     *       "releasedAt": null,
+                     *       "completedAt": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EscrowDisbursement"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such escrow-disbursement for this merchant. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    releaseEscrowDisbursement: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The `clientId` of the application making the request: one of the authenticated merchant's applications, and with a client token, the token's own application. Without it the answer is `400 missing_client_id`; with an id that is not the caller's, `403 invalid_client_id`.
+                 * @example 3f9a1c7e5b2d8f4a6c0e9b1d7f3a5c8e
+                 */
+                "X-Client-Id": components["parameters"]["XClientId"];
+                /**
+                 * @description A unique key (a UUID v4 is recommended) that makes this request safe to retry. Within 24 hours, a retry with the same key and the same body returns the first response again with `Idempotent-Replayed: true`, without creating anything or moving money a second time. The same key with a different body is rejected with `422 idempotency_key_reused`; a retry sent while the first request is still being processed gets `409 idempotency_request_in_progress`. Keys are scoped to the authenticated merchant (or, on public routes, to the client).
+                 * @example 5f0c2a9e-1d7b-4c8e-9a3f-6b2d8e4f1a70
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description Identifier of the escrow-disbursement (`edb_…`).
+                 * @example edb_8Mv3Kc6Qx1Zb9Ln4Tw7Hr2Jd
+                 */
+                disbursementId: components["parameters"]["EscrowDisbursementId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The escrow-disbursement, released (`pending`, or finished when every recipient is a wallet). */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "edb_8Mv3Kc6Qx1Zb9Ln4Tw7Hr2Jd",
+                     *       "quoteId": "quo_7Hq2Lx9Vb4Nc6Rt1Wm3Kd8Pz",
+                     *       "currency": "UGX",
+                     *       "amount": 600000,
+                     *       "fee": 7500,
+                     *       "total": 607500,
+                     *       "description": "November payouts, field agents",
+                     *       "applicationId": "app_5Rb8Nq2Xw6Lc1Tv9Hm4Kz7Yd",
+                     *       "metadata": {
+                     *         "batch": "2026-11"
+                     *       },
+                     *       "createdAt": "2026-11-21T10:16:02.000Z",
+                     *       "status": "pending",
+                     *       "recipients": [
+                     *         {
+                     *           "destination": {
+                     *             "type": "mobile_money",
+                     *             "provider": "mtn",
+                     *             "phoneNumber": "+256700000001"
+                     *           },
+                     *           "amount": 200000,
+                     *           "fee": 3000,
+                     *           "reference": "AGENT-017",
+                     *           "status": "pending",
+                     *           "failureCode": null,
+                     *           "failureMessage": null,
+                     *           "paidAt": null
+                     *         },
+                     *         {
+                     *           "destination": {
+                     *             "type": "bank_account",
+                     *             "accountNumber": "0001234567",
+                     *             "bankCode": "SBICUGKX",
+                     *             "accountHolderName": "Okello Farm Supplies Ltd"
+                     *           },
+                     *           "amount": 300000,
+                     *           "fee": 3000,
+                     *           "reference": "INV-2291",
+                     *           "status": "pending",
+                     *           "failureCode": null,
+                     *           "failureMessage": null,
+                     *           "paidAt": null
+                     *         },
+                     *         {
+                     *           "destination": {
+                     *             "type": "mobile_money",
+                     *             "provider": "mtn",
+                     *             "phoneNumber": "+256700000002"
+                     *           },
+                     *           "amount": 100000,
+                     *           "fee": 1500,
+                     *           "reference": "AGENT-018",
+                     *           "status": "pending",
+                     *           "failureCode": null,
+                     *           "failureMessage": null,
+                     *           "paidAt": null
+                     *         }
+                     *       ],
+                     *       "updatedAt": "2026-11-21T10:16:12.000Z",
+                     *       "releasedAt": "2026-11-21T10:16:12.000Z",
+                     *       "completedAt": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EscrowDisbursement"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such escrow-disbursement for this merchant. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The object is not in a state that allows this action (`invalid_state_transition`), or a request with the same `Idempotency-Key` is still in progress. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    cancelEscrowDisbursement: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The `clientId` of the application making the request: one of the authenticated merchant's applications, and with a client token, the token's own application. Without it the answer is `400 missing_client_id`; with an id that is not the caller's, `403 invalid_client_id`.
+                 * @example 3f9a1c7e5b2d8f4a6c0e9b1d7f3a5c8e
+                 */
+                "X-Client-Id": components["parameters"]["XClientId"];
+                /**
+                 * @description A unique key (a UUID v4 is recommended) that makes this request safe to retry. Within 24 hours, a retry with the same key and the same body returns the first response again with `Idempotent-Replayed: true`, without creating anything or moving money a second time. The same key with a different body is rejected with `422 idempotency_key_reused`; a retry sent while the first request is still being processed gets `409 idempotency_request_in_progress`. Keys are scoped to the authenticated merchant (or, on public routes, to the client).
+                 * @example 5f0c2a9e-1d7b-4c8e-9a3f-6b2d8e4f1a70
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description Identifier of the escrow-disbursement (`edb_…`).
+                 * @example edb_8Mv3Kc6Qx1Zb9Ln4Tw7Hr2Jd
+                 */
+                disbursementId: components["parameters"]["EscrowDisbursementId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The escrow-disbursement, now `cancelled`. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "edb_8Mv3Kc6Qx1Zb9Ln4Tw7Hr2Jd",
+                     *       "quoteId": "quo_7Hq2Lx9Vb4Nc6Rt1Wm3Kd8Pz",
+                     *       "currency": "UGX",
+                     *       "amount": 600000,
+                     *       "fee": 7500,
+                     *       "total": 607500,
+                     *       "description": "November payouts, field agents",
+                     *       "applicationId": "app_5Rb8Nq2Xw6Lc1Tv9Hm4Kz7Yd",
+                     *       "metadata": {
+                     *         "batch": "2026-11"
+                     *       },
+                     *       "createdAt": "2026-11-21T10:16:02.000Z",
+                     *       "status": "cancelled",
+                     *       "recipients": [
+                     *         {
+                     *           "destination": {
+                     *             "type": "mobile_money",
+                     *             "provider": "mtn",
+                     *             "phoneNumber": "+256700000001"
+                     *           },
+                     *           "amount": 200000,
+                     *           "fee": 3000,
+                     *           "reference": "AGENT-017",
+                     *           "status": "cancelled",
+                     *           "failureCode": null,
+                     *           "failureMessage": null,
+                     *           "paidAt": null
+                     *         },
+                     *         {
+                     *           "destination": {
+                     *             "type": "bank_account",
+                     *             "accountNumber": "0001234567",
+                     *             "bankCode": "SBICUGKX",
+                     *             "accountHolderName": "Okello Farm Supplies Ltd"
+                     *           },
+                     *           "amount": 300000,
+                     *           "fee": 3000,
+                     *           "reference": "INV-2291",
+                     *           "status": "cancelled",
+                     *           "failureCode": null,
+                     *           "failureMessage": null,
+                     *           "paidAt": null
+                     *         },
+                     *         {
+                     *           "destination": {
+                     *             "type": "mobile_money",
+                     *             "provider": "mtn",
+                     *             "phoneNumber": "+256700000002"
+                     *           },
+                     *           "amount": 100000,
+                     *           "fee": 1500,
+                     *           "reference": "AGENT-018",
+                     *           "status": "cancelled",
+                     *           "failureCode": null,
+                     *           "failureMessage": null,
+                     *           "paidAt": null
+                     *         }
+                     *       ],
+                     *       "updatedAt": "2026-11-21T10:16:12.000Z",
+                     *       "releasedAt": null,
+                     *       "completedAt": "2026-11-21T10:16:12.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EscrowDisbursement"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such escrow-disbursement for this merchant. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The object is not in a state that allows this action (`invalid_state_transition`), or a request with the same `Idempotency-Key` is still in progress. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: components["responses"]["UnprocessableEntity"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
@@ -8817,6 +11235,277 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
+        };
+    };
+    createClientSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Identifier of the application (`app_…`).
+                 * @example app_4Fq8Lm2Xz7Wc1Vb9Nk3Rt6Hd
+                 */
+                applicationId: components["parameters"]["ApplicationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new client secret (shown this once). */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "applicationId": "app_Qw3Er5Ty7Ui9Op1As2Df4Gh6",
+                     *       "clientId": "3f9a1c7e5b2d8f4a6c0e9b1d7f3a5c8e",
+                     *       "clientSecret": "acs_test_5Hd9Kq2Lx7Vm4Nb1Rc8Tz3Wp6Fs0Ja2G",
+                     *       "createdAt": "2026-11-21T10:15:30.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ClientSecret"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such application for this merchant. */
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    authorizeOAuth: {
+        parameters: {
+            query: {
+                /**
+                 * @description Always `code`.
+                 * @example code
+                 */
+                response_type: "code";
+                /** @description The application's `clientId`. */
+                client_id: components["schemas"]["ClientId"];
+                /** @description One of the application's registered `redirectUris`, exactly. */
+                redirect_uri: components["schemas"]["RedirectUri"];
+                /**
+                 * @description The scopes asked for, separated by spaces (`wallet.read`, `wallet.pay`).
+                 * @example wallet.read wallet.pay
+                 */
+                scope: string;
+                /**
+                 * @description An opaque value of yours, returned unchanged with the redirect (recommended).
+                 * @example af0ifjsldkj
+                 */
+                state?: string;
+                /**
+                 * @description The PKCE challenge, BASE64URL(SHA-256(code_verifier)).
+                 * @example E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM
+                 */
+                code_challenge: string;
+                /**
+                 * @description Always `S256`.
+                 * @example S256
+                 */
+                code_challenge_method: "S256";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sign-in and consent page (HTML). */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example <!doctype html><html lang="en"><head><title>Sign in to continue</title></head><body>…</body></html> */
+                    "text/html": string;
+                };
+            };
+            /** @description Back to the registered `redirect_uri` with `error`, `error_description`, `state` and `iss`: the request is invalid in a way the client must learn of (missing or `plain` PKCE, unknown scope). */
+            303: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    /**
+                     * @description The redirect URI with the error parameters.
+                     * @example https://shop.example.com/oauth/callback?error=invalid_request&error_description=PKCE%20with%20S256%20is%20required&state=af0ifjsldkj&iss=http%3A%2F%2Flocalhost%3A3000
+                     */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error page (HTML), never a redirect: unknown `client_id`, an application without a client secret, or a `redirect_uri` that is not registered. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example <!doctype html><html lang="en"><head><title>Cannot continue</title></head><body>…</body></html> */
+                    "text/html": string;
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    createOAuthToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["TokenRequest"];
+            };
+        };
+        responses: {
+            /** @description The payer's tokens. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Cache-Control": components["headers"]["CacheControlNoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "access_token": "oat_test_4Qm8Lx2Vc7Nb1Rt5Wz9Hd3Kp6Fs0Ja2Ge4Yu",
+                     *       "token_type": "Bearer",
+                     *       "expires_in": 3600,
+                     *       "refresh_token": "ort_test_9Kp2Lm5Qx8Vb1Nc4Rt7Wz3Hd6Fs0Ja2Ge4Yu",
+                     *       "scope": "wallet.read wallet.pay",
+                     *       "user_id": "usr_7Fq2Lm9Xc4Vb8Nk1Rt5Wz3Hd",
+                     *       "merchant_id": "mer_5Vd8Kp2Qs7Tx1Lm4Nb9Cw3Rh"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TokenResponse"];
+                };
+            };
+            400: components["responses"]["OAuthBadRequest"];
+            401: components["responses"]["OAuthUnauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["OAuthServerError"];
+        };
+    };
+    revokeOAuthToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "token": "ort_test_9Kp2Lm5Qx8Vb1Nc4Rt7Wz3Hd6Fs0Ja2Ge4Yu",
+                 *       "token_type_hint": "refresh_token",
+                 *       "client_id": "3f9a1c7e5b2d8f4a6c0e9b1d7f3a5c8e",
+                 *       "client_secret": "acs_test_5Hd9Kq2Lx7Vm4Nb1Rc8Tz3Wp6Fs0Ja2G"
+                 *     }
+                 */
+                "application/x-www-form-urlencoded": components["schemas"]["RevokeRequest"];
+            };
+        };
+        responses: {
+            /** @description The token is revoked (or was not a valid token of this client). No body. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["OAuthBadRequest"];
+            401: components["responses"]["OAuthUnauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["OAuthServerError"];
+        };
+    };
+    getOAuthServerMetadata: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The metadata. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "X-RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "X-RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "issuer": "http://localhost:3000",
+                     *       "authorization_endpoint": "http://localhost:3000/v1/oauth/authorize",
+                     *       "token_endpoint": "http://localhost:3000/v1/oauth/token",
+                     *       "revocation_endpoint": "http://localhost:3000/v1/oauth/revoke",
+                     *       "response_types_supported": [
+                     *         "code"
+                     *       ],
+                     *       "grant_types_supported": [
+                     *         "authorization_code",
+                     *         "refresh_token"
+                     *       ],
+                     *       "code_challenge_methods_supported": [
+                     *         "S256"
+                     *       ],
+                     *       "token_endpoint_auth_methods_supported": [
+                     *         "client_secret_basic",
+                     *         "client_secret_post"
+                     *       ],
+                     *       "revocation_endpoint_auth_methods_supported": [
+                     *         "client_secret_basic",
+                     *         "client_secret_post"
+                     *       ],
+                     *       "scopes_supported": [
+                     *         "wallet.read",
+                     *         "wallet.pay"
+                     *       ],
+                     *       "authorization_response_iss_parameter_supported": true,
+                     *       "service_documentation": "http://localhost:3000/docs"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AuthorizationServerMetadata"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
         };
     };
     paymentSucceededWebhook: {
@@ -10678,6 +13367,570 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["EscrowEvent"];
+            };
+        };
+        responses: {
+            /** @description Any `2xx` status acknowledges the event; the response body is ignored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: Tillpoint disables the endpoint (`disabledReason: gone`) and sends it nothing more until you enable it again with `updateWebhookEndpoint`. Any other status, a timeout or a network error is retried. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Gone",
+                     *       "status": 410
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type. */
+                        type?: string;
+                        /** @description Short summary of the problem. */
+                        title?: string;
+                        /**
+                         * Format: int32
+                         * @description The HTTP status code, `410`.
+                         */
+                        status?: number;
+                    };
+                };
+            };
+        };
+    };
+    disbursementCreatedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id (`evt_…`): the same on every retry and redelivery of the event, so use it to ignore an event you have already processed. Part of the signed content.
+                 * @example evt_2Xc8Vn4Kq7Ld1Rm9Tz3Hb6Pw
+                 */
+                "webhook-id": components["parameters"]["WebhookIdHeader"];
+                /**
+                 * @description When this attempt was signed, in Unix seconds (real time, even when the sandbox test clock runs ahead). Part of the signed content; reject deliveries more than 5 minutes away from your clock to stop replays.
+                 * @example 1795350936
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestampHeader"];
+                /**
+                 * @description Space-separated signatures `v1,<base64>`, each the HMAC-SHA256 of
+                 *     `<webhook-id>.<webhook-timestamp>.<raw body>` keyed with the base64-decoded part of an endpoint
+                 *     secret after `whsec_` ([Standard Webhooks](https://www.standardwebhooks.com/)). Usually one; two
+                 *     during the overlap window after a secret rotation (new secret first, then the previous one).
+                 *     Accept the delivery when any signature matches, comparing in constant time, and compute it over
+                 *     the raw bytes received: a body parsed and re-serialised no longer matches.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4= v1,3aFdM2l6Q0mJqGQp1b0Pq7yE4Jg4mK7tJr2sS8wq8kA=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignatureHeader"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The event, as `getEvent` returns it. */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "evt_6Rk2Vx9Lq4Nb1Tc8Wm3Hd7Pz",
+                 *       "type": "disbursement.created",
+                 *       "createdAt": "2026-11-21T10:16:02.000Z",
+                 *       "data": {
+                 *         "object": {
+                 *           "id": "dsb_4Tn8Qw2Ze6Yh1Ks5Vc9Lm3Bx",
+                 *           "quoteId": "quo_7Hq2Lx9Vb4Nc6Rt1Wm3Kd8Pz",
+                 *           "currency": "UGX",
+                 *           "amount": 600000,
+                 *           "fee": 7500,
+                 *           "total": 607500,
+                 *           "description": "November payouts, field agents",
+                 *           "applicationId": "app_5Rb8Nq2Xw6Lc1Tv9Hm4Kz7Yd",
+                 *           "metadata": {
+                 *             "batch": "2026-11"
+                 *           },
+                 *           "createdAt": "2026-11-21T10:16:02.000Z",
+                 *           "status": "pending",
+                 *           "recipients": [
+                 *             {
+                 *               "destination": {
+                 *                 "type": "mobile_money",
+                 *                 "provider": "mtn",
+                 *                 "phoneNumber": "+256700000001"
+                 *               },
+                 *               "amount": 200000,
+                 *               "fee": 3000,
+                 *               "reference": "AGENT-017",
+                 *               "status": "pending",
+                 *               "failureCode": null,
+                 *               "failureMessage": null,
+                 *               "paidAt": null
+                 *             },
+                 *             {
+                 *               "destination": {
+                 *                 "type": "bank_account",
+                 *                 "accountNumber": "0001234567",
+                 *                 "bankCode": "SBICUGKX",
+                 *                 "accountHolderName": "Okello Farm Supplies Ltd"
+                 *               },
+                 *               "amount": 300000,
+                 *               "fee": 3000,
+                 *               "reference": "INV-2291",
+                 *               "status": "pending",
+                 *               "failureCode": null,
+                 *               "failureMessage": null,
+                 *               "paidAt": null
+                 *             },
+                 *             {
+                 *               "destination": {
+                 *                 "type": "mobile_money",
+                 *                 "provider": "mtn",
+                 *                 "phoneNumber": "+256700000002"
+                 *               },
+                 *               "amount": 100000,
+                 *               "fee": 1500,
+                 *               "reference": "AGENT-018",
+                 *               "status": "pending",
+                 *               "failureCode": null,
+                 *               "failureMessage": null,
+                 *               "paidAt": null
+                 *             }
+                 *           ],
+                 *           "updatedAt": "2026-11-21T10:16:02.000Z",
+                 *           "completedAt": null
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["DisbursementEvent"];
+            };
+        };
+        responses: {
+            /** @description Any `2xx` status acknowledges the event; the response body is ignored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: Tillpoint disables the endpoint (`disabledReason: gone`) and sends it nothing more until you enable it again with `updateWebhookEndpoint`. Any other status, a timeout or a network error is retried. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Gone",
+                     *       "status": 410
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type. */
+                        type?: string;
+                        /** @description Short summary of the problem. */
+                        title?: string;
+                        /**
+                         * Format: int32
+                         * @description The HTTP status code, `410`.
+                         */
+                        status?: number;
+                    };
+                };
+            };
+        };
+    };
+    disbursementCompletedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id (`evt_…`): the same on every retry and redelivery of the event, so use it to ignore an event you have already processed. Part of the signed content.
+                 * @example evt_2Xc8Vn4Kq7Ld1Rm9Tz3Hb6Pw
+                 */
+                "webhook-id": components["parameters"]["WebhookIdHeader"];
+                /**
+                 * @description When this attempt was signed, in Unix seconds (real time, even when the sandbox test clock runs ahead). Part of the signed content; reject deliveries more than 5 minutes away from your clock to stop replays.
+                 * @example 1795350936
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestampHeader"];
+                /**
+                 * @description Space-separated signatures `v1,<base64>`, each the HMAC-SHA256 of
+                 *     `<webhook-id>.<webhook-timestamp>.<raw body>` keyed with the base64-decoded part of an endpoint
+                 *     secret after `whsec_` ([Standard Webhooks](https://www.standardwebhooks.com/)). Usually one; two
+                 *     during the overlap window after a secret rotation (new secret first, then the previous one).
+                 *     Accept the delivery when any signature matches, comparing in constant time, and compute it over
+                 *     the raw bytes received: a body parsed and re-serialised no longer matches.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4= v1,3aFdM2l6Q0mJqGQp1b0Pq7yE4Jg4mK7tJr2sS8wq8kA=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignatureHeader"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The event, as `getEvent` returns it. */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "evt_6Rk2Vx9Lq4Nb1Tc8Wm3Hd7Pz",
+                 *       "type": "disbursement.completed",
+                 *       "createdAt": "2026-11-21T10:16:12.000Z",
+                 *       "data": {
+                 *         "object": {
+                 *           "id": "dsb_4Tn8Qw2Ze6Yh1Ks5Vc9Lm3Bx",
+                 *           "quoteId": "quo_7Hq2Lx9Vb4Nc6Rt1Wm3Kd8Pz",
+                 *           "currency": "UGX",
+                 *           "amount": 600000,
+                 *           "fee": 7500,
+                 *           "total": 607500,
+                 *           "description": "November payouts, field agents",
+                 *           "applicationId": "app_5Rb8Nq2Xw6Lc1Tv9Hm4Kz7Yd",
+                 *           "metadata": {
+                 *             "batch": "2026-11"
+                 *           },
+                 *           "createdAt": "2026-11-21T10:16:02.000Z",
+                 *           "status": "partially_failed",
+                 *           "recipients": [
+                 *             {
+                 *               "destination": {
+                 *                 "type": "mobile_money",
+                 *                 "provider": "mtn",
+                 *                 "phoneNumber": "+256700000001"
+                 *               },
+                 *               "amount": 200000,
+                 *               "fee": 3000,
+                 *               "reference": "AGENT-017",
+                 *               "status": "paid",
+                 *               "failureCode": null,
+                 *               "failureMessage": null,
+                 *               "paidAt": "2026-11-21T10:16:12.000Z"
+                 *             },
+                 *             {
+                 *               "destination": {
+                 *                 "type": "bank_account",
+                 *                 "accountNumber": "0001234567",
+                 *                 "bankCode": "SBICUGKX",
+                 *                 "accountHolderName": "Okello Farm Supplies Ltd"
+                 *               },
+                 *               "amount": 300000,
+                 *               "fee": 3000,
+                 *               "reference": "INV-2291",
+                 *               "status": "paid",
+                 *               "failureCode": null,
+                 *               "failureMessage": null,
+                 *               "paidAt": "2026-11-21T10:16:12.000Z"
+                 *             },
+                 *             {
+                 *               "destination": {
+                 *                 "type": "mobile_money",
+                 *                 "provider": "mtn",
+                 *                 "phoneNumber": "+256700000002"
+                 *               },
+                 *               "amount": 100000,
+                 *               "fee": 1500,
+                 *               "reference": "AGENT-018",
+                 *               "status": "failed",
+                 *               "failureCode": "recipient_rejected",
+                 *               "failureMessage": "The recipient's provider rejected the payment.",
+                 *               "paidAt": null
+                 *             }
+                 *           ],
+                 *           "updatedAt": "2026-11-21T10:16:12.000Z",
+                 *           "completedAt": "2026-11-21T10:16:12.000Z"
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["DisbursementEvent"];
+            };
+        };
+        responses: {
+            /** @description Any `2xx` status acknowledges the event; the response body is ignored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: Tillpoint disables the endpoint (`disabledReason: gone`) and sends it nothing more until you enable it again with `updateWebhookEndpoint`. Any other status, a timeout or a network error is retried. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Gone",
+                     *       "status": 410
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type. */
+                        type?: string;
+                        /** @description Short summary of the problem. */
+                        title?: string;
+                        /**
+                         * Format: int32
+                         * @description The HTTP status code, `410`.
+                         */
+                        status?: number;
+                    };
+                };
+            };
+        };
+    };
+    disbursementFailedWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id (`evt_…`): the same on every retry and redelivery of the event, so use it to ignore an event you have already processed. Part of the signed content.
+                 * @example evt_2Xc8Vn4Kq7Ld1Rm9Tz3Hb6Pw
+                 */
+                "webhook-id": components["parameters"]["WebhookIdHeader"];
+                /**
+                 * @description When this attempt was signed, in Unix seconds (real time, even when the sandbox test clock runs ahead). Part of the signed content; reject deliveries more than 5 minutes away from your clock to stop replays.
+                 * @example 1795350936
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestampHeader"];
+                /**
+                 * @description Space-separated signatures `v1,<base64>`, each the HMAC-SHA256 of
+                 *     `<webhook-id>.<webhook-timestamp>.<raw body>` keyed with the base64-decoded part of an endpoint
+                 *     secret after `whsec_` ([Standard Webhooks](https://www.standardwebhooks.com/)). Usually one; two
+                 *     during the overlap window after a secret rotation (new secret first, then the previous one).
+                 *     Accept the delivery when any signature matches, comparing in constant time, and compute it over
+                 *     the raw bytes received: a body parsed and re-serialised no longer matches.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4= v1,3aFdM2l6Q0mJqGQp1b0Pq7yE4Jg4mK7tJr2sS8wq8kA=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignatureHeader"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The event, as `getEvent` returns it. */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "evt_6Rk2Vx9Lq4Nb1Tc8Wm3Hd7Pz",
+                 *       "type": "disbursement.failed",
+                 *       "createdAt": "2026-11-21T10:16:12.000Z",
+                 *       "data": {
+                 *         "object": {
+                 *           "id": "dsb_4Tn8Qw2Ze6Yh1Ks5Vc9Lm3Bx",
+                 *           "quoteId": "quo_7Hq2Lx9Vb4Nc6Rt1Wm3Kd8Pz",
+                 *           "currency": "UGX",
+                 *           "amount": 600000,
+                 *           "fee": 7500,
+                 *           "total": 607500,
+                 *           "description": "November payouts, field agents",
+                 *           "applicationId": "app_5Rb8Nq2Xw6Lc1Tv9Hm4Kz7Yd",
+                 *           "metadata": {
+                 *             "batch": "2026-11"
+                 *           },
+                 *           "createdAt": "2026-11-21T10:16:02.000Z",
+                 *           "status": "failed",
+                 *           "recipients": [
+                 *             {
+                 *               "destination": {
+                 *                 "type": "mobile_money",
+                 *                 "provider": "mtn",
+                 *                 "phoneNumber": "+256700000001"
+                 *               },
+                 *               "amount": 200000,
+                 *               "fee": 3000,
+                 *               "reference": "AGENT-017",
+                 *               "status": "failed",
+                 *               "failureCode": "recipient_rejected",
+                 *               "failureMessage": "The recipient's provider rejected the payment.",
+                 *               "paidAt": null
+                 *             },
+                 *             {
+                 *               "destination": {
+                 *                 "type": "bank_account",
+                 *                 "accountNumber": "0001234567",
+                 *                 "bankCode": "SBICUGKX",
+                 *                 "accountHolderName": "Okello Farm Supplies Ltd"
+                 *               },
+                 *               "amount": 300000,
+                 *               "fee": 3000,
+                 *               "reference": "INV-2291",
+                 *               "status": "failed",
+                 *               "failureCode": "recipient_rejected",
+                 *               "failureMessage": "The recipient's provider rejected the payment.",
+                 *               "paidAt": null
+                 *             },
+                 *             {
+                 *               "destination": {
+                 *                 "type": "mobile_money",
+                 *                 "provider": "mtn",
+                 *                 "phoneNumber": "+256700000002"
+                 *               },
+                 *               "amount": 100000,
+                 *               "fee": 1500,
+                 *               "reference": "AGENT-018",
+                 *               "status": "failed",
+                 *               "failureCode": "recipient_rejected",
+                 *               "failureMessage": "The recipient's provider rejected the payment.",
+                 *               "paidAt": null
+                 *             }
+                 *           ],
+                 *           "updatedAt": "2026-11-21T10:16:12.000Z",
+                 *           "completedAt": "2026-11-21T10:16:12.000Z"
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["DisbursementEvent"];
+            };
+        };
+        responses: {
+            /** @description Any `2xx` status acknowledges the event; the response body is ignored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: Tillpoint disables the endpoint (`disabledReason: gone`) and sends it nothing more until you enable it again with `updateWebhookEndpoint`. Any other status, a timeout or a network error is retried. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Gone",
+                     *       "status": 410
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type. */
+                        type?: string;
+                        /** @description Short summary of the problem. */
+                        title?: string;
+                        /**
+                         * Format: int32
+                         * @description The HTTP status code, `410`.
+                         */
+                        status?: number;
+                    };
+                };
+            };
+        };
+    };
+    disbursementCancelledWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id (`evt_…`): the same on every retry and redelivery of the event, so use it to ignore an event you have already processed. Part of the signed content.
+                 * @example evt_2Xc8Vn4Kq7Ld1Rm9Tz3Hb6Pw
+                 */
+                "webhook-id": components["parameters"]["WebhookIdHeader"];
+                /**
+                 * @description When this attempt was signed, in Unix seconds (real time, even when the sandbox test clock runs ahead). Part of the signed content; reject deliveries more than 5 minutes away from your clock to stop replays.
+                 * @example 1795350936
+                 */
+                "webhook-timestamp": components["parameters"]["WebhookTimestampHeader"];
+                /**
+                 * @description Space-separated signatures `v1,<base64>`, each the HMAC-SHA256 of
+                 *     `<webhook-id>.<webhook-timestamp>.<raw body>` keyed with the base64-decoded part of an endpoint
+                 *     secret after `whsec_` ([Standard Webhooks](https://www.standardwebhooks.com/)). Usually one; two
+                 *     during the overlap window after a secret rotation (new secret first, then the previous one).
+                 *     Accept the delivery when any signature matches, comparing in constant time, and compute it over
+                 *     the raw bytes received: a body parsed and re-serialised no longer matches.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4= v1,3aFdM2l6Q0mJqGQp1b0Pq7yE4Jg4mK7tJr2sS8wq8kA=
+                 */
+                "webhook-signature": components["parameters"]["WebhookSignatureHeader"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The event, as `getEvent` returns it. */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "evt_6Rk2Vx9Lq4Nb1Tc8Wm3Hd7Pz",
+                 *       "type": "disbursement.cancelled",
+                 *       "createdAt": "2026-11-21T10:16:12.000Z",
+                 *       "data": {
+                 *         "object": {
+                 *           "id": "dsb_4Tn8Qw2Ze6Yh1Ks5Vc9Lm3Bx",
+                 *           "quoteId": "quo_7Hq2Lx9Vb4Nc6Rt1Wm3Kd8Pz",
+                 *           "currency": "UGX",
+                 *           "amount": 600000,
+                 *           "fee": 7500,
+                 *           "total": 607500,
+                 *           "description": "November payouts, field agents",
+                 *           "applicationId": "app_5Rb8Nq2Xw6Lc1Tv9Hm4Kz7Yd",
+                 *           "metadata": {
+                 *             "batch": "2026-11"
+                 *           },
+                 *           "createdAt": "2026-11-21T10:16:02.000Z",
+                 *           "status": "cancelled",
+                 *           "recipients": [
+                 *             {
+                 *               "destination": {
+                 *                 "type": "mobile_money",
+                 *                 "provider": "mtn",
+                 *                 "phoneNumber": "+256700000001"
+                 *               },
+                 *               "amount": 200000,
+                 *               "fee": 3000,
+                 *               "reference": "AGENT-017",
+                 *               "status": "cancelled",
+                 *               "failureCode": null,
+                 *               "failureMessage": null,
+                 *               "paidAt": null
+                 *             },
+                 *             {
+                 *               "destination": {
+                 *                 "type": "bank_account",
+                 *                 "accountNumber": "0001234567",
+                 *                 "bankCode": "SBICUGKX",
+                 *                 "accountHolderName": "Okello Farm Supplies Ltd"
+                 *               },
+                 *               "amount": 300000,
+                 *               "fee": 3000,
+                 *               "reference": "INV-2291",
+                 *               "status": "cancelled",
+                 *               "failureCode": null,
+                 *               "failureMessage": null,
+                 *               "paidAt": null
+                 *             },
+                 *             {
+                 *               "destination": {
+                 *                 "type": "mobile_money",
+                 *                 "provider": "mtn",
+                 *                 "phoneNumber": "+256700000002"
+                 *               },
+                 *               "amount": 100000,
+                 *               "fee": 1500,
+                 *               "reference": "AGENT-018",
+                 *               "status": "cancelled",
+                 *               "failureCode": null,
+                 *               "failureMessage": null,
+                 *               "paidAt": null
+                 *             }
+                 *           ],
+                 *           "updatedAt": "2026-11-21T10:16:12.000Z",
+                 *           "completedAt": "2026-11-21T10:16:12.000Z"
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["DisbursementEvent"];
             };
         };
         responses: {

@@ -36,3 +36,29 @@ export const TEST_PHONE_NUMBERS = {
 
 /** Seconds a `delayed` mobile-money payment stays `pending` before it settles. */
 export const DELAYED_SETTLEMENT_SECONDS = 10;
+
+/** What the payout job does with a payout recipient: pay it or fail it. */
+export type PayoutOutcome = 'succeed' | 'fail';
+
+/** Mobile-money phone numbers (E.164) the sandbox pays out to, and the outcome. */
+export const TEST_PAYOUT_PHONE_NUMBERS = {
+  /** payout `paid` (MTN, Airtel) */
+  "+256700000001": "succeed",
+  /** payout `paid` (M-Pesa) */
+  "+254700000001": "succeed",
+  /** payout `failed`: `recipient_rejected` (MTN, Airtel) */
+  "+256700000002": "fail",
+  /** payout `failed`: `recipient_rejected` (M-Pesa) */
+  "+254700000002": "fail",
+} as const satisfies Record<string, PayoutOutcome>;
+
+/** Bank account numbers the sandbox pays out to (any bank code), and the outcome. */
+export const TEST_PAYOUT_BANK_ACCOUNTS = {
+  /** payout `paid` (any `bankCode`) */
+  "0001234567": "succeed",
+  /** payout `failed`: `recipient_rejected`, account closed (any `bankCode`) */
+  "0009999999": "fail",
+} as const satisfies Record<string, PayoutOutcome>;
+
+/** Seconds a disbursement stays `pending` (cancellable) before the payout job pays it. */
+export const PAYOUT_PROCESSING_SECONDS = 10;

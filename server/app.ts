@@ -85,6 +85,8 @@ export function createApp(deps: AppDeps): express.Express {
     next();
   });
   app.use(rateLimits(deps));
+  // x-endpoint operations (OAuth): their family's router, in their own formats (RFC 6749).
+  for (const family of modules) if (family.endpoints) app.use(family.endpoints(deps));
 
   const docsHtml = readFileSync(DOCS_PATH, 'utf8');
   app.get('/docs', (_req, res) => void res.type('html').send(docsHtml));
@@ -123,7 +125,8 @@ export function createApp(deps: AppDeps): express.Express {
   // One look-up in the route table built from the operation index (no per-route regex scan).
   app.use((req, res, next) => {
     const op = findOperation(req.method, req.path);
-    if (!op) return next();
+    // x-endpoint operations are their family's endpoints router's (mounted above), never a JSON handler's.
+    if (!op || op.endpoint) return next();
     serve(deps, op, req, res).catch(next);
   });
   app.use(problemMiddleware(deps.log));
@@ -142,7 +145,7 @@ function idempotencyScope(req: Request): string {
 
 async function serve(deps: AppDeps, op: SpecOperation, req: Request, res: Response): Promise<void> {
   const rid = String(res.locals.requestId);
-  const handler = handlers[op.operationId] as (ctx: HandlerContext<OperationId>) => Promise<StoredResponse>;
+  const handler = handlers[op.operationId as OperationId] as (ctx: HandlerContext<OperationId>) => Promise<StoredResponse>;
   const ctx = {
     operationId: op.operationId,
     body: req.body,

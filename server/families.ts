@@ -6,10 +6,12 @@
 import { applications } from './applications/index.ts';
 import { auth } from './auth/index.ts';
 import { checkoutSessions } from './checkout-sessions/index.ts';
+import { disbursements } from './disbursements/index.ts';
 import { escrows } from './escrows/index.ts';
 import { events } from './events/index.ts';
 import { geo } from './geo/index.ts';
 import type { DuplicateOperations } from './http/family.ts';
+import { oauth } from './oauth/index.ts';
 import { otp } from './otp/index.ts';
 import { payments } from './payments/index.ts';
 import { sandbox } from './sandbox/index.ts';
@@ -18,7 +20,7 @@ import { tax } from './tax/index.ts';
 import { webhooks } from './webhooks/index.ts';
 
 /** Every family module. */
-export const families = [auth, applications, checkoutSessions, payments, sandbox, webhooks, events, geo, tax, otp, escrows, stores] as const;
+export const families = [auth, applications, checkoutSessions, payments, sandbox, webhooks, events, geo, tax, otp, oauth, escrows, disbursements, stores] as const;
 
 /**
  * Compile-time proof that no operationId is handled by two families: on a duplicate, this line

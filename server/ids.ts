@@ -19,7 +19,7 @@ export function randomBase62(length: number, alphabet = ALPHABET): string {
 }
 
 /** Object id prefixes in use (DESIGN.md: ids are opaque, prefixed strings). */
-export type IdPrefix = 'mer' | 'key' | 'app' | 'ctk' | 'cs' | 'pay' | 're' | 'evt' | 'ltx' | 'we' | 'del' | 'sto' | 'prod' | 'ord' | 'lk' | 'otp' | 'usr' | 'grt' | 'esc';
+export type IdPrefix = 'mer' | 'key' | 'app' | 'ctk' | 'cs' | 'pay' | 're' | 'evt' | 'ltx' | 'we' | 'del' | 'sto' | 'prod' | 'ord' | 'lk' | 'otp' | 'usr' | 'grt' | 'esc' | 'quo' | 'dsb' | 'edb';
 
 /** New opaque id: `<prefix>_` + 24 base-62 characters, e.g. `pay_3kTq9ZmX2bW7nR4vL8cY1dPa`. */
 export function newId(prefix: IdPrefix): string {

@@ -3,6 +3,7 @@ import type { OperationHandlers } from '../http/operations.ts';
 import { requireAuth } from '../http/operations.ts';
 import { toPage } from '../http/pagination.ts';
 import * as apps from './applications.ts';
+import * as secrets from './client-secrets.ts';
 import { toApplication, toClientToken } from './resource.ts';
 import * as tokens from './tokens.ts';
 
@@ -13,7 +14,8 @@ type ApplicationOps =
   | 'updateApplication'
   | 'createClientToken'
   | 'listClientTokens'
-  | 'revokeClientToken';
+  | 'revokeClientToken'
+  | 'createClientSecret';
 
 export const applicationsHandlers: Pick<OperationHandlers, ApplicationOps> = {
   async createApplication(ctx) {
@@ -43,6 +45,11 @@ export const applicationsHandlers: Pick<OperationHandlers, ApplicationOps> = {
   async listClientTokens(ctx) {
     const rows = await tokens.listClientTokens(ctx.db, requireAuth(ctx).merchantId, ctx.params.applicationId, ctx.query);
     return { status: 200, body: toPage(rows, ctx.query, toClientToken) };
+  },
+
+  async createClientSecret(ctx) {
+    const { application, clientSecret, createdAt } = await secrets.createClientSecret(ctx.db, ctx.deps, requireAuth(ctx).merchantId, ctx.params.applicationId);
+    return { status: 201, body: { applicationId: application.id, clientId: application.clientId, clientSecret, createdAt: createdAt.toISOString() } };
   },
 
   async revokeClientToken(ctx) {

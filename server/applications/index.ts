@@ -18,5 +18,7 @@ const port: ApplicationsPort = {
   applicationOfClientId: async (db, merchantId, clientId) => (await repo.findApplicationByClientId(db, merchantId, clientId))?.id,
 };
 
+export { oauthClient, type OAuthClient } from './client-secrets.ts';
+
 /** The applications family module. */
 export const applications = defineFamily({ tag: 'applications', handlers: applicationsHandlers, provides: { applications: port } });

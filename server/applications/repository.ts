@@ -36,6 +36,12 @@ export async function findApplicationByClientId(db: Executor, merchantId: string
   return row;
 }
 
+/** The application with this client id, whatever its merchant (the OAuth client of the authorization server). */
+export async function findApplicationByClientIdAnyMerchant(db: Executor, clientId: string): Promise<ApplicationRow | undefined> {
+  const [row] = await db.select().from(applications).where(eq(applications.clientId, clientId)).limit(1);
+  return row;
+}
+
 /** The merchant's default application. */
 export async function findDefaultApplication(db: Executor, merchantId: string): Promise<ApplicationRow | undefined> {
   const [row] = await db

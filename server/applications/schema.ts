@@ -18,6 +18,8 @@ export const applications = pgTable(
     description: text('description'),
     redirectUris: jsonb('redirect_uris').$type<string[]>().notNull(),
     isDefault: boolean('is_default').notNull().default(false),
+    /** SHA-256 of the OAuth client secret (`createClientSecret`); null until one is issued. */
+    clientSecretHash: text('client_secret_hash'),
     createdAt: createdAt(),
     updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },

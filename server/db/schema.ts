@@ -19,5 +19,6 @@ export * from '../settings/schema.ts';
 export * from '../stores/schema.ts';
 export * from '../clock/schema.ts';
 export * from '../escrows/schema.ts';
+export * from '../disbursements/schema.ts';
 export * from '../otp/schema.ts';
 export * from '../oauth/schema.ts';

@@ -1,11 +1,12 @@
 /**
  * The escrows family: a payer's money held until its terms are met (delivery confirmation with a
  * deadline, or a release time), then released to the merchant, cancelled back to the payer, or
- * disputed until resolved. Other families reach escrows only through this file.
+ * disputed until resolved; and escrow-disbursements, a quoted payout held until released. Other families reach escrows only through this file.
  */
 import { defineFamily } from '../http/family.ts';
 import { escrowEventSerializers } from './events.ts';
 import { escrowsHandlers } from './handlers.ts';
+import { escrowDisbursementHandlers } from './escrow-disbursements/handlers.ts';
 import { runDueEscrows } from './timed.ts';
 
 export { escrowAccounts } from './accounts.ts';
@@ -18,6 +19,7 @@ export const escrows = defineFamily({
   tag: 'escrows',
   handlers: {
     ...escrowsHandlers,
+    ...escrowDisbursementHandlers,
   },
   eventSerializers: escrowEventSerializers,
   jobs: [

@@ -8,7 +8,7 @@ import type { Router } from 'express';
 import type { Executor } from '../db/index.ts';
 import type { AppDeps, EventType, Links, Ports } from '../deps.ts';
 import type { Job } from '../jobs.ts';
-import type { Handler, OperationHandlers, OperationId } from './operations.ts';
+import type { EndpointOperationId, Handler, OperationHandlers, OperationId } from './operations.ts';
 
 /**
  * Turns the domain object of an event (e.g. a payment row) into the event's `data.object`: the
@@ -47,6 +47,16 @@ export interface FamilyModule<K extends OperationId = never> {
    * body parser and the OpenAPI validator: they parse their own form bodies.
    */
   pages?: (deps: AppDeps) => Router;
+  /**
+   * The family's `x-endpoint` operations of the contract (OAuth: form-encoded requests, RFC 6749
+   * errors, an HTML consent page), served by this router in their own formats instead of JSON
+   * handlers. Mounted after the rate limits, before authorization, the JSON body parser and the
+   * validator: the router parses and checks its own input. Its operationIds are listed in
+   * `endpointOperations` (checked against the contract by test/contract/families.test.ts).
+   */
+  endpoints?: (deps: AppDeps) => Router;
+  /** The operationIds `endpoints` serves (the contract's `x-endpoint` operations of the tag). */
+  endpointOperations?: readonly EndpointOperationId[];
   /** Timed work (see `server/jobs.ts`). */
   jobs?: readonly Job[];
   /** Serializers of the event types this family records. Each type has exactly one owner. */

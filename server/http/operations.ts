@@ -6,6 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { operations, webhooks } from '../../generated/schema.d.ts';
+import type { OPERATIONS } from '../../generated/operations.ts';
 import type { Executor } from '../db/index.ts';
 import type { AppDeps } from '../deps.ts';
 import type { AuthContext } from '../auth/authenticate.ts';
@@ -14,8 +15,14 @@ import type { PayerContext } from '../oauth/context.ts';
 /** The operations of the contract's top-level `webhooks:` section: requests Tillpoint sends, not serves. */
 type WebhookOperation = { [W in keyof webhooks]: NonNullable<webhooks[W]['post']> }[keyof webhooks];
 
-/** Every `operationId` of the contract's `paths` (the webhook operations are not served). */
-export type OperationId = { [K in keyof operations]: operations[K] extends WebhookOperation ? never : K }[keyof operations];
+/** The operationIds of `x-endpoint` operations, served by their family's `endpoints` router (see `OperationFacts.endpoint`). */
+export type EndpointOperationId = { [K in keyof typeof OPERATIONS]: (typeof OPERATIONS)[K]['endpoint'] extends true ? K : never }[keyof typeof OPERATIONS];
+
+/**
+ * Every `operationId` of the contract's `paths` served by a JSON handler (the webhook
+ * operations are not served; `x-endpoint` ones are served by their family's `endpoints`).
+ */
+export type OperationId = Exclude<{ [K in keyof operations]: operations[K] extends WebhookOperation ? never : K }[keyof operations], EndpointOperationId>;
 
 type JsonOf<T> = T extends { content: { 'application/json': infer B } } ? B : never;
 type Responses<K extends OperationId> = operations[K]['responses'];

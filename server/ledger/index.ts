@@ -7,7 +7,11 @@
  * - `merchant:<id>:available` — settled funds the merchant owns;
  * - `merchant:<id>:pending` — captured but not yet settled (delayed mobile money);
  * - `clearing:<method>` — the outside world (card network, mobile-money providers); its balance is
- *   the negative of everything that came in.
+ *   the negative of everything that came in;
+ * - `merchant:<id>:payouts_reserved` — reserved by pending disbursements, not yet paid out;
+ * - `merchant:<id>:payouts_held` — held by escrow-disbursements until released or cancelled;
+ * - `clearing:payout:<method>` — paid out to recipients (mobile-money providers, banks);
+ * - `platform:fees` — the fees Tillpoint collected (disbursement fees).
  */
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Executor, Tx } from '../db/index.ts';
@@ -27,6 +31,10 @@ export const accounts = {
   available: (merchantId: string) => `merchant:${merchantId}:available`,
   pending: (merchantId: string) => `merchant:${merchantId}:pending`,
   clearing: (method: string) => `clearing:${method}`,
+  payoutsReserved: (merchantId: string) => `merchant:${merchantId}:payouts_reserved`,
+  payoutsHeld: (merchantId: string) => `merchant:${merchantId}:payouts_held`,
+  payoutClearing: (method: string) => `clearing:payout:${method}`,
+  platformFees: () => 'platform:fees',
 };
 
 /**
@@ -115,4 +123,20 @@ export async function trialBalance(db: Executor): Promise<{ currency: string; am
     .from(ledgerEntries)
     .groupBy(ledgerEntries.currency);
   return rows.map((r) => ({ currency: r.currency, amount: toNumber(r.amount) }));
+}
+
+/**
+ * Locks one account in one currency for the rest of the caller's transaction and returns its
+ * balance (minor units), read after the lock was granted. Every debit that must not take an
+ * account below zero takes this lock first (a transaction-scoped advisory lock on the account
+ * and currency), so two such debits run one after the other and the second sees the first's
+ * entries: concurrent payouts and refunds cannot overdraw. Credits need no lock.
+ */
+export async function lockBalance(tx: Tx, account: string, currency: string): Promise<number> {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`${account}|${currency}`}, 0))`);
+  const [row] = await tx
+    .select({ amount: sql<string | null>`sum(${ledgerEntries.amount})` })
+    .from(ledgerEntries)
+    .where(and(eq(ledgerEntries.account, account), eq(ledgerEntries.currency, currency)));
+  return toNumber(row?.amount ?? '0');
 }

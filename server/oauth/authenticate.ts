@@ -31,9 +31,9 @@ declare module 'express-serve-static-core' {
  */
 export async function verifyPayerToken(db: Executor, token: string, merchantId: string, now: Date): Promise<PayerContext | null> {
   if (!isWellFormedToken('oat', token)) return null;
-  const grant = await repo.findLiveAccessToken(db, hashToken(token), now);
-  if (!grant || grant.merchantId !== merchantId) return null;
-  return { userId: grant.userId, applicationId: grant.applicationId, scopes: grant.scopes };
+  const found = await repo.findLiveAccessToken(db, hashToken(token), now);
+  if (!found || found.grant.merchantId !== merchantId) return null;
+  return { userId: found.grant.userId, applicationId: found.grant.applicationId, scopes: found.scopes };
 }
 
 /** The middleware of the file comment. */

@@ -6,6 +6,7 @@
  * reach it only through this file.
  */
 import { defineFamily } from '../http/family.ts';
+import { OAUTH_ENDPOINT_OPERATIONS, oauthEndpoints } from './endpoints.ts';
 
 export { payerAuthentication, verifyPayerToken } from './authenticate.ts';
 export { PAYER_CHALLENGE, requirePayer, type PayerContext } from './context.ts';
@@ -13,4 +14,4 @@ export { createPayer, findPayer, type NewPayer } from './payers.ts';
 export type { PayerRow } from './repository.ts';
 
 /** The oauth family module. */
-export const oauth = defineFamily({ tag: 'oauth', handlers: {} });
+export const oauth = defineFamily({ tag: 'oauth', handlers: {}, endpoints: oauthEndpoints, endpointOperations: OAUTH_ENDPOINT_OPERATIONS });

@@ -31,10 +31,10 @@ export async function findPayerByEmail(db: Executor, merchantId: string, email: 
   return row;
 }
 
-/** What an access token verifies to: its grant, if the token and the grant are live at `now`. */
-export async function findLiveAccessToken(db: Executor, tokenHash: string, now: Date): Promise<GrantRow | undefined> {
+/** What an access token verifies to: its grant and its scopes, if the token and the grant are live at `now`. */
+export async function findLiveAccessToken(db: Executor, tokenHash: string, now: Date): Promise<{ grant: GrantRow; scopes: string[] } | undefined> {
   const [row] = await db
-    .select({ grant: oauthGrants })
+    .select({ grant: oauthGrants, scopes: oauthTokens.scopes })
     .from(oauthTokens)
     .innerJoin(oauthGrants, eq(oauthGrants.id, oauthTokens.grantId))
     .where(
@@ -47,7 +47,7 @@ export async function findLiveAccessToken(db: Executor, tokenHash: string, now: 
       ),
     )
     .limit(1);
-  return row?.grant;
+  return row;
 }
 
 export async function insertGrant(db: Executor, row: typeof oauthGrants.$inferInsert): Promise<GrantRow> {

@@ -5,7 +5,6 @@
  */
 import { sql } from 'drizzle-orm';
 import { index, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
-import { applications } from '../applications/schema.ts';
 import { createdAt } from '../db/columns.ts';
 import { merchants } from '../merchants/schema.ts';
 
@@ -34,7 +33,8 @@ export const oauthGrants = pgTable(
   {
     id: text('id').primaryKey(),
     merchantId: text('merchant_id').notNull().references(() => merchants.id),
-    applicationId: text('application_id').notNull().references(() => applications.id),
+    /** The application (`app_…`) granted: the OAuth client. */
+    applicationId: text('application_id').notNull(),
     userId: text('user_id').notNull().references(() => payers.id),
     scopes: jsonb('scopes').$type<string[]>().notNull(),
     revokedAt: timestamp('revoked_at', { withTimezone: true, precision: 3 }),
@@ -50,7 +50,7 @@ export const oauthGrants = pgTable(
 export const oauthCodes = pgTable('oauth_codes', {
   codeHash: text('code_hash').primaryKey(),
   merchantId: text('merchant_id').notNull().references(() => merchants.id),
-  applicationId: text('application_id').notNull().references(() => applications.id),
+  applicationId: text('application_id').notNull(),
   userId: text('user_id').notNull().references(() => payers.id),
   scopes: jsonb('scopes').$type<string[]>().notNull(),
   redirectUri: text('redirect_uri').notNull(),
@@ -71,6 +71,8 @@ export const oauthTokens = pgTable(
   {
     tokenHash: text('token_hash').primaryKey(),
     kind: text('kind', { enum: ['access', 'refresh'] }).notNull(),
+    /** What this token allows: the grant's scopes, or fewer after a narrowing refresh. */
+    scopes: jsonb('scopes').$type<string[]>().notNull(),
     grantId: text('grant_id')
       .notNull()
       .references(() => oauthGrants.id),

@@ -8,7 +8,7 @@ import type { Executor } from '../db/index.ts';
 import type { AppDeps } from '../deps.ts';
 import { ProblemError, notFound } from '../errors/problem.ts';
 import { newId } from '../ids.ts';
-import { accounts, post } from '../ledger/index.ts';
+import { accounts, lockBalance, post } from '../ledger/index.ts';
 import { formatAmount } from '../money/currency.ts';
 import * as repo from './repository.ts';
 import type { PaymentRow, RefundRow } from './repository.ts';
@@ -22,7 +22,8 @@ type CreateRefundRequest = components['schemas']['CreateRefundRequest'];
  * locks the payment, so concurrent refunds can never exceed what was captured. Records
  * `payment.refunded`.
  * @throws ProblemError 404 unknown payment, 409 `invalid_state` not succeeded,
- *   422 `refund_exceeds_payment` more than what remains.
+ *   422 `refund_exceeds_payment` more than what remains, 402 `insufficient_funds` when the
+ *   available balance (lowered by reserved payouts) does not cover the refund.
  */
 export async function createRefund(db: Executor, deps: AppDeps, merchantId: string, paymentId: string, input: CreateRefundRequest): Promise<RefundRow> {
   const now = deps.now(merchantId);
@@ -40,6 +41,15 @@ export async function createRefund(db: Executor, deps: AppDeps, merchantId: stri
         'refund_exceeds_payment',
         `At most ${refundable} (${formatAmount(refundable, payment.currency)}) of this payment can still be refunded.`,
         [{ pointer: '/amount', detail: `must be at most ${refundable}` }],
+      );
+    }
+    // The refund is paid from the available balance, which reserved payouts may have lowered:
+    // lock it (as payouts do) so that the two can never overdraw it together.
+    const available = await lockBalance(tx, accounts.available(merchantId), payment.currency);
+    if (available < amount) {
+      throw new ProblemError(
+        'insufficient_funds',
+        `The available ${payment.currency} balance (${formatAmount(Math.max(available, 0), payment.currency)}) does not cover this refund of ${formatAmount(amount, payment.currency)}.`,
       );
     }
     const refundId = newId('re');

@@ -145,7 +145,7 @@ describe('objects of another merchant', () => {
     const b = await s.newMerchant('Merchant B');
     clientA = a.client;
     clientB = b.client;
-    // Merchant A's own X-Client-Id, for the operations that require one (escrows).
+    // X-Client-Id of A's own application, for the operations that require it: only the object is B's.
     headersA = { 'x-api-key': a.merchant.apiKey, 'x-client-id': a.merchant.clientId };
     const payment = unwrap(await b.client.POST('/v1/payments', { body: cardPayment(2500) }));
     const session = unwrap(
@@ -170,7 +170,22 @@ describe('objects of another merchant', () => {
     unwrap(await b.client.POST('/v1/stores/{storeSlug}/products/{sku}/license-keys', { params: { path: { storeSlug, sku: 'B-SKU' } }, body: { keys: ['B-KEY-1', 'B-KEY-2'] } }));
     const order = unwrap(await b.client.POST('/v1/stores/{storeSlug}/licensing/fulfill', { params: { path: { storeSlug } }, body: { items: { 'B-SKU': 1 }, externalReference: 'B-1', currency: 'GBP', amount: 900 } }));
     Object.assign(owned, { storeSlug, sku: 'B-SKU', orderId: order.id });
+    // A disbursement and an escrow-disbursement of B's (both named disbursementId in their paths).
+    await b.client.POST('/v1/payments', { body: cardPayment(10000) });
+    const recipients = [{ destination: { type: 'bank_account' as const, accountNumber: '0001234567', bankCode: 'SBICUGKX', accountHolderName: 'B Ltd' }, amount: 1000 }];
+    const withClientId = { header: { 'X-Client-Id': b.merchant.clientId } };
+    const payout = async (path: '/v1/disbursements' | '/v1/escrow-disbursements') => {
+      const quote = unwrap(await b.client.POST('/v1/disbursements/quotes', { params: withClientId, body: { currency: 'USD', recipients } }));
+      return unwrap(await b.client.POST(path, { params: withClientId, body: { quoteId: quote.id } })).id;
+    };
+    disbursementIds = { disbursements: await payout('/v1/disbursements'), escrows: await payout('/v1/escrow-disbursements') };
+    owned.disbursementId = disbursementIds.disbursements;
   });
+
+  /** B's disbursement (`dsb_…`) and escrow-disbursement (`edb_…`), by the tag of the operation naming one. */
+  let disbursementIds: Record<'disbursements' | 'escrows', string>;
+  const objectsFor = (op: SpecOperation) =>
+    (op.raw as { tags?: string[] }).tags?.includes('escrows') ? { ...owned, disbursementId: disbursementIds.escrows } : owned;
 
   const withObject = secured.filter((op) => op.parameters.some((p) => p.in === 'path'));
 
@@ -181,7 +196,7 @@ describe('objects of another merchant', () => {
   });
 
   it.each(withObject.map((op) => [op.operationId ?? op.path, op] as const))('%s answers 404 not_found to merchant A', async (_name, op) => {
-    const response = await send(op, headersA, owned);
+    const response = await send(op, headersA, objectsFor(op));
     const body = await response.json();
     expect(response.status).toBe(404);
     expect(body).toMatchObject({ status: 404, code: 'not_found', requestId: response.headers.get('x-request-id') });

@@ -18,9 +18,11 @@ Checks an implementation of the Tillpoint contract against the bundled spec.
                               merchant from the spec's credential-issuing operation)
   --api-secret <secret>       its secret (for operations exchanging key and secret; without it
                               they are n/a: "needs --api-secret")
-  --client-id <id>            the clientId of its application (for operations requiring
-                              X-Client-Id; without it they are n/a: "needs --client-id")
   --api-key-2 <key>           a second merchant, for cross-merchant checks (default: a new one)
+  --client-id <id>            the clientId of an application of the --api-key merchant, for
+                              operations requiring X-Client-Id (default: read from the merchant's
+                              own applications; n/a "needs --client-id" when none is found);
+                              --client-id-2 for the --api-key-2 merchant
   --client-token <ct_…>       a client token of the --api-key merchant's application, for the
                               scope checks (default: created with the contract's token-issuing
                               operation, e.g. on a sandbox; without either they are n/a)
@@ -79,8 +81,9 @@ export function parseCli(argv: string[]): Cli | 'help' {
       'base-url': { type: 'string' },
       'api-key': { type: 'string' },
       'api-secret': { type: 'string' },
-      'client-id': { type: 'string' },
       'api-key-2': { type: 'string' },
+      'client-id': { type: 'string' },
+      'client-id-2': { type: 'string' },
       'client-token': { type: 'string' },
       'client-token-scopes': { type: 'string' },
       spec: { type: 'string' },
@@ -112,8 +115,9 @@ export function parseCli(argv: string[]): Cli | 'help' {
     baseUrl,
     ...(values['api-key'] ? { apiKey: values['api-key'] } : {}),
     ...(values['api-secret'] ? { apiSecret: values['api-secret'] } : {}),
-    ...(values['client-id'] ? { clientId: values['client-id'] } : {}),
     ...(values['api-key-2'] ? { apiKey2: values['api-key-2'] } : {}),
+    ...(values['client-id'] ? { clientId: values['client-id'] } : {}),
+    ...(values['client-id-2'] ? { clientId2: values['client-id-2'] } : {}),
     ...(values['client-token'] ? { clientToken: values['client-token'] } : {}),
     ...(values['client-token-scopes'] !== undefined ? { clientTokenScopes: values['client-token-scopes'].split(/[\s,]+/).filter(Boolean) } : {}),
     ...(values.spec ? { specPath: values.spec } : {}),

@@ -36,10 +36,15 @@ export interface ConformanceOptions {
   apiKey?: string;
   /** Its secret, for operations that exchange key and secret. */
   apiSecret?: string;
-  /** Its application's client id, for operations naming the caller's application (`X-Client-Id`). */
-  clientId?: string;
   /** Credential of a second merchant, for cross-merchant checks; default: a new one. */
   apiKey2?: string;
+  /**
+   * The `clientId` of an application of the `apiKey` merchant (and of the `apiKey2` one), for
+   * operations requiring a header that stands for it (`X-Client-Id`); without it, with a given
+   * key, those operations are n/a ("needs --client-id").
+   */
+  clientId?: string;
+  clientId2?: string;
   /**
    * A client token of the main merchant's application (`ct_test_…`), for the scope checks, with
    * the scopes it holds in {@link clientTokenScopes}. Default: the suite creates the tokens it
@@ -94,12 +99,7 @@ export interface Merchant {
 }
 
 /** A client token the suite holds, or why it has none (and the CLI options that would give one). */
-/**
- * A client token and its scopes; `application` is the object it was issued under (its `clientId`
- * goes into headers such as `X-Client-Id` that name the caller's application), when the suite
- * created it.
- */
-export type ClientTokenResult = { token: string; scopes: string[]; application?: Record<string, unknown> } | { error: string; needs: string[] };
+export type ClientTokenResult = { token: string; scopes: string[]; parent?: Record<string, unknown> } | { error: string; needs: string[] };
 
 /** Whether a token holding `held` has `scope` (`*` is every scope, `payments.*` every `payments.` one). */
 export function holdsScope(held: string[], scope: string): boolean {
@@ -131,7 +131,7 @@ export interface Created {
   shared: boolean;
   /** The path parameters it was created under (a nested object's parent, e.g. `applicationId` of a token). */
   parents?: Record<string, string>;
-  /** The created object as the creating operation answered it (e.g. an application with its `clientId`). */
+  /** The creating response's body. */
   record?: Record<string, unknown>;
 }
 
@@ -423,23 +423,32 @@ export class RunContext {
       return { error: `${issuer.op.id} with ${issuer.scopesProperty} [${scopes.join(', ')}] answered ${ex.status || ex.error}`, needs };
     }
     this.secrets.add(token);
-    const parentIds = new Set(Object.values(built.parts.pathParams));
-    const application = this.registry.find((c) => parentIds.has(c.id) && c.record)?.record;
-    return { token, scopes, ...(application ? { application } : {}) };
+    // The object the token was issued under (its application), whose fields (a client id) stand
+    // for header parameters of requests made with the token.
+    const parentIds = Object.values(built.parts.pathParams);
+    const parent = this.registry.find((c) => parentIds.includes(c.id))?.record;
+    return { token, scopes, ...(parent ? { parent } : {}) };
   }
 
   /**
-   * `parts` for a request authenticated by `token`: a header that names the caller's application
-   * (one whose name matches a field of the token's application, such as `X-Client-Id` and
-   * `clientId`) carries the token's application instead of the merchant's.
+   * `parts` for a request made with a client token: header parameters that name a field of the
+   * object the token was issued under (e.g. `X-Client-Id` → the application's `clientId`) take
+   * that object's value instead of the merchant's.
    */
-  forClientToken(op: Operation, parts: RequestParts, token: { application?: Record<string, unknown> }): RequestParts {
-    if (!token.application) return parts;
+  asClientToken(op: Operation, parts: RequestParts, token: { token: string; parent?: Record<string, unknown> }): RequestParts {
+    return token.parent ? this.withHeadersOf(op, parts, { label: 'client token', apiKey: token.token, record: token.parent }) : parts;
+  }
+
+  /**
+   * `parts` with the header parameters that name a credential field (e.g. `X-Client-Id` →
+   * `clientId`) taken from `holder` instead: for a request built as one merchant and sent as
+   * another (the cross-merchant check), or with a client token.
+   */
+  withHeadersOf(op: Operation, parts: RequestParts, holder: Merchant): RequestParts {
     const headers = { ...parts.headers };
-    for (const p of op.parameters.filter((x) => x.in === 'header')) {
-      const wanted = normalizeName(p.name);
-      const match = Object.entries(token.application).find(([k, v]) => typeof v === 'string' && normalizeName(k) === wanted && wanted !== 'id' && wanted !== 'name');
-      if (match && headers[p.name] !== undefined) headers[p.name] = match[1] as string;
+    for (const p of op.parameters.filter((x) => x.in === 'header' && x.name !== op.idempotencyHeader)) {
+      const value = this.credentialValue(p.name, undefined, holder);
+      if (value !== undefined) headers[p.name] = value;
     }
     return { ...parts, headers };
   }
@@ -702,7 +711,9 @@ export class RunContext {
             const current = record?.[key.name];
             if (typeof current === 'string') chosen[key.name] = this.uniqueKeyValue(current, key.pattern);
           }
-          value = await this.substitute(value, media.schema, merchant, depth, missing, { ...parts.pathParams }, new Set(Object.keys(chosen)));
+          // A create's fresh request references fresh objects too: what it names may be consumed
+          // by it (a quote pays one disbursement).
+          value = await this.substitute(value, media.schema, merchant, depth, missing, { ...parts.pathParams }, new Set(Object.keys(chosen)), options.fresh === true && op.role === 'create');
           if (record) Object.assign(value as Record<string, unknown>, chosen);
         }
         parts.body = { json: value, contentType: media.type };
@@ -710,7 +721,20 @@ export class RunContext {
         return { error: `the request body has no JSON media type (${op.body.media.map((m) => m.type).join(', ')})` };
       }
     }
+    // Only for requests meant to succeed on fresh state (positive checks, prerequisite objects).
+    if (!options.raw && options.fresh) await this.sendPrerequisites(op, merchant, depth);
     return { parts, exampleName, ...(missing.size > 0 ? { needs: [...missing] } : {}) };
+  }
+
+  /** Sends the operation's `x-prerequisites` as `merchant` (their answers are observed like any other; a failure shows in `op`'s own answer). */
+  private async sendPrerequisites(op: Operation, merchant: Merchant, depth: number): Promise<void> {
+    for (const pre of op.prerequisites) {
+      const target = this.op(pre.operationId);
+      if (!target || target === op || depth > MAX_DEPTH) continue;
+      const index = Math.max(0, target.body?.json?.examples.findIndex((e) => e.name === pre.example) ?? 0);
+      const built = await this.buildParts(target, merchant, { example: index, depth: depth + 1 });
+      if (!('error' in built)) await this.send(target, built.parts, this.authFor(target, merchant));
+    }
   }
 
   /**
@@ -794,6 +818,8 @@ export class RunContext {
     given: Record<string, string> = {},
     /** Top-level properties left as they are (the request's own chosen identifiers). */
     keep: ReadonlySet<string> = new Set(),
+    /** Referenced objects are created afresh (a create's fresh request: a quote pays one disbursement). */
+    fresh = false,
   ): Promise<unknown> {
     if (typeof value === 'string') {
       const credential = this.credentialValue(undefined, value, merchant, missing);
@@ -801,7 +827,7 @@ export class RunContext {
       const s = schema ? resolveSchema(this.spec.doc, schema) : undefined;
       const pattern = typeof s?.pattern === 'string' ? s.pattern : undefined;
       if (pattern && this.isResourcePattern(pattern)) {
-        const id = await this.obtainId(pattern, merchant, { depth: depth + 1, given });
+        const id = await this.obtainId(pattern, merchant, { depth: depth + 1, given, fresh });
         if (typeof id === 'string') return id;
       }
       return value;
@@ -809,7 +835,7 @@ export class RunContext {
     if (Array.isArray(value)) {
       const items = schema ? resolveSchema(this.spec.doc, schema).items : undefined;
       const out: unknown[] = [];
-      for (const v of value) out.push(await this.substitute(v, items as JsonSchema | undefined, merchant, depth, missing, given));
+      for (const v of value) out.push(await this.substitute(v, items as JsonSchema | undefined, merchant, depth, missing, given, new Set(), fresh));
       return out;
     }
     if (value && typeof value === 'object') {
@@ -830,7 +856,7 @@ export class RunContext {
           const id = await this.obtainId(keyPattern, merchant, { depth: depth + 1, given });
           if (typeof id === 'string' && !Object.hasOwn(out, id)) key = id;
         }
-        out[key] = await this.substitute(v, props[k] ?? additional, merchant, depth, missing, given);
+        out[key] = await this.substitute(v, props[k] ?? additional, merchant, depth, missing, given, new Set(), fresh);
       }
       await this.fillOneTimeCode(out, props, merchant);
       return out;

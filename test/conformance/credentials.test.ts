@@ -2,7 +2,8 @@
  * Checks that need a credential the run was not given are not applicable, saying which option
  * provides it, instead of failing: against the reference server with only `--api-key` of a
  * sandbox merchant, `createAccessToken` (which exchanges the key and its secret) is not checked
- * positively ("needs --api-secret"), the run still passes, and with `--api-secret` it is checked.
+ * positively ("needs --api-secret"), nor are the operations requiring `X-Client-Id` ("needs
+ * --client-id"); the run still passes, and with `--api-secret` / `--client-id` they are checked.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkOf } from './fixtures.ts';
@@ -32,9 +33,23 @@ describe('credentials the run was not given', () => {
     expect(text).toMatch(/1 × needs --api-secret: /);
     expect(report.summary.failed, text).toBe(0);
     expect(report.summary.ok, text).toBe(true);
+    // Operations requiring X-Client-Id are not checked without --client-id, and say so.
+    const quote = checkOf(report, 'createDisbursementQuote', 'positive');
+    expect(quote.status).toBe('not_applicable');
+    expect(quote.needs).toEqual(['--client-id']);
     // Everything else that authenticates with the key is checked as usual.
     expect(checkOf(report, 'createPayment', 'positive').status).toBe('passed');
     expect(checkOf(report, 'rotateApiKey', 'positive').status).toBe('passed');
+  });
+
+  it('with --client-id, the operations requiring X-Client-Id are checked and pass', { timeout: 120_000 }, async () => {
+    const { merchant } = await server.newMerchant('key and client id');
+    const report = await runConformance({ baseUrl: server.url, apiKey: merchant.apiKey, clientId: merchant.clientId, tags: ['disbursements'], requests: 100, seed: 11 });
+    const text = renderText(report);
+    for (const op of ['createDisbursementQuote', 'createDisbursement', 'listDisbursements', 'getDisbursement', 'cancelDisbursement']) {
+      expect(checkOf(report, op, 'positive').status, text).toBe('passed');
+    }
+    expect(report.summary.failed, text).toBe(0);
   });
 
   it('with --api-secret too, createAccessToken is checked and passes', { timeout: 60_000 }, async () => {

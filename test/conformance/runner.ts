@@ -20,7 +20,7 @@ import { scopeChecks } from './checks/scopes.ts';
 import { badCredentialCheck, crossMerchantCheck, unauthenticatedCheck } from './checks/security.ts';
 import { DEFAULT_COVERAGE_THRESHOLD, RunContext, type ConformanceOptions, type Merchant } from './context.ts';
 import { HttpClient } from './http.ts';
-import { CHECK_NAMES, type CheckName, type CheckResult, type ConformanceReport, type OperationReport } from './report.ts';
+import { CHECK_NAMES, CheckRecorder, type CheckName, type CheckResult, type ConformanceReport, type OperationReport } from './report.ts';
 import { DEFAULT_SPEC_PATH, loadConformanceSpec, normalizeName, resolveSchema, type ConformanceSpec, type Operation } from './spec.ts';
 
 export type { ConformanceOptions } from './context.ts';
@@ -76,7 +76,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
   const started = Date.now();
   const specPath = resolve(options.specPath ?? DEFAULT_SPEC_PATH);
   const spec = loadConformanceSpec(specPath);
-  const selected = selectOperations(spec, options);
+  let selected = selectOperations(spec, options);
   const seed = options.seed ?? randomInt(1, 2 ** 31 - 1);
   const budget = options.requests ?? DEFAULT_REQUESTS;
   const threshold = options.coverageThreshold ?? DEFAULT_COVERAGE_THRESHOLD;
@@ -103,7 +103,9 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
     secretField = props.find((p) => /secret/i.test(p));
     c.credentialFlags.set(c.credentialField, '--api-key');
     if (secretField) c.credentialFlags.set(secretField, '--api-secret');
-    clientIdField = props.find((p) => /^client.?id$/i.test(p));
+    // A credential field that a header parameter stands for (clientId → X-Client-Id).
+    const headerNames = new Set(spec.operations.flatMap((o) => o.parameters.filter((p) => p.in === 'header').map((p) => normalizeName(p.name))));
+    clientIdField = props.find((p) => p !== c.credentialField && p !== secretField && headerNames.has(normalizeName(p)));
     if (clientIdField) c.credentialFlags.set(clientIdField, '--client-id');
     for (const ex of c.credentialOp.success.media.examples) {
       for (const [field, value] of Object.entries((ex.value ?? {}) as Record<string, unknown>)) if (typeof value === 'string' && value.length >= 8) c.credentialExamples.set(value, field);
@@ -113,7 +115,10 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
   const probe2 = probe1 ? await c.newMerchant('B') : undefined;
   const canCreateMerchants = probe1 !== undefined;
   if (options.apiKey) {
-    c.main = c.addMerchant({ label: 'A', apiKey: options.apiKey, record: {
+    c.main = c.addMerchant({
+      label: 'A',
+      apiKey: options.apiKey,
+      record: {
         [c.credentialField]: options.apiKey,
         ...(options.apiSecret && secretField ? { [secretField]: options.apiSecret } : {}),
         ...(options.clientId && clientIdField ? { [clientIdField]: options.clientId } : {}),
@@ -150,7 +155,10 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
       : c.mock
         ? 'two creations returned the same credentials or id: a stateless mock'
         : 'two creations returned different credentials or ids';
-  if (options.apiKey2) c.second = c.addMerchant({ label: 'B', apiKey: options.apiKey2, record: { [c.credentialField]: options.apiKey2 } });
+  if (options.apiKey2) {
+    const record = { [c.credentialField]: options.apiKey2, ...(options.clientId2 && clientIdField ? { [clientIdField]: options.clientId2 } : {}) };
+    c.second = c.addMerchant({ label: 'B', apiKey: options.apiKey2, record });
+  }
   else c.second = probe2 ?? (canCreateMerchants ? await c.newMerchant('B') : undefined);
   if (!c.second) notes.push('no second merchant: cross-merchant checks are not applicable (pass --api-key-2)');
   const ct = spec.clientToken;
@@ -171,6 +179,20 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
     );
   }
 
+  // ---- operations needing a credential the run lacks (X-Client-Id without --client-id) --------
+  const lacking = (op: Operation, m: Merchant | undefined) =>
+    clientIdField && m && m.record[clientIdField] === undefined && op.parameters.some((p) => p.in === 'header' && p.required && normalizeName(p.name) === normalizeName(clientIdField!));
+  const gated = selected.filter((op) => lacking(op, c.main));
+  for (const op of gated) {
+    for (const name of CHECK_NAMES) {
+      const rec = new CheckRecorder(name, c.redact);
+      rec.needsCredential(['--client-id'], `the operation requires a header standing for ${clientIdField}`);
+      put(op, rec.result());
+    }
+  }
+  const checkedAll = selected;
+  selected = selected.filter((op) => !gated.includes(op));
+
   // ---- positive -------------------------------------------------------------------------------
   const accountOps = selected.filter((o) => o.role === 'account');
   const ordered = selected.filter((o) => o.role !== 'account').sort((a, b) => positiveOrder(a) - positiveOrder(b));
@@ -186,7 +208,11 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
     progress('security', done++, selected.length, op.id);
     put(op, await unauthenticatedCheck(c, op, c.main));
     put(op, await badCredentialCheck(c, op, c.main));
-    put(op, await crossMerchantCheck(c, op, c.main, c.second));
+    if (lacking(op, c.second)) {
+      const rec = new CheckRecorder('security.cross-merchant', c.redact);
+      rec.needsCredential(['--client-id-2'], `merchant B's requests need a header standing for ${clientIdField}`);
+      put(op, rec.result());
+    } else put(op, await crossMerchantCheck(c, op, c.main, c.second));
     for (const r of await scopeChecks(c, op, c.main)) put(op, r);
   });
 
@@ -245,6 +271,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
   for (const op of selected) put(op, headersCheck(c, op));
 
   // ---- report ---------------------------------------------------------------------------------
+  selected = checkedAll;
   const operations: OperationReport[] = selected.map((op) => ({
     operationId: op.id,
     method: op.method,
@@ -253,7 +280,8 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
     checks: CHECK_NAMES.map((n) => results.get(op.id)!.get(n) ?? notRun(n, 'not run')),
     statuses: { documented: op.statuses, observed: [...c.observed.get(op.id)!.statuses].sort((a, b) => a - b) },
   }));
-  const coverage = coverageCheck(c, selected, operations, threshold, probeMax);
+  // Operations not run for lack of a credential are listed as such, not counted as unobserved statuses.
+  const coverage = coverageCheck(c, selected.filter((op) => !gated.includes(op)), operations, threshold, probeMax);
   const all = operations.flatMap((o) => o.checks);
   const failed = all.filter((x) => x.status === 'failed').length;
   if (c.mock) notes.push('stateless mock: credentials, ownership, idempotency, pagination, rate limits and problem bodies of rejected requests are not applicable');

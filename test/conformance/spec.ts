@@ -266,6 +266,21 @@ export interface Operation {
    * such scheme).
    */
   clientTokenScopes: string[][] | undefined;
+  /**
+   * Requests to send first, as the same merchant, so that this operation can succeed
+   * (`x-prerequisites`: e.g. a card payment that funds the balance a payout draws on); `example`
+   * names one of that operation's request examples (default its first).
+   */
+  prerequisites: { operationId: string; example: string | undefined }[];
+}
+
+/** Reads an operation's `x-prerequisites`: a list of `{ operationId, example? }`; anything else is ignored. */
+function prerequisitesOf(value: unknown): Operation['prerequisites'] {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((v) => {
+    const entry = v as { operationId?: unknown; example?: unknown } | null;
+    return entry && typeof entry.operationId === 'string' ? [{ operationId: entry.operationId, example: typeof entry.example === 'string' ? entry.example : undefined }] : [];
+  });
 }
 
 /** What the contract says about client tokens (scoped credentials of an application). */
@@ -452,6 +467,7 @@ export function loadConformanceSpec(path = DEFAULT_SPEC_PATH): ConformanceSpec {
         role: 'other',
         issuesCredentials: false,
         clientTokenScopes: undefined,
+        prerequisites: prerequisitesOf((raw as Record<string, unknown>)['x-prerequisites']),
       };
       op.list = listShape(doc, op);
       const pathPatterns = parameters.filter((p) => p.in === 'path').map((p) => p.resolved.pattern);

@@ -29,7 +29,10 @@ describe('family modules (server/families.ts)', () => {
   const byTag = operationsByTag();
 
   it.each(modules.map((family) => [family.tag, family] as const))('%s handles exactly the operations tagged %s', (tag, family) => {
-    expect(Object.keys(family.handlers).sort()).toEqual([...(byTag.get(tag) ?? [])].sort());
+    // JSON handlers, plus the x-endpoint operations its endpoints router serves.
+    expect([...Object.keys(family.handlers), ...(family.endpointOperations ?? [])].sort()).toEqual([...(byTag.get(tag) ?? [])].sort());
+    if (family.endpointOperations?.length) expect(family.endpoints).toBeDefined();
+    for (const id of family.endpointOperations ?? []) expect(operations.find((op) => op.operationId === id)?.raw['x-endpoint'], id).toBe(true);
   });
 
   it('every tag with operations has one module, and no two modules share a tag', () => {

@@ -68,6 +68,8 @@ export interface RawOperation {
   parameters?: (ParameterObject | { $ref: string })[];
   requestBody?: RequestBodyObject | { $ref: string };
   responses?: Record<string, ResponseObject | { $ref: string }>;
+  /** Served in formats of its own (OAuth endpoints), by its family's `endpoints` router. */
+  'x-endpoint'?: boolean;
   /** The scopes a registered payer's access token (`X-Payer-Token`) must carry on every call. */
   'x-payer-scopes'?: string[];
 }

@@ -50,9 +50,9 @@ async function rawAnswer(path: string, init?: RequestInit): Promise<Answer> {
   return { response, body };
 }
 
-async function merchant(): Promise<{ key: string; client: TillpointClient; clientId: string }> {
+async function merchant(): Promise<{ key: string; clientId: string; client: TillpointClient }> {
   const m = await s.newMerchant();
-  return { key: m.merchant.apiKey, client: m.client, clientId: m.merchant.clientId };
+  return { key: m.merchant.apiKey, clientId: m.merchant.clientId, client: m.client };
 }
 
 /** Asserts the headers every response carries, and that it is not a 5xx. */
@@ -216,7 +216,7 @@ describe('query parameters', () => {
 
   it.each(gets.map((op) => [op.operationId, op] as const))('%s rejects an unknown query parameter with 400 naming it', async (_name, op) => {
     const { key, clientId } = await merchant();
-    // X-Client-Id too, for the operations that require it (escrows): only the query is wrong.
+    // X-Client-Id too (the merchant's default application), for the operations that require it: only the query is wrong.
     const result = await rawAnswer(`${fillPath(doc, op)}?unexpectedParam=1`, { headers: { 'x-api-key': key, 'x-client-id': clientId } });
     expect(result.response.status).toBe(400);
     expectProtocolHeaders(result.response);

@@ -44,11 +44,59 @@ export async function mintPayerToken(
   const now = s.deps.realNow();
   const grant = await oauthRepo.insertGrant(s.deps.db, { id: newId('grt'), merchantId, applicationId, userId, scopes, createdAt: now });
   const token = generateToken('oat', 'test');
-  await oauthRepo.insertTokens(s.deps.db, [{ tokenHash: hashToken(token), kind: 'access', grantId: grant.id, expiresAt: new Date(now.getTime() + lifetimeSeconds * 1000), createdAt: now }]);
+  await oauthRepo.insertTokens(s.deps.db, [{ tokenHash: hashToken(token), kind: 'access', scopes, grantId: grant.id, expiresAt: new Date(now.getTime() + lifetimeSeconds * 1000), createdAt: now }]);
   return { token, grantId: grant.id };
 }
 
 /** A typed client sending the merchant's API key and the payer's token in `X-Payer-Token`. */
 export function payerClient(s: TestServer, apiKey: string, payerToken?: string): Client<paths> {
   return createClient<paths>({ baseUrl: s.url, headers: { 'x-api-key': apiKey, ...(payerToken ? { 'x-payer-token': payerToken } : {}) } });
+}
+
+/** An OAuth client: an application of the merchant with a redirect URI and a client secret. */
+export async function oauthApplication(client: TillpointClient, redirectUris = ['http://127.0.0.1:8765/callback']) {
+  const app = unwrap(await client.POST('/v1/applications', { body: { name: 'Coffee app', redirectUris } }));
+  const secret = unwrap(await client.POST('/v1/applications/{applicationId}/client-secret', { params: { path: { applicationId: app.id } } }));
+  return { app, clientId: app.clientId, clientSecret: secret.clientSecret, redirectUri: redirectUris[0]! };
+}
+
+/** A PKCE pair (RFC 7636, S256). */
+export async function pkcePair(): Promise<{ verifier: string; challenge: string }> {
+  const verifier = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url');
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier));
+  return { verifier, challenge: Buffer.from(digest).toString('base64url') };
+}
+
+/** The value of the hidden `state` field of a consent page. */
+export function pageState(htmlText: string): string {
+  const match = /name="state" value="([^"]+)"/.exec(htmlText);
+  if (!match) throw new Error(`No page state in: ${htmlText.slice(0, 500)}`);
+  return match[1]!;
+}
+
+/** Posts one step of the consent page's form (no redirect following). */
+export function postConsent(s: TestServer, fields: Record<string, string>): Promise<Response> {
+  return s.raw('/oauth/consent', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields), redirect: 'manual' });
+}
+
+/**
+ * Goes through the consent page with plain HTTP (its forms, as a browser would post them):
+ * sign in with `email`, read the code back with the merchant's `client`, allow (or deny).
+ * @returns the redirect's URL.
+ */
+export async function consentWithForms(s: TestServer, client: TillpointClient, query: Record<string, string>, email: string, decision: 'allow' | 'deny' = 'allow'): Promise<URL> {
+  const start = await s.raw(`/v1/oauth/authorize?${new URLSearchParams(query)}`, { redirect: 'manual' });
+  if (start.status !== 200) throw new Error(`authorize answered ${start.status}`);
+  const codeStep = await postConsent(s, { state: pageState(await start.text()), step: 'email', email });
+  const codeState = pageState(await codeStep.text());
+  const { code } = unwrap(await client.GET('/v1/sandbox/otp', { params: { query: { email } } }));
+  const consent = await postConsent(s, { state: codeState, step: 'code', code });
+  const decided = await postConsent(s, { state: pageState(await consent.text()), step: 'decide', decision });
+  if (decided.status !== 303) throw new Error(`consent answered ${decided.status}: ${(await decided.text()).slice(0, 300)}`);
+  return new URL(decided.headers.get('location')!);
+}
+
+/** Posts a form to the token (or revocation) endpoint. */
+export function postForm(s: TestServer, path: '/v1/oauth/token' | '/v1/oauth/revoke', fields: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
+  return s.raw(path, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(fields) });
 }

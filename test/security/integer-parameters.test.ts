@@ -19,9 +19,10 @@ const BAD_VALUES = ['1e309', 'Infinity', '-Infinity', '-1e309', 'NaN', '1.5', '2
 
 let s: TestServer;
 let apiKey: string;
+let clientId: string;
 beforeAll(async () => {
   s = await startTestServer();
-  apiKey = (await s.newMerchant()).merchant.apiKey;
+  ({ apiKey, clientId } = (await s.newMerchant()).merchant);
 });
 afterAll(async () => s?.close());
 
@@ -33,7 +34,7 @@ describe('integer query parameters', () => {
   for (const { op, name } of cases) {
     it(`${op.operationId}: ${name} that is not a finite int32 → 400 naming ${name}`, async () => {
       for (const value of BAD_VALUES) {
-        const r = await asResult(await s.raw(`${fillPath(doc, op)}?${name}=${encodeURIComponent(value)}`, { method: op.method.toUpperCase(), headers: { 'x-api-key': apiKey } }));
+        const r = await asResult(await s.raw(`${fillPath(doc, op)}?${name}=${encodeURIComponent(value)}`, { method: op.method.toUpperCase(), headers: { 'x-api-key': apiKey, 'x-client-id': clientId } }));
         expect(r.response.status, `${name}=${value}: ${JSON.stringify(r.data ?? r.error)}`).toBe(400);
         expectInvalidParameter(r, name);
       }

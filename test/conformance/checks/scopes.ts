@@ -99,7 +99,7 @@ export async function insufficientScopeCheck(ctx: RunContext, op: Operation, mer
   if (!built) return rec.result();
   const alternatives = op.clientTokenScopes!;
   const what = `a client token with ${scopesText(token.scopes)} (the operation needs ${describeAlternatives(alternatives)})`;
-  const ex = await ctx.send(op, ctx.forClientToken(op, built.parts, token), { kind: 'raw', headers: bearer(token.token) });
+  const ex = await ctx.send(op, ctx.asClientToken(op, built.parts, token), { kind: 'raw', headers: bearer(token.token) });
   expectStatus(ctx, rec, op, ex, 403, what);
   if (ex.status === 403) judgeInsufficientScope(ctx, rec, op, ex, alternatives, what);
   rec.note(`403 insufficient_scope for a token with ${scopesText(token.scopes)}, naming ${describeAlternatives(alternatives)}`);
@@ -142,7 +142,7 @@ export async function scopeGrantedCheck(ctx: RunContext, op: Operation, merchant
     rec.needsCredential(built.needs, 'its requests carry a credential the run was not given');
     return rec.result();
   }
-  const ex = await ctx.send(op, ctx.forClientToken(op, built.parts, token), { kind: 'raw', headers: bearer(token.token) });
+  const ex = await ctx.send(op, ctx.asClientToken(op, built.parts, token), { kind: 'raw', headers: bearer(token.token) });
   rec.requests++;
   const what = `a client token with ${scopesText(token.scopes)}`;
   if (ex.status === 401 || ex.status === 403) rec.fail(`${what} was refused: ${ex.status} (the contract lets it call the operation)`, ex);
@@ -159,7 +159,7 @@ export async function clientTokenRefusedCheck(ctx: RunContext, op: Operation, me
   if (!haveToken(rec, token)) return rec.result();
   const built = await requestFor(ctx, rec, op, merchant, false);
   if (!built) return rec.result();
-  const ex = await ctx.send(op, ctx.forClientToken(op, built.parts, token), { kind: 'raw', headers: bearer(token.token) });
+  const ex = await ctx.send(op, ctx.asClientToken(op, built.parts, token), { kind: 'raw', headers: bearer(token.token) });
   // Should a faulty target let the token change the account (e.g. rotate the key), follow it.
   if (op.role === 'account') ctx.followCredentials(merchant, ex);
   expectStatus(ctx, rec, op, ex, 403, `a client token with ${scopesText(token.scopes)}`);

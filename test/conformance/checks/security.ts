@@ -166,11 +166,12 @@ export async function crossMerchantCheck(ctx: RunContext, op: Operation, a: Merc
     const reader = ctx.readerOf(p.resolved.pattern as string);
     const id = built.parts.pathParams[p.name]!;
     if (!reader || reader === op) continue;
-    const ex = await ctx.send(reader, { pathParams: { [reader.parameters.find((x) => x.in === 'path')!.name]: id }, query: [], headers: ctx.merchantHeaders(reader, b) }, { kind: 'merchant', merchant: b });
+    const readParts = ctx.withHeadersOf(reader, { pathParams: { [reader.parameters.find((x) => x.in === 'path')!.name]: id }, query: [], headers: {} }, b);
+    const ex = await ctx.send(reader, readParts, { kind: 'merchant', merchant: b });
     if (ex.status === 200) snapshots.set(p.name, ex.json);
   }
-  // A's own request in every respect (its headers such as X-Client-Id too) but the object's id.
-  const ex = await ctx.send(op, { ...built.parts, headers: { ...built.parts.headers, ...ctx.merchantHeaders(op, a) } }, { kind: 'merchant', merchant: a });
+  // A's own credential-like headers (its X-Client-Id): only the object is B's.
+  const ex = await ctx.send(op, ctx.withHeadersOf(op, built.parts, a), { kind: 'merchant', merchant: a });
   rec.requests++;
   const expected = op.statuses.includes('404') ? 404 : undefined;
   if (ex.status >= 200 && ex.status < 300) rec.fail(`merchant A reached merchant B's object: ${ex.status} instead of ${expected ?? 'a 4xx'}`, ex);
@@ -181,7 +182,8 @@ export async function crossMerchantCheck(ctx: RunContext, op: Operation, a: Merc
     const before = snapshots.get(p.name);
     if (before === undefined) continue;
     const reader = ctx.readerOf(p.resolved.pattern as string)!;
-    const after = await ctx.send(reader, { pathParams: { [reader.parameters.find((x) => x.in === 'path')!.name]: built.parts.pathParams[p.name]! }, query: [], headers: ctx.merchantHeaders(reader, b) }, { kind: 'merchant', merchant: b });
+    const readParts = ctx.withHeadersOf(reader, { pathParams: { [reader.parameters.find((x) => x.in === 'path')!.name]: built.parts.pathParams[p.name]! }, query: [], headers: {} }, b);
+    const after = await ctx.send(reader, readParts, { kind: 'merchant', merchant: b });
     if (!isDeepStrictEqual(before, after.json)) rec.fail(`merchant A's request changed merchant B's object ${built.parts.pathParams[p.name]}`, after);
   }
   rec.note(`${ex.status} for merchant B's object`);

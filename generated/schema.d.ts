@@ -2256,7 +2256,7 @@ export interface components {
          * @example payments.create
          * @enum {string}
          */
-        Scope: "*" | "payments.create" | "payments.read" | "payments.instructions.read" | "refunds.create" | "balance.read" | "checkout_sessions.create" | "checkout_sessions.read" | "checkout_sessions.expire" | "webhooks.manage" | "events.read" | "stores.read" | "stores.write" | "disbursements.read" | "disbursements.write" | "escrows.read" | "escrows.write" | "otp.create" | "wallet.read" | "escrows.read" | "escrows.write";
+        Scope: "*" | "payments.create" | "payments.read" | "payments.instructions.read" | "refunds.create" | "balance.read" | "checkout_sessions.create" | "checkout_sessions.read" | "checkout_sessions.expire" | "webhooks.manage" | "events.read" | "stores.read" | "stores.write" | "disbursements.read" | "disbursements.write" | "escrows.read" | "escrows.write" | "otp.create" | "wallet.read";
         /**
          * @description A permission a registered payer grants an application on the consent page: `wallet.read` (read the wallet's balances, `getWallet`) or `wallet.pay` (pay the merchant from the wallet, `createPayment` with `paymentMethod.type = wallet`).
          * @example wallet.pay

@@ -259,6 +259,13 @@ export interface Operation {
    * such scheme).
    */
   clientTokenScopes: string[][] | undefined;
+  /**
+   * `x-endpoint: true`: an operation in formats of its own (OAuth, RFC 6749: form-encoded
+   * requests, `{"error": …}` errors, an HTML page) rather than JSON and problem details.
+   */
+  endpoint: boolean;
+  /** `x-payer-scopes`: the operation acts for a registered payer, whose OAuth access token it needs (with these scopes). */
+  payerScopes: string[] | undefined;
 }
 
 /** What the contract says about client tokens (scoped credentials of an application). */
@@ -444,6 +451,8 @@ export function loadConformanceSpec(path = DEFAULT_SPEC_PATH): ConformanceSpec {
         role: 'other',
         issuesCredentials: false,
         clientTokenScopes: undefined,
+        endpoint: (raw as { 'x-endpoint'?: unknown })['x-endpoint'] === true,
+        payerScopes: Array.isArray((raw as { 'x-payer-scopes'?: unknown })['x-payer-scopes']) ? ((raw as { 'x-payer-scopes': string[] })['x-payer-scopes']) : undefined,
       };
       op.list = listShape(doc, op);
       const pathPatterns = parameters.filter((p) => p.in === 'path').map((p) => p.resolved.pattern);

@@ -42,8 +42,8 @@ describe('the generator', () => {
       },
     };
     const text = emitOperations(doc);
-    expect(text).toMatch(/createEscrow: \{[^}]*scopes: \["payments.create"\], requiresClientId: true \}/);
-    expect(text).toMatch(/listEscrows: \{[^}]*requiresClientId: false \}/);
+    expect(text).toMatch(/createEscrow: \{[^}]*scopes: \["payments.create"\], requiresClientId: true[,}]/);
+    expect(text).toMatch(/listEscrows: \{[^}]*requiresClientId: false[,}]/);
   });
 
   it('refuses a clientToken requirement with a scope outside the Scope vocabulary', () => {

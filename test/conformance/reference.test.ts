@@ -37,7 +37,10 @@ describe('conformance suite against the reference server', () => {
       // Acting for a payer and the OAuth consent flow need a payer's consent in a browser: test/oauth covers them.
       if (positive?.status !== 'passed') expect(positive?.summary, op.operationId).toMatch(new RegExp(`^needs (${PAYER_TOKEN}|${OAUTH_FLOW})`));
       else expect(positive.status, op.operationId).toBe('passed');
-      expect(op.checks.find((c) => c.name === 'protocol.headers')?.status, op.operationId).toBe('passed');
+      const headers = op.checks.find((c) => c.name === 'protocol.headers');
+      // The form-encoded OAuth endpoints get no request built from the spec, so no headers to check (test/oauth does).
+      if (positive?.status !== 'passed' && headers?.status === 'not_applicable') continue;
+      expect(headers?.status, op.operationId).toBe('passed');
     }
   });
 });

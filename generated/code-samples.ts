@@ -919,6 +919,7 @@ export const TYPESCRIPT_SAMPLES = {
     const otp = unwrap(
       await tillpoint.POST('/v1/otp', {
         body: {
+          email: 'amara@example.com',
           phoneNumber: '+256700000001',
         },
       }),

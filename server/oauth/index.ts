@@ -7,6 +7,7 @@
  */
 import { defineFamily } from '../http/family.ts';
 import { OAUTH_ENDPOINT_OPERATIONS, oauthEndpoints } from './endpoints.ts';
+import { deleteExpiredBefore } from './repository.ts';
 
 export { payerAuthentication, verifyPayerToken } from './authenticate.ts';
 export { PAYER_CHALLENGE, requirePayer, type PayerContext } from './context.ts';
@@ -14,4 +15,17 @@ export { createPayer, findPayer, type NewPayer } from './payers.ts';
 export type { PayerRow } from './repository.ts';
 
 /** The oauth family module. */
-export const oauth = defineFamily({ tag: 'oauth', handlers: {}, endpoints: oauthEndpoints, endpointOperations: OAUTH_ENDPOINT_OPERATIONS });
+export const oauth = defineFamily({
+  tag: 'oauth',
+  handlers: {},
+  endpoints: oauthEndpoints,
+  endpointOperations: OAUTH_ENDPOINT_OPERATIONS,
+  jobs: [
+    {
+      // Codes and tokens a day past their expiry: nothing can use them, and a reused one is refused anyway (unknown).
+      name: 'oauth.purge',
+      intervalMs: 60_000,
+      run: (deps) => deleteExpiredBefore(deps.db, new Date(deps.realNow().getTime() - 86_400_000)),
+    },
+  ],
+});

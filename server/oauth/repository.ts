@@ -1,5 +1,5 @@
 /** SQL of the oauth family: payers, grants, codes and tokens. Plain rows in, plain rows out. */
-import { and, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, eq, gt, isNull, lt, sql } from 'drizzle-orm';
 import type { Executor } from '../db/index.ts';
 import { oauthCodes, oauthGrants, oauthTokens, payers } from './schema.ts';
 
@@ -115,4 +115,11 @@ export async function revokeToken(db: Executor, tokenHash: string, now: Date): P
     .update(oauthTokens)
     .set({ revokedAt: sql`coalesce(${oauthTokens.revokedAt}, ${now})` })
     .where(eq(oauthTokens.tokenHash, tokenHash));
+}
+
+/** Deletes codes and tokens that expired before `before` (their reuse no longer matters). @returns how many rows. */
+export async function deleteExpiredBefore(db: Executor, before: Date): Promise<number> {
+  const codes = await db.delete(oauthCodes).where(lt(oauthCodes.expiresAt, before)).returning({ codeHash: oauthCodes.codeHash });
+  const tokens = await db.delete(oauthTokens).where(lt(oauthTokens.expiresAt, before)).returning({ tokenHash: oauthTokens.tokenHash });
+  return codes.length + tokens.length;
 }

@@ -272,6 +272,13 @@ export interface Operation {
    * names one of that operation's request examples (default its first).
    */
   prerequisites: { operationId: string; example: string | undefined }[];
+  /**
+   * `x-endpoint: true`: an operation in formats of its own (OAuth, RFC 6749: form-encoded
+   * requests, `{"error": …}` errors, an HTML page) rather than JSON and problem details.
+   */
+  endpoint: boolean;
+  /** `x-payer-scopes`: the operation acts for a registered payer, whose OAuth access token it needs (with these scopes). */
+  payerScopes: string[] | undefined;
 }
 
 /** Reads an operation's `x-prerequisites`: a list of `{ operationId, example? }`; anything else is ignored. */
@@ -468,6 +475,8 @@ export function loadConformanceSpec(path = DEFAULT_SPEC_PATH): ConformanceSpec {
         issuesCredentials: false,
         clientTokenScopes: undefined,
         prerequisites: prerequisitesOf((raw as Record<string, unknown>)['x-prerequisites']),
+        endpoint: (raw as { 'x-endpoint'?: unknown })['x-endpoint'] === true,
+        payerScopes: Array.isArray((raw as { 'x-payer-scopes'?: unknown })['x-payer-scopes']) ? ((raw as { 'x-payer-scopes': string[] })['x-payer-scopes']) : undefined,
       };
       op.list = listShape(doc, op);
       const pathPatterns = parameters.filter((p) => p.in === 'path').map((p) => p.resolved.pattern);

@@ -59,6 +59,9 @@ describe('the bundled contract', () => {
       failures((op) => {
         const has = (status: string) => status in op.responses;
         const idempotent = op.parameters.some((p) => p.in === 'header' && p.name.toLowerCase() === 'idempotency-key');
+        // The OAuth endpoints (x-endpoint) answer bad input as RFC 6749 says: 400 invalid_request
+        // for another media type (no 415), and the metadata document takes no input at all.
+        if (op.raw['x-endpoint']) return [...(has('429') ? [] : ['429 not documented']), ...(op.requestBody && !has('400') ? ['takes a body but 400 not documented'] : [])];
         return [
           ...(has('400') ? [] : ['400 not documented (unknown query parameters are rejected with 400)']),
           ...(op.isPublic || has('401') ? [] : ['secured but 401 not documented']),
@@ -155,7 +158,8 @@ describe('the bundled contract', () => {
 
 describe('the reference server', () => {
   it('has a handler for exactly the operationIds of the contract', () => {
-    const specIds = operations.map((op) => op.operationId).sort();
+    // x-endpoint operations are served by their family's endpoints router, not by a JSON handler.
+    const specIds = operations.filter((op) => !op.raw['x-endpoint']).map((op) => op.operationId).sort();
     const handlerIds = Object.keys(handlers).sort();
     expect(handlerIds).toEqual(specIds);
     for (const id of handlerIds) expect(typeof (handlers as Record<string, unknown>)[id], id).toBe('function');

@@ -27,6 +27,8 @@ export interface FuzzPlan {
 
 /** Builds the mutation sites of `op` from valid requests built from each of its examples. */
 export async function planFuzz(ctx: RunContext, op: Operation, merchant: Merchant): Promise<FuzzPlan> {
+  // The OAuth endpoints do not answer with problem details: nothing to fuzz for (see runFuzz).
+  if (op.endpoint) return { op, merchant, sites: [], base: { pathParams: {}, query: [], headers: {} }, skipValid: true, cases: [] };
   const builder = new SiteBuilder(ctx.spec, op);
   const count = Math.max(1, op.body?.json?.examples.length ?? 0);
   let base: FuzzPlan['base'] | undefined;
@@ -199,7 +201,8 @@ export async function runFuzz(ctx: RunContext, plans: FuzzPlan[], concurrency: n
     const rec = new CheckRecorder('negative', ctx.redact);
     recs.set(p.op.id, rec);
     stats.set(p.op.id, { invalid: 0, valid: 0, skipped: 0, accepted: 0, statuses: new Map(), kinds: new Set() });
-    if (p.problem && p.cases.length === 0) rec.fail(`cannot build a valid request to mutate: ${p.problem}`);
+    if (p.op.endpoint) rec.notApplicable('an OAuth endpoint (x-endpoint): it answers in the RFC 6749 §5.2 format (or HTML), not with problem details');
+    else if (p.problem && p.cases.length === 0) rec.fail(`cannot build a valid request to mutate: ${p.problem}`);
     else if (p.sites.length === 0) rec.notApplicable('the operation takes no input the spec constrains');
     else if (p.cases.length === 0) rec.notApplicable('no fuzz budget left for this operation (--requests)');
   }

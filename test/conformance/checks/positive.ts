@@ -9,6 +9,11 @@ import { CheckRecorder, type CheckResult } from '../report.ts';
 import type { Merchant, RunContext } from '../context.ts';
 import type { Operation } from '../spec.ts';
 
+/** What a run lacks for operations that act for a registered payer (`x-payer-scopes`). */
+export const PAYER_TOKEN = "a payer's OAuth access token";
+/** What a run lacks for the OAuth endpoints (`x-endpoint`) that need a consent flow. */
+export const OAUTH_FLOW = 'an OAuth consent flow';
+
 /** How many prerequisite variants are tried before giving up on a success. */
 const ATTEMPTS_WITH_PATH_PARAMS = 3;
 
@@ -20,6 +25,15 @@ const ATTEMPTS_WITH_PATH_PARAMS = 3;
  */
 export async function positiveCheck(ctx: RunContext, op: Operation, merchant: Merchant): Promise<CheckResult> {
   const rec = new CheckRecorder('positive', ctx.redact);
+  // What only a registered payer's consent (in a browser, on the OAuth consent page) can give.
+  if (op.payerScopes) {
+    rec.needsCredential([PAYER_TOKEN], `it acts for a registered payer (x-payer-scopes: ${op.payerScopes.join(' ')}), whose OAuth access token only their consent on the consent page issues`);
+    return rec.result();
+  }
+  if (op.endpoint && ((op.body && !op.body.json) || !op.success)) {
+    rec.needsCredential([OAUTH_FLOW], 'an OAuth endpoint (x-endpoint, RFC 6749): a valid request carries a code or token from a payer\'s consent in a browser and an OAuth client\'s secret, form-encoded');
+    return rec.result();
+  }
   const fresh = op.method !== 'get';
   const hasPathParams = op.parameters.some((p) => p.in === 'path');
   const exampleCount = op.body?.json?.examples.length ?? 0;

@@ -24,6 +24,7 @@ import type { Exchange } from '../http.ts';
 import { CheckRecorder, type CheckName, type CheckResult } from '../report.ts';
 import { describeAlternatives, type ClientTokenResult, type Merchant, type RunContext } from '../context.ts';
 import { documentedResponse, resolveSchema, typesOf, type Operation } from '../spec.ts';
+import { PAYER_TOKEN } from './positive.ts';
 import { expectStatus, lookalike } from './security.ts';
 
 /** A parsed `WWW-Authenticate` challenge: the auth scheme (lowercased) and its auth-params (names lowercased). */
@@ -134,6 +135,10 @@ function judgeInsufficientScope(ctx: RunContext, rec: CheckRecorder, op: Operati
 export async function scopeGrantedCheck(ctx: RunContext, op: Operation, merchant: Merchant): Promise<CheckResult> {
   const rec = new CheckRecorder('security.scope-granted', ctx.redact);
   if (!applicable(ctx, rec, op, 'listing')) return rec.result();
+  if (op.payerScopes) {
+    rec.needsCredential([PAYER_TOKEN], 'without the payer\'s token, a granted client token is still 401 for the missing payer (x-payer-scopes)');
+    return rec.result();
+  }
   const token = await ctx.clientTokenEntitled(op);
   if (!haveToken(rec, token)) return rec.result();
   const built = await requestFor(ctx, rec, op, merchant, op.method !== 'get');

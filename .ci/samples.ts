@@ -6,19 +6,23 @@
  * `test/docs/code-samples.test.ts` runs them (and the curl ones) against the reference server.
  *
  * What a sample sends comes from the operation: its path, its required query and header
- * parameters (their `example`), its first request-body example, its security. Values a reader
+ * parameters (their `example`) and the optional ones carrying `x-sample-variable`, its first
+ * request-body example, its security. Values a reader
  * (or the test) must supply are **placeholders**, environment variables:
  *
  * - `TILLPOINT_BASE_URL`, and the credentials of the operation's security ({@link CREDENTIALS}
  *   for the schemes the generator knows; any other scheme is derived from its definition:
- *   `payerToken` (OAuth 2 or HTTP bearer) → `Authorization: Bearer $PAYER_TOKEN`);
+ *   `oauthClient` (OAuth 2 or HTTP bearer) → `Authorization: Bearer $OAUTH_CLIENT`);
  * - one per path parameter, named after it: `{paymentId}` → `PAYMENT_ID`;
  * - a body field whose schema is an identifier schema (`#/components/schemas/<Name>Id`):
  *   `quoteId: quo_…` → `QUOTE_ID`;
  *   and likewise a required query parameter (`?clientId=` whose schema is `ClientId` → `CLIENT_ID`);
  * - a body string that is a credential ({@link BODY_CREDENTIALS}: `sk_test_…` → `TILLPOINT_API_KEY`);
  * - a parameter, or a body property schema, carrying `x-sample-variable: NAME`: `NAME` (for a
- *   value only a running flow can give, e.g. an OAuth authorization code or a one-time code);
+ *   value only a running flow can give, e.g. an OAuth authorization code or a one-time code); an
+ *   optional parameter so marked is sent too (e.g. the destination whose code a test reads back);
+ * - `PAYER_TOKEN` in `X-Payer-Token` where the operation acts for a registered payer
+ *   (`x-payer-scopes`), see {@link PAYER_TOKEN_HEADER};
  * - `IDEMPOTENCY_KEY` (curl) where the operation declares `Idempotency-Key` (the TypeScript
  *   client adds one itself, Python sends a fresh UUID);
  * - `TILLPOINT_CLIENT_ID` where it declares `X-Client-Id`.
@@ -45,6 +49,15 @@ export const CREDENTIALS: Record<string, { header: string; prefix: string; varia
   bearerAuth: { header: 'Authorization', prefix: 'Bearer ', variable: 'TILLPOINT_API_KEY' },
   clientToken: { header: 'Authorization', prefix: 'Bearer ', variable: 'TILLPOINT_CLIENT_TOKEN' },
 };
+
+/**
+ * The header carrying a registered payer's OAuth access token, next to the merchant's credential,
+ * and the placeholder a sample reads it from. An operation acting for a payer declares the scopes
+ * the token needs in `x-payer-scopes` and the header as an optional parameter (the server answers
+ * its absence with `401` and a challenge rather than a validation error); its samples send it.
+ */
+export const PAYER_TOKEN_HEADER = 'X-Payer-Token';
+export const PAYER_TOKEN_VARIABLE = 'PAYER_TOKEN';
 
 /** One credential header of a sample. */
 export interface Credential {
@@ -176,6 +189,8 @@ export function sampleRequest(doc: BundledSpec, path: string, method: (typeof ME
   const headers: [string, string | Placeholder][] = [];
   let idempotent = false;
   let clientId = false;
+  const actsForPayer = Array.isArray(op['x-payer-scopes']) && op['x-payer-scopes'].length > 0;
+  let payerToken = false;
   for (const p of params) {
     const name = String(p.name);
     if (p.in === 'header' && name.toLowerCase() === 'idempotency-key') {
@@ -188,7 +203,15 @@ export function sampleRequest(doc: BundledSpec, path: string, method: (typeof ME
       headers.push([name, new Placeholder('TILLPOINT_CLIENT_ID')]);
       continue;
     }
-    if (!p.required || (p.in !== 'query' && p.in !== 'header')) continue;
+    if (p.in === 'header' && name.toLowerCase() === PAYER_TOKEN_HEADER.toLowerCase() && actsForPayer) {
+      payerToken = true;
+      variables.add(PAYER_TOKEN_VARIABLE);
+      headers.push([name, new Placeholder(PAYER_TOKEN_VARIABLE)]);
+      continue;
+    }
+    if (p.in !== 'query' && p.in !== 'header') continue;
+    // An optional parameter is sent only when the contract marks the value the sample needs.
+    if (!p.required && typeof p['x-sample-variable'] !== 'string') continue;
     const variable = typeof p['x-sample-variable'] === 'string' ? p['x-sample-variable'] : schemaPlaceholder(doc, p.schema);
     if (variable) {
       variables.add(variable);
@@ -201,6 +224,7 @@ export function sampleRequest(doc: BundledSpec, path: string, method: (typeof ME
     else headers.push([name, String(example)]);
   }
   if (idempotent) variables.add('IDEMPOTENCY_KEY');
+  if (actsForPayer && !payerToken) throw new Error(`${id}: declares x-payer-scopes but no ${PAYER_TOKEN_HEADER} header parameter for the payer's token`);
 
   const security = (op.security as Record<string, string[]>[] | undefined) ?? doc.security ?? [];
   const credentials = credentialsOf(doc, id, security);
@@ -315,13 +339,20 @@ function urlPath(r: SampleRequest, style: 'shell' | 'python'): string {
     const v = placeholderName(name);
     p = p.replace(`{${name}}`, style === 'shell' ? `$${v}` : `{os.environ['${v}']}`);
   }
-  const q = r.query.map(([k, v]) => `${encodeURIComponent(k)}=${v instanceof Placeholder ? `$${v.variable}` : encodeURIComponent(v)}`).join('&');
+  // A placeholder's value may hold reserved characters (an email's `@`): curl encodes it with
+  // --url-query (curlSample), so only literal values are written into the URL here.
+  const q = r.query
+    .filter(([, v]) => !(v instanceof Placeholder))
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v as string)}`)
+    .join('&');
   return q && style === 'shell' ? `${p}?${q}` : p;
 }
 
 /** The curl sample: one command, credentials and ids read from the shell's environment. */
 export function curlSample(r: SampleRequest): string {
   const lines = [`curl -sS${r.method === 'get' ? '' : ` -X ${r.method.toUpperCase()}`} "$TILLPOINT_BASE_URL${urlPath(r, 'shell')}"`];
+  // --url-query (curl 7.87 or later) percent-encodes the value of a query placeholder.
+  for (const [k, v] of r.query) if (v instanceof Placeholder) lines.push(`--url-query "${encodeURIComponent(k)}=$${v.variable}"`);
   for (const c of r.credentials) lines.push(`-H "${c.header}: ${c.prefix}$${c.variable}"`);
   for (const [k, v] of r.headers) lines.push(v instanceof Placeholder ? `-H "${k}: $${v.variable}"` : `-H ${shellQuote(`${k}: ${v}`)}`);
   if (r.idempotent) lines.push(`-H "Idempotency-Key: $IDEMPOTENCY_KEY"`);

@@ -4,7 +4,7 @@ import createClient from 'openapi-fetch';
 import { createTillpointClient, unwrap, type paths } from '../client/index.ts';
 
 /** The placeholders of the code samples (environment variables in the docs). */
-export type SampleEnv = Partial<Record<"API_KEY_ID" | "APPLICATION_ID" | "CLIENT_ID" | "DISBURSEMENT_ID" | "ENDPOINT_ID" | "ESCROW_ID" | "EVENT_ID" | "IDEMPOTENCY_KEY" | "NEW_STORE_SLUG" | "ORDER_ID" | "PAYMENT_ID" | "QUOTE_ID" | "SESSION_ID" | "SKU" | "STORE_SLUG" | "TILLPOINT_API_KEY" | "TILLPOINT_API_SECRET" | "TILLPOINT_BASE_URL" | "TILLPOINT_CLIENT_ID" | "TOKEN_ID" | "WEBHOOK_ENDPOINT_ID", string>>;
+export type SampleEnv = Partial<Record<"API_KEY_ID" | "APPLICATION_ID" | "CLIENT_ID" | "DISBURSEMENT_ID" | "ENDPOINT_ID" | "ESCROW_ID" | "EVENT_ID" | "IDEMPOTENCY_KEY" | "NEW_STORE_SLUG" | "ORDER_ID" | "OTP_CODE" | "OTP_EMAIL" | "PAYER_TOKEN" | "PAYMENT_ID" | "QUOTE_ID" | "SESSION_ID" | "SKU" | "STORE_SLUG" | "TILLPOINT_API_KEY" | "TILLPOINT_API_SECRET" | "TILLPOINT_BASE_URL" | "TILLPOINT_CLIENT_ID" | "TOKEN_ID" | "WEBHOOK_ENDPOINT_ID", string>>;
 
 /**
  * The TypeScript code sample of every operation (as in `x-codeSamples`), with
@@ -428,7 +428,7 @@ export const TYPESCRIPT_SAMPLES = {
     );
     return escrows;
   },
-  /** `POST /v1/escrows`: reads `IDEMPOTENCY_KEY`, `TILLPOINT_API_KEY`, `TILLPOINT_BASE_URL`, `TILLPOINT_CLIENT_ID`. */
+  /** `POST /v1/escrows`: reads `IDEMPOTENCY_KEY`, `OTP_CODE`, `TILLPOINT_API_KEY`, `TILLPOINT_BASE_URL`, `TILLPOINT_CLIENT_ID`. */
   createEscrow: async (env: SampleEnv) => {
     const tillpoint = createTillpointClient({ baseUrl: env.TILLPOINT_BASE_URL!, apiKey: env.TILLPOINT_API_KEY! });
     const escrow = unwrap(
@@ -444,7 +444,7 @@ export const TYPESCRIPT_SAMPLES = {
           },
           payer: {
             email: 'amara@example.com',
-            otp: '482913',
+            otp: env.OTP_CODE!,
           },
           terms: {
             type: 'delivery_confirmation',
@@ -926,11 +926,13 @@ export const TYPESCRIPT_SAMPLES = {
     );
     return otp;
   },
-  /** `GET /v1/sandbox/otp`: reads `TILLPOINT_API_KEY`, `TILLPOINT_BASE_URL`. */
+  /** `GET /v1/sandbox/otp`: reads `OTP_EMAIL`, `TILLPOINT_API_KEY`, `TILLPOINT_BASE_URL`. */
   getSandboxOtp: async (env: SampleEnv) => {
     const tillpoint = createTillpointClient({ baseUrl: env.TILLPOINT_BASE_URL!, apiKey: env.TILLPOINT_API_KEY! });
     const sandboxOtp = unwrap(
-      await tillpoint.GET('/v1/sandbox/otp'),
+      await tillpoint.GET('/v1/sandbox/otp', {
+        params: { query: { email: env.OTP_EMAIL! } },
+      }),
     );
     return sandboxOtp;
   },
@@ -958,11 +960,13 @@ export const TYPESCRIPT_SAMPLES = {
     );
     return sandboxPayer;
   },
-  /** `GET /v1/wallet`: reads `TILLPOINT_API_KEY`, `TILLPOINT_BASE_URL`. */
+  /** `GET /v1/wallet`: reads `PAYER_TOKEN`, `TILLPOINT_API_KEY`, `TILLPOINT_BASE_URL`. */
   getWallet: async (env: SampleEnv) => {
     const tillpoint = createTillpointClient({ baseUrl: env.TILLPOINT_BASE_URL!, apiKey: env.TILLPOINT_API_KEY! });
     const wallet = unwrap(
-      await tillpoint.GET('/v1/wallet'),
+      await tillpoint.GET('/v1/wallet', {
+        params: { header: { 'X-Payer-Token': env.PAYER_TOKEN! } },
+      }),
     );
     return wallet;
   },
@@ -1072,7 +1076,7 @@ export const SAMPLE_REQUESTS = {
   getEvent: { status: 200, variables: ["EVENT_ID","TILLPOINT_API_KEY","TILLPOINT_BASE_URL"] },
   redeliverEvent: { status: 202, variables: ["EVENT_ID","IDEMPOTENCY_KEY","TILLPOINT_API_KEY","TILLPOINT_BASE_URL","WEBHOOK_ENDPOINT_ID"] },
   listEscrows: { status: 200, variables: ["TILLPOINT_API_KEY","TILLPOINT_BASE_URL","TILLPOINT_CLIENT_ID"] },
-  createEscrow: { status: 201, variables: ["IDEMPOTENCY_KEY","TILLPOINT_API_KEY","TILLPOINT_BASE_URL","TILLPOINT_CLIENT_ID"] },
+  createEscrow: { status: 201, variables: ["IDEMPOTENCY_KEY","OTP_CODE","TILLPOINT_API_KEY","TILLPOINT_BASE_URL","TILLPOINT_CLIENT_ID"] },
   getEscrow: { status: 200, variables: ["ESCROW_ID","TILLPOINT_API_KEY","TILLPOINT_BASE_URL","TILLPOINT_CLIENT_ID"] },
   releaseEscrow: { status: 200, variables: ["ESCROW_ID","IDEMPOTENCY_KEY","TILLPOINT_API_KEY","TILLPOINT_BASE_URL","TILLPOINT_CLIENT_ID"] },
   cancelEscrow: { status: 200, variables: ["ESCROW_ID","IDEMPOTENCY_KEY","TILLPOINT_API_KEY","TILLPOINT_BASE_URL","TILLPOINT_CLIENT_ID"] },
@@ -1108,9 +1112,9 @@ export const SAMPLE_REQUESTS = {
   disputeOrder: { status: 200, variables: ["IDEMPOTENCY_KEY","ORDER_ID","TILLPOINT_API_KEY","TILLPOINT_BASE_URL"] },
   resolveSandboxEscrowDispute: { status: 200, variables: ["ESCROW_ID","IDEMPOTENCY_KEY","TILLPOINT_API_KEY","TILLPOINT_BASE_URL"] },
   requestOtp: { status: 201, variables: ["IDEMPOTENCY_KEY","TILLPOINT_API_KEY","TILLPOINT_BASE_URL"] },
-  getSandboxOtp: { status: 200, variables: ["TILLPOINT_API_KEY","TILLPOINT_BASE_URL"] },
+  getSandboxOtp: { status: 200, variables: ["OTP_EMAIL","TILLPOINT_API_KEY","TILLPOINT_BASE_URL"] },
   createSandboxPayer: { status: 201, variables: ["IDEMPOTENCY_KEY","TILLPOINT_API_KEY","TILLPOINT_BASE_URL"] },
-  getWallet: { status: 200, variables: ["TILLPOINT_API_KEY","TILLPOINT_BASE_URL"] },
+  getWallet: { status: 200, variables: ["PAYER_TOKEN","TILLPOINT_API_KEY","TILLPOINT_BASE_URL"] },
   createClientSecret: { status: 201, variables: ["APPLICATION_ID","TILLPOINT_API_KEY","TILLPOINT_BASE_URL"] },
   authorizeOAuth: { status: 200, variables: ["CLIENT_ID","TILLPOINT_BASE_URL"] },
   createOAuthToken: { status: 200, variables: ["CLIENT_ID","TILLPOINT_BASE_URL"] },

@@ -56,16 +56,21 @@ describe('npm run contract:diff', () => {
   });
 
   it('passes a new operation, new enum values and a new event variant, listing them as non-breaking', async () => {
+    // Names no family uses (an existing path or value would not be an addition).
     const { code, out } = await diffAfter((s) => {
-      s.components.schemas.ProblemCode.enum.splice(3, 0, 'otp_invalid');
-      s.components.schemas.EventType.enum.push('escrow.funded');
-      s.components.schemas.Event.oneOf.push({ type: 'object', required: ['type'], properties: { type: { const: 'escrow.funded' } } });
-      s.paths['/v1/escrows'] = { get: { operationId: 'listEscrows', tags: ['escrows'], summary: 'List escrows', responses: { '200': { description: 'One page of escrows.' } } } };
+      for (const [values, value] of [[s.components.schemas.ProblemCode.enum, 'contract_diff_probe'], [s.components.schemas.EventType.enum, 'contract_diff.probed']] as const) {
+        if (values.includes(value)) throw new Error(`the contract already has ${value}: pick another probe name`);
+      }
+      if (s.paths['/v1/contract-diff-probes']) throw new Error('the contract already has /v1/contract-diff-probes');
+      s.components.schemas.ProblemCode.enum.splice(3, 0, 'contract_diff_probe');
+      s.components.schemas.EventType.enum.push('contract_diff.probed');
+      s.components.schemas.Event.oneOf.push({ type: 'object', required: ['type'], properties: { type: { const: 'contract_diff.probed' } } });
+      s.paths['/v1/contract-diff-probes'] = { get: { operationId: 'listContractDiffProbes', tags: ['sandbox'], summary: 'List probes', responses: { '200': { description: 'One page of probes.' } } } };
     });
     expect(code, out).toBe(0);
-    expect(out).toContain('[Added] operation GET /v1/escrows');
-    expect(out).toContain('components.schemas.ProblemCode: enum values added: "otp_invalid"');
-    expect(out).toContain('components.schemas.EventType: enum values added: "escrow.funded"');
+    expect(out).toContain('[Added] operation GET /v1/contract-diff-probes');
+    expect(out).toContain('components.schemas.ProblemCode: enum values added: "contract_diff_probe"');
+    expect(out).toContain('components.schemas.EventType: enum values added: "contract_diff.probed"');
     expect(out).toContain('components.schemas.Event: oneOf variants added: {"type":"object"');
     expect(out).toMatch(/^0 breaking/m);
   });

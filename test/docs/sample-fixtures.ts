@@ -15,7 +15,9 @@
  *   a page answering HTML or a redirect), add an entry to {@link OPERATION_FIXTURES}: other
  *   placeholder values, or the other documented status the sample gets, with the reason; a value
  *   only a running flow can give (an OAuth code, a one-time code) is marked in the contract with
- *   `x-sample-variable: NAME` and obtained here under that name.
+ *   `x-sample-variable: NAME` and obtained here under that name (an optional parameter so marked
+ *   is sent too); an operation acting for a registered payer (`x-payer-scopes`) reads
+ *   `PAYER_TOKEN`.
  *
  * The full table is in server/README.md ("Docs and code samples of a new operation").
  */
@@ -23,6 +25,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { unwrap, type TillpointClient } from '../../client/index.ts';
 import type { SandboxMerchant, TestServer } from '../support/server.ts';
 import { cardPayment } from '../support/server.ts';
+import { createPayer, defaultApplicationId, mintPayerToken } from '../oauth/fixtures.ts';
 
 /** What a fixture can use: the server, the operation's fresh merchant, and the other placeholders. */
 export interface FixtureContext {
@@ -90,6 +93,42 @@ const fulfilledOrder: Fixture = async ({ client, server, get }) => {
   return order.id;
 };
 
+/** The payer the request examples name (createEscrow's `payer.email`, getSandboxOtp's `email`). */
+const EXAMPLE_PAYER_EMAIL = 'amara@example.com';
+
+/** A payer email no code was sent to yet (one-time codes have a 60 s resend cooldown per destination). */
+const freshPayerEmail = () => `samples-${randomBytes(6).toString('hex')}@example.com`;
+
+/** Sends a one-time code to `email` (requestOtp) and reads it back (getSandboxOtp). */
+async function oneTimeCode(client: TillpointClient, email: string): Promise<string> {
+  unwrap(await client.POST('/v1/otp', { body: { email } }));
+  return unwrap(await client.GET('/v1/sandbox/otp', { params: { query: { email } } })).code;
+}
+
+/**
+ * A `funded` escrow of the examples' amount (50000 UGX, which resolveSandboxEscrowDispute's split
+ * of 30000 + 20000 adds up to): mobile money that succeeds at once, a payer confirmed by a
+ * one-time code, delivery confirmation a day from now. Funded allows release, cancel and dispute.
+ */
+const fundedEscrow: Fixture = async ({ client, merchant }) => {
+  const email = freshPayerEmail();
+  const escrow = unwrap(
+    await client.POST('/v1/escrows', {
+      params: { header: { 'X-Client-Id': merchant.clientId } },
+      body: {
+        amount: 50000,
+        currency: 'UGX',
+        paymentMethod: { type: 'mobile_money', provider: 'mtn', phoneNumber: '+256700000001' },
+        payer: { email, otp: await oneTimeCode(client, email) },
+        terms: { type: 'delivery_confirmation', deadline: new Date(Date.now() + 86_400_000).toISOString() },
+        description: 'Code samples',
+      },
+    }),
+  );
+  if (escrow.status !== 'funded') throw new Error(`escrow ${escrow.id} is ${escrow.status} after createEscrow`);
+  return escrow.id;
+};
+
 /**
  * Every placeholder of the samples and how to obtain it. The `TILLPOINT_*` credentials are there
  * for any operation's security or `X-Client-Id`; the others are ids, each read by some sample.
@@ -132,6 +171,28 @@ export const PLACEHOLDERS: Record<string, Fixture> = {
     return EXAMPLE_SKU;
   },
   ORDER_ID: fulfilledOrder,
+  /** getSandboxOtp's `email` (`x-sample-variable`): the example payer's address, after requestOtp sent a code there. */
+  OTP_EMAIL: async ({ client }) => {
+    unwrap(await client.POST('/v1/otp', { body: { email: EXAMPLE_PAYER_EMAIL } }));
+    return EXAMPLE_PAYER_EMAIL;
+  },
+  /** A one-time code (OtpCode's `x-sample-variable`): the one sent to OTP_EMAIL, read back with getSandboxOtp. */
+  OTP_CODE: async ({ client, get }) => {
+    const email = await get('OTP_EMAIL');
+    return unwrap(await client.GET('/v1/sandbox/otp', { params: { query: { email } } })).code;
+  },
+  ESCROW_ID: fundedEscrow,
+  /**
+   * X-Payer-Token of an operation acting for a registered payer (x-payer-scopes): an access token
+   * of a new sandbox payer (100.00 USD, 50000 UGX in its wallet) for the merchant's default
+   * application with every payer scope, minted in the database as test/oauth/fixtures.ts does
+   * until the OAuth token endpoint is on main.
+   */
+  PAYER_TOKEN: async ({ server, merchant, client }) => {
+    const payer = await createPayer(client, [{ amount: 10000, currency: 'USD' }, { amount: 50000, currency: 'UGX' }]);
+    const applicationId = await defaultApplicationId(client);
+    return (await mintPayerToken(server, merchant.merchantId, applicationId, payer.id, ['wallet.read', 'wallet.pay'])).token;
+  },
 };
 
 /** A per-operation exception: other placeholder values, or another documented status, and why. */
@@ -151,6 +212,21 @@ export const OPERATION_FIXTURES: Record<string, OperationFixture> = {
     placeholders: {
       PAYMENT_ID: async ({ client }) =>
         unwrap(await client.POST('/v1/payments', { body: { amount: 5000, currency: 'UGX', paymentMethod: { type: 'mobile_money', provider: 'mtn', phoneNumber: '+256700000003' } } })).id,
+    },
+  },
+  resolveSandboxEscrowDispute: {
+    reason: 'only a disputed escrow can be resolved: the funded ESCROW_ID of the examples\' amount, disputed (disputeEscrow) first',
+    placeholders: {
+      ESCROW_ID: async (ctx) => {
+        const escrowId = await fundedEscrow(ctx);
+        unwrap(
+          await ctx.client.POST('/v1/escrows/{escrowId}/dispute', {
+            params: { path: { escrowId }, header: { 'X-Client-Id': ctx.merchant.clientId } },
+            body: { reason: 'not_delivered', details: 'Never arrived.' },
+          }),
+        );
+        return escrowId;
+      },
     },
   },
   fulfillLicensingOrder: {

@@ -711,6 +711,19 @@ export class RunContext {
             const current = record?.[key.name];
             if (typeof current === 'string') chosen[key.name] = this.uniqueKeyValue(current, key.pattern);
           }
+          // A fresh create that documents a conflict (409) gets unique email addresses too: there
+          // an address identifies what it creates (a payer), so the example's own would meet the
+          // suite's earlier object rather than create a new one.
+          if (options.fresh && op.role === 'create' && op.statuses.includes('409') && record) {
+            const props = (resolveSchema(this.spec.doc, media.schema).properties ?? {}) as Record<string, unknown>;
+            for (const [name, schema] of Object.entries(props)) {
+              const current = record[name];
+              if (typeof current === 'string' && resolveSchema(this.spec.doc, schema).format === 'email' && !(name in chosen)) {
+                const at = current.lastIndexOf('@');
+                if (at > 0) chosen[name] = `${current.slice(0, at)}+${this.runId}${++this.keyCounter}${current.slice(at)}`;
+              }
+            }
+          }
           // A create's fresh request references fresh objects too: what it names may be consumed
           // by it (a quote pays one disbursement).
           value = await this.substitute(value, media.schema, merchant, depth, missing, { ...parts.pathParams }, new Set(Object.keys(chosen)), options.fresh === true && op.role === 'create');
@@ -721,8 +734,9 @@ export class RunContext {
         return { error: `the request body has no JSON media type (${op.body.media.map((m) => m.type).join(', ')})` };
       }
     }
-    // Only for requests meant to succeed on fresh state (positive checks, prerequisite objects).
-    if (!options.raw && options.fresh) await this.sendPrerequisites(op, merchant, depth);
+    // Only for requests meant to succeed: on fresh state (positive checks, prerequisite objects),
+    // or reads of what a prerequisite makes (a one-time code read back after it was sent).
+    if (!options.raw && (options.fresh || op.method === 'get')) await this.sendPrerequisites(op, merchant, depth);
     return { parts, exampleName, ...(missing.size > 0 ? { needs: [...missing] } : {}) };
   }
 

@@ -63,14 +63,19 @@ export class HttpClient {
   }
 
   /**
-   * Sends one request. A `429` is waited out and retried (twice at most) unless `retryRateLimited`
-   * is `false`; every attempt is recorded.
+   * Sends one request. A `429` of the target's rate limiter is waited out and retried (twice at
+   * most) unless `retryRateLimited` is `false`; every attempt is recorded. A `429` that still has
+   * requests left in its rate-limit window (`X-RateLimit-Remaining` above 0, e.g. a one-time code's
+   * resend cooldown or exhausted attempts) is an answer of the operation, not throttling: it is
+   * returned at once, since waiting would not change it within the run.
    */
   async send(operationId: string, request: RecordedRequest, options: { retryRateLimited?: boolean } = {}): Promise<Exchange> {
     for (let attempt = 0; ; attempt++) {
       const exchange = await this.once(operationId, request);
       this.options.onExchange(exchange);
       if (exchange.status !== 429 || options.retryRateLimited === false || attempt >= 2) return exchange;
+      const remaining = Number(exchange.headers['x-ratelimit-remaining']);
+      if (Number.isFinite(remaining) && remaining > 0) return exchange;
       const retryAfter = Number(exchange.headers['retry-after'] ?? '1');
       const seconds = Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter : 1;
       await new Promise((r) => setTimeout(r, Math.min(seconds, this.options.maxRetryAfterSeconds ?? 65) * 1000 + 50));

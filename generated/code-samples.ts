@@ -4,7 +4,7 @@ import createClient from 'openapi-fetch';
 import { createTillpointClient, unwrap, type paths } from '../client/index.ts';
 
 /** The placeholders of the code samples (environment variables in the docs). */
-export type SampleEnv = Partial<Record<"API_KEY_ID" | "APPLICATION_ID" | "CLIENT_ID" | "DISBURSEMENT_ID" | "ENDPOINT_ID" | "ESCROW_ID" | "EVENT_ID" | "IDEMPOTENCY_KEY" | "NEW_STORE_SLUG" | "ORDER_ID" | "OTP_CODE" | "OTP_EMAIL" | "PAYER_TOKEN" | "PAYMENT_ID" | "QUOTE_ID" | "SESSION_ID" | "SKU" | "STORE_SLUG" | "TILLPOINT_API_KEY" | "TILLPOINT_API_SECRET" | "TILLPOINT_BASE_URL" | "TILLPOINT_CLIENT_ID" | "TOKEN_ID" | "WEBHOOK_ENDPOINT_ID", string>>;
+export type SampleEnv = Partial<Record<"API_KEY_ID" | "APPLICATION_ID" | "AUTHORIZATION_CODE" | "CLIENT_ID" | "CLIENT_SECRET" | "CODE_VERIFIER" | "DISBURSEMENT_ID" | "ENDPOINT_ID" | "ESCROW_DEADLINE" | "ESCROW_ID" | "EVENT_ID" | "IDEMPOTENCY_KEY" | "NEW_STORE_SLUG" | "ORDER_ID" | "OTP_CODE" | "OTP_EMAIL" | "PAYER_TOKEN" | "PAYMENT_ID" | "QUOTE_ID" | "REFRESH_TOKEN" | "SESSION_ID" | "SKU" | "STORE_SLUG" | "TILLPOINT_API_KEY" | "TILLPOINT_API_SECRET" | "TILLPOINT_BASE_URL" | "TILLPOINT_CLIENT_ID" | "TOKEN_ID" | "WEBHOOK_ENDPOINT_ID", string>>;
 
 /**
  * The TypeScript code sample of every operation (as in `x-codeSamples`), with
@@ -428,7 +428,7 @@ export const TYPESCRIPT_SAMPLES = {
     );
     return escrows;
   },
-  /** `POST /v1/escrows`: reads `IDEMPOTENCY_KEY`, `OTP_CODE`, `TILLPOINT_API_KEY`, `TILLPOINT_BASE_URL`, `TILLPOINT_CLIENT_ID`. */
+  /** `POST /v1/escrows`: reads `ESCROW_DEADLINE`, `IDEMPOTENCY_KEY`, `OTP_CODE`, `TILLPOINT_API_KEY`, `TILLPOINT_BASE_URL`, `TILLPOINT_CLIENT_ID`. */
   createEscrow: async (env: SampleEnv) => {
     const tillpoint = createTillpointClient({ baseUrl: env.TILLPOINT_BASE_URL!, apiKey: env.TILLPOINT_API_KEY! });
     const escrow = unwrap(
@@ -448,7 +448,7 @@ export const TYPESCRIPT_SAMPLES = {
           },
           terms: {
             type: 'delivery_confirmation',
-            deadline: '2026-12-31T23:59:59.000Z',
+            deadline: env.ESCROW_DEADLINE!,
           },
           description: 'Handmade table, order ORD-2201',
           reference: 'ORD-2201',
@@ -991,18 +991,18 @@ export const TYPESCRIPT_SAMPLES = {
     );
     return authorizeOAuth;
   },
-  /** `POST /v1/oauth/token`: reads `CLIENT_ID`, `TILLPOINT_BASE_URL`. */
+  /** `POST /v1/oauth/token`: reads `AUTHORIZATION_CODE`, `CLIENT_ID`, `CLIENT_SECRET`, `CODE_VERIFIER`, `TILLPOINT_BASE_URL`. */
   createOAuthToken: async (env: SampleEnv) => {
     const tillpoint = createClient<paths>({ baseUrl: env.TILLPOINT_BASE_URL! });
     const oAuthToken = unwrap(
       await tillpoint.POST('/v1/oauth/token', {
         body: {
           grant_type: 'authorization_code',
-          code: 'oac_Vd3Lq8Xm2Nc7Rb4Tz9Hk1Wp6Fs5Gj0Ya3Ue8IoP2',
+          code: env.AUTHORIZATION_CODE!,
           redirect_uri: 'https://shop.example.com/oauth/callback',
-          code_verifier: 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk',
+          code_verifier: env.CODE_VERIFIER!,
           client_id: env.CLIENT_ID!,
-          client_secret: 'acs_test_5Hd9Kq2Lx7Vm4Nb1Rc8Tz3Wp6Fs0Ja2G',
+          client_secret: env.CLIENT_SECRET!,
         },
         bodySerializer: (body) => new URLSearchParams(body as Record<string, string>),
         headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
@@ -1010,16 +1010,16 @@ export const TYPESCRIPT_SAMPLES = {
     );
     return oAuthToken;
   },
-  /** `POST /v1/oauth/revoke`: reads `CLIENT_ID`, `TILLPOINT_BASE_URL`. */
+  /** `POST /v1/oauth/revoke`: reads `CLIENT_ID`, `CLIENT_SECRET`, `REFRESH_TOKEN`, `TILLPOINT_BASE_URL`. */
   revokeOAuthToken: async (env: SampleEnv) => {
     const tillpoint = createClient<paths>({ baseUrl: env.TILLPOINT_BASE_URL! });
     const oAuthToken = unwrap(
       await tillpoint.POST('/v1/oauth/revoke', {
         body: {
-          token: 'ort_test_9Kp2Lm5Qx8Vb1Nc4Rt7Wz3Hd6Fs0Ja2Ge4Yu',
+          token: env.REFRESH_TOKEN!,
           token_type_hint: 'refresh_token',
           client_id: env.CLIENT_ID!,
-          client_secret: 'acs_test_5Hd9Kq2Lx7Vm4Nb1Rc8Tz3Wp6Fs0Ja2G',
+          client_secret: env.CLIENT_SECRET!,
         },
         bodySerializer: (body) => new URLSearchParams(body as Record<string, string>),
         headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
@@ -1076,7 +1076,7 @@ export const SAMPLE_REQUESTS = {
   getEvent: { status: 200, variables: ["EVENT_ID","TILLPOINT_API_KEY","TILLPOINT_BASE_URL"] },
   redeliverEvent: { status: 202, variables: ["EVENT_ID","IDEMPOTENCY_KEY","TILLPOINT_API_KEY","TILLPOINT_BASE_URL","WEBHOOK_ENDPOINT_ID"] },
   listEscrows: { status: 200, variables: ["TILLPOINT_API_KEY","TILLPOINT_BASE_URL","TILLPOINT_CLIENT_ID"] },
-  createEscrow: { status: 201, variables: ["IDEMPOTENCY_KEY","OTP_CODE","TILLPOINT_API_KEY","TILLPOINT_BASE_URL","TILLPOINT_CLIENT_ID"] },
+  createEscrow: { status: 201, variables: ["ESCROW_DEADLINE","IDEMPOTENCY_KEY","OTP_CODE","TILLPOINT_API_KEY","TILLPOINT_BASE_URL","TILLPOINT_CLIENT_ID"] },
   getEscrow: { status: 200, variables: ["ESCROW_ID","TILLPOINT_API_KEY","TILLPOINT_BASE_URL","TILLPOINT_CLIENT_ID"] },
   releaseEscrow: { status: 200, variables: ["ESCROW_ID","IDEMPOTENCY_KEY","TILLPOINT_API_KEY","TILLPOINT_BASE_URL","TILLPOINT_CLIENT_ID"] },
   cancelEscrow: { status: 200, variables: ["ESCROW_ID","IDEMPOTENCY_KEY","TILLPOINT_API_KEY","TILLPOINT_BASE_URL","TILLPOINT_CLIENT_ID"] },
@@ -1117,7 +1117,7 @@ export const SAMPLE_REQUESTS = {
   getWallet: { status: 200, variables: ["PAYER_TOKEN","TILLPOINT_API_KEY","TILLPOINT_BASE_URL"] },
   createClientSecret: { status: 201, variables: ["APPLICATION_ID","TILLPOINT_API_KEY","TILLPOINT_BASE_URL"] },
   authorizeOAuth: { status: 200, variables: ["CLIENT_ID","TILLPOINT_BASE_URL"] },
-  createOAuthToken: { status: 200, variables: ["CLIENT_ID","TILLPOINT_BASE_URL"] },
-  revokeOAuthToken: { status: 200, variables: ["CLIENT_ID","TILLPOINT_BASE_URL"] },
+  createOAuthToken: { status: 200, variables: ["AUTHORIZATION_CODE","CLIENT_ID","CLIENT_SECRET","CODE_VERIFIER","TILLPOINT_BASE_URL"] },
+  revokeOAuthToken: { status: 200, variables: ["CLIENT_ID","CLIENT_SECRET","REFRESH_TOKEN","TILLPOINT_BASE_URL"] },
   getOAuthServerMetadata: { status: 200, variables: ["TILLPOINT_BASE_URL"] },
 } as const;

@@ -3708,7 +3708,7 @@ export interface components {
             type: "delivery_confirmation";
             /**
              * @description When the escrow releases automatically if nobody confirmed or disputed before (RFC 3339, UTC). Must be in the future, at most one year ahead.
-             * @example 2026-12-31T23:59:59.000Z
+             * @example 2027-11-30T23:59:59.000Z
              */
             deadline: components["schemas"]["Timestamp"];
         };
@@ -12841,7 +12841,7 @@ export interface operations {
                  *           },
                  *           "terms": {
                  *             "type": "delivery_confirmation",
-                 *             "deadline": "2026-12-31T23:59:59.000Z"
+                 *             "deadline": "2027-11-30T23:59:59.000Z"
                  *           },
                  *           "allowedActions": [
                  *             "release",
@@ -12941,7 +12941,7 @@ export interface operations {
                  * @example {
                  *       "id": "evt_6Tb1Wq8Hn3Xd5Lc2Vm9Rk4Pz",
                  *       "type": "escrow.released",
-                 *       "createdAt": "2026-12-31T23:59:59.000Z",
+                 *       "createdAt": "2027-11-30T23:59:59.000Z",
                  *       "data": {
                  *         "object": {
                  *           "id": "esc_7Hq2Vn5Kx8Ld3Rm1Tz9Bc4Pw",
@@ -12966,7 +12966,7 @@ export interface operations {
                  *           },
                  *           "terms": {
                  *             "type": "delivery_confirmation",
-                 *             "deadline": "2026-12-31T23:59:59.000Z"
+                 *             "deadline": "2027-11-30T23:59:59.000Z"
                  *           },
                  *           "allowedActions": [],
                  *           "dispute": null,
@@ -12980,10 +12980,10 @@ export interface operations {
                  *             "orderId": "ORD-2201"
                  *           },
                  *           "fundedAt": "2026-11-21T10:15:30.000Z",
-                 *           "releasedAt": "2026-12-31T23:59:59.000Z",
+                 *           "releasedAt": "2027-11-30T23:59:59.000Z",
                  *           "cancelledAt": null,
                  *           "createdAt": "2026-11-21T10:15:30.000Z",
-                 *           "updatedAt": "2026-12-31T23:59:59.000Z"
+                 *           "updatedAt": "2027-11-30T23:59:59.000Z"
                  *         }
                  *       }
                  *     }
@@ -13087,7 +13087,7 @@ export interface operations {
                  *           },
                  *           "terms": {
                  *             "type": "delivery_confirmation",
-                 *             "deadline": "2026-12-31T23:59:59.000Z"
+                 *             "deadline": "2027-11-30T23:59:59.000Z"
                  *           },
                  *           "allowedActions": [],
                  *           "dispute": null,
@@ -13208,7 +13208,7 @@ export interface operations {
                  *           },
                  *           "terms": {
                  *             "type": "delivery_confirmation",
-                 *             "deadline": "2026-12-31T23:59:59.000Z"
+                 *             "deadline": "2027-11-30T23:59:59.000Z"
                  *           },
                  *           "allowedActions": [
                  *             "resolve"
@@ -13335,7 +13335,7 @@ export interface operations {
                  *           },
                  *           "terms": {
                  *             "type": "delivery_confirmation",
-                 *             "deadline": "2026-12-31T23:59:59.000Z"
+                 *             "deadline": "2027-11-30T23:59:59.000Z"
                  *           },
                  *           "allowedActions": [],
                  *           "dispute": {

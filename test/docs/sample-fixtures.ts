@@ -25,7 +25,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { unwrap, type TillpointClient } from '../../client/index.ts';
 import type { SandboxMerchant, TestServer } from '../support/server.ts';
 import { cardPayment } from '../support/server.ts';
-import { createPayer, defaultApplicationId, mintPayerToken } from '../oauth/fixtures.ts';
+import { DESTINATIONS } from '../disbursements/fixtures.ts';
+import { consentWithForms, createPayer, defaultApplicationId, mintPayerToken, oauthApplication, pkcePair, postForm, uniqueEmail } from '../oauth/fixtures.ts';
 
 /** What a fixture can use: the server, the operation's fresh merchant, and the other placeholders. */
 export interface FixtureContext {
@@ -130,6 +131,66 @@ const fundedEscrow: Fixture = async ({ client, merchant }) => {
 };
 
 /**
+ * An unexpired, unused USD quote of the merchant, with its available balance funded by a
+ * succeeding 100.00 USD card payment first (the quote's total, 15.00 USD plus fees, is covered):
+ * one mobile-money and one bank-account recipient the sandbox pays. The bank recipient is paid by
+ * the payout job, so a disbursement of it stays `pending` (cancellable) until the job runs.
+ */
+const fundedQuote: Fixture = async ({ client, merchant }) => {
+  unwrap(await client.POST('/v1/payments', { body: cardPayment(10_000, 'USD') }));
+  const params = { header: { 'X-Client-Id': merchant.clientId } };
+  const recipients = [
+    { destination: DESTINATIONS.mobileMoneyPaid, amount: 1000, reference: 'SAMPLES-1' },
+    { destination: DESTINATIONS.bankPaid, amount: 500, reference: 'SAMPLES-2' },
+  ];
+  return unwrap(await client.POST('/v1/disbursements/quotes', { params, body: { currency: 'USD', recipients } })).id;
+};
+
+/** A `held` escrow-disbursement of {@link fundedQuote}'s quote (held allows get, release and cancel). */
+const heldEscrowDisbursement: Fixture = async ({ client, merchant, get }) => {
+  const params = { header: { 'X-Client-Id': merchant.clientId } };
+  const held = unwrap(await client.POST('/v1/escrow-disbursements', { params, body: { quoteId: await get('QUOTE_ID'), description: 'Code samples' } }));
+  if (held.status !== 'held') throw new Error(`escrow-disbursement ${held.id} is ${held.status} after createEscrowDisbursement`);
+  return held.id;
+};
+
+/** The redirect URI the OAuth examples name. */
+const EXAMPLE_REDIRECT_URI = 'https://shop.example.com/oauth/callback';
+
+/** An OAuth client of the merchant (once per sample run): an application with {@link EXAMPLE_REDIRECT_URI}, and its client secret. */
+const oauthClients = new WeakMap<FixtureContext, ReturnType<typeof oauthApplication>>();
+const oauthClient = (ctx: FixtureContext) => {
+  let app = oauthClients.get(ctx);
+  if (!app) oauthClients.set(ctx, (app = oauthApplication(ctx.client, [EXAMPLE_REDIRECT_URI])));
+  return app;
+};
+
+/**
+ * An authorization code of {@link oauthClient} with its PKCE verifier (RFC 7636), for a new
+ * sandbox payer who signed in on the consent page with a one-time code and allowed both scopes:
+ * the flow of test/oauth/fixtures.ts, through plain HTTP form posts as a browser sends them.
+ */
+const authorizations = new WeakMap<FixtureContext, Promise<{ code: string; verifier: string }>>();
+const authorization = (ctx: FixtureContext) => {
+  let grant = authorizations.get(ctx);
+  if (!grant) {
+    grant = (async () => {
+      const { clientId } = await oauthClient(ctx);
+      const email = uniqueEmail('samples');
+      await createPayer(ctx.client, [], { email });
+      const { verifier, challenge } = await pkcePair();
+      const query = { response_type: 'code', client_id: clientId, redirect_uri: EXAMPLE_REDIRECT_URI, scope: 'wallet.read wallet.pay', code_challenge: challenge, code_challenge_method: 'S256' };
+      const redirect = await consentWithForms(ctx.server, ctx.client, query, email);
+      const code = redirect.searchParams.get('code');
+      if (!code) throw new Error(`the consent page redirected without a code: ${redirect.href}`);
+      return { code, verifier };
+    })();
+    authorizations.set(ctx, grant);
+  }
+  return grant;
+};
+
+/**
  * Every placeholder of the samples and how to obtain it. The `TILLPOINT_*` credentials are there
  * for any operation's security or `X-Client-Id`; the others are ids, each read by some sample.
  */
@@ -182,6 +243,32 @@ export const PLACEHOLDERS: Record<string, Fixture> = {
     return unwrap(await client.GET('/v1/sandbox/otp', { params: { query: { email } } })).code;
   },
   ESCROW_ID: fundedEscrow,
+  /** createEscrow's `terms.deadline` (`x-sample-variable`): at most a year ahead, so a day from now rather than a fixed date. */
+  ESCROW_DEADLINE: async () => new Date(Date.now() + 86_400_000).toISOString(),
+  QUOTE_ID: fundedQuote,
+  /** A `pending` disbursement of QUOTE_ID (its bank recipient not yet paid by the payout job). */
+  DISBURSEMENT_ID: async ({ client, merchant, get }) => {
+    const params = { header: { 'X-Client-Id': merchant.clientId } };
+    const d = unwrap(await client.POST('/v1/disbursements', { params, body: { quoteId: await get('QUOTE_ID'), description: 'Code samples' } }));
+    if (d.status !== 'pending') throw new Error(`disbursement ${d.id} is ${d.status} after createDisbursement`);
+    return d.id;
+  },
+  /** The `client_id` of an OAuth application whose redirect URI is the examples' one. */
+  CLIENT_ID: async (ctx) => (await oauthClient(ctx)).clientId,
+  /** Its client secret (`x-sample-variable`), from createClientSecret. */
+  CLIENT_SECRET: async (ctx) => (await oauthClient(ctx)).clientSecret,
+  /** A live authorization code (`x-sample-variable`) from the consent flow, for CLIENT_ID. */
+  AUTHORIZATION_CODE: async (ctx) => (await authorization(ctx)).code,
+  /** The PKCE `code_verifier` (`x-sample-variable`) of AUTHORIZATION_CODE. */
+  CODE_VERIFIER: async (ctx) => (await authorization(ctx)).verifier,
+  /** A refresh token (revokeOAuthToken's `token`, `x-sample-variable`): AUTHORIZATION_CODE exchanged at the token endpoint. */
+  REFRESH_TOKEN: async (ctx) => {
+    const [{ clientId, clientSecret }, { code, verifier }] = await Promise.all([oauthClient(ctx), authorization(ctx)]);
+    const r = await postForm(ctx.server, '/v1/oauth/token', { grant_type: 'authorization_code', code, redirect_uri: EXAMPLE_REDIRECT_URI, code_verifier: verifier, client_id: clientId, client_secret: clientSecret });
+    const body = (await r.json()) as { refresh_token?: string };
+    if (r.status !== 200 || !body.refresh_token) throw new Error(`the token endpoint answered ${r.status}: ${JSON.stringify(body)}`);
+    return body.refresh_token;
+  },
   /**
    * X-Payer-Token of an operation acting for a registered payer (x-payer-scopes): an access token
    * of a new sandbox payer (100.00 USD, 50000 UGX in its wallet) for the merchant's default
@@ -228,6 +315,18 @@ export const OPERATION_FIXTURES: Record<string, OperationFixture> = {
         return escrowId;
       },
     },
+  },
+  getEscrowDisbursement: {
+    reason: 'its path parameter is also named {disbursementId}, so DISBURSEMENT_ID here is an escrow-disbursement (edb_…): a held one of QUOTE_ID',
+    placeholders: { DISBURSEMENT_ID: heldEscrowDisbursement },
+  },
+  releaseEscrowDisbursement: {
+    reason: 'DISBURSEMENT_ID here is an escrow-disbursement (edb_…; the path parameter is also {disbursementId}); only a held one can be released',
+    placeholders: { DISBURSEMENT_ID: heldEscrowDisbursement },
+  },
+  cancelEscrowDisbursement: {
+    reason: 'DISBURSEMENT_ID here is an escrow-disbursement (edb_…; the path parameter is also {disbursementId}); only a held one can be cancelled',
+    placeholders: { DISBURSEMENT_ID: heldEscrowDisbursement },
   },
   fulfillLicensingOrder: {
     reason:

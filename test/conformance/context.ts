@@ -184,6 +184,8 @@ export class RunContext {
   readonly secrets = new Set<string>();
   /** Client tokens by their sorted scopes (created once, shared by every check). */
   private readonly clientTokens = new Map<string, Promise<ClientTokenResult>>();
+  /** Per merchant, the JSON object of the latest success (2xx) of each operation, by operationId: what it last made. */
+  private readonly lastMade = new WeakMap<Merchant, Map<string, Record<string, unknown>>>();
   main!: Merchant;
   second: Merchant | undefined;
   mock = false;
@@ -328,8 +330,14 @@ export class RunContext {
   }
 
   /** Sends a request for `op` and records it. */
-  send(op: Operation, parts: RequestParts, auth: Auth, options: { retryRateLimited?: boolean } = {}): Promise<Exchange> {
-    return this.http.send(op.id, this.toRequest(op, parts, auth), options);
+  async send(op: Operation, parts: RequestParts, auth: Auth, options: { retryRateLimited?: boolean } = {}): Promise<Exchange> {
+    const ex = await this.http.send(op.id, this.toRequest(op, parts, auth), options);
+    if (auth.kind === 'merchant' && ex.status >= 200 && ex.status < 300 && ex.json && typeof ex.json === 'object' && !Array.isArray(ex.json)) {
+      let made = this.lastMade.get(auth.merchant);
+      if (!made) this.lastMade.set(auth.merchant, (made = new Map()));
+      made.set(op.id, ex.json as Record<string, unknown>);
+    }
+    return ex;
   }
 
   /** How `op` is authenticated for `merchant` (none on public operations). */
@@ -675,9 +683,20 @@ export class RunContext {
         parts.pathParams[p.name] = value;
       }
     }
+    // A read of what a prerequisite makes (a one-time code read back after it was sent) sends the
+    // prerequisites first, and asks about what the latest of them made: an optional query
+    // parameter named like a property of that object takes its value (none when it is null).
+    const readsPrerequisite = !options.raw && op.method === 'get' && op.prerequisites.length > 0;
+    if (readsPrerequisite) await this.sendPrerequisites(op, merchant, depth);
+    const made = readsPrerequisite ? op.prerequisites.map((pre) => this.lastMade.get(merchant)?.get(pre.operationId)).find((m) => m !== undefined) : undefined;
     for (const p of op.parameters.filter((x) => x.in === 'query')) {
       if (!p.required && !options.optionalQuery) continue;
       if (p.name === op.list?.cursorParam) continue;
+      if (!p.required && made && Object.hasOwn(made, p.name)) {
+        const sent = made[p.name];
+        if (typeof sent === 'string' || typeof sent === 'number') parts.query.push([p.name, String(sent)]);
+        continue;
+      }
       const value = await this.resolveParam(p, merchant, options.raw === true, depth, missing);
       if (value !== undefined) parts.query.push([p.name, value]);
       else if (p.required) return { error: `required query parameter ${p.name} has no example` };
@@ -734,9 +753,9 @@ export class RunContext {
         return { error: `the request body has no JSON media type (${op.body.media.map((m) => m.type).join(', ')})` };
       }
     }
-    // Only for requests meant to succeed: on fresh state (positive checks, prerequisite objects),
-    // or reads of what a prerequisite makes (a one-time code read back after it was sent).
-    if (!options.raw && (options.fresh || op.method === 'get')) await this.sendPrerequisites(op, merchant, depth);
+    // Only for requests meant to succeed: on fresh state (positive checks, prerequisite objects);
+    // reads of what a prerequisite makes sent theirs above.
+    if (!options.raw && options.fresh && !readsPrerequisite) await this.sendPrerequisites(op, merchant, depth);
     return { parts, exampleName, ...(missing.size > 0 ? { needs: [...missing] } : {}) };
   }
 

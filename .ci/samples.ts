@@ -30,7 +30,7 @@
  * Anything the generator cannot express (a media type, a security scheme it has no credential
  * for, a required parameter without an example) fails generation with the operation's name.
  */
-import type { BundledSpec } from './emit.ts';
+import { deref, type BundledSpec } from './emit.ts';
 
 type Json = Record<string, unknown>;
 
@@ -84,19 +84,6 @@ export function placeholderName(name: string): string {
     .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
     .replace(/[^A-Za-z0-9]+/g, '_')
     .toUpperCase();
-}
-
-function deref(doc: BundledSpec, node: unknown, seen = 0): Json {
-  const n = node as Json;
-  if (!n || typeof n.$ref !== 'string') return n;
-  if (!n.$ref.startsWith('#/') || seen > 20) throw new Error(`Cannot resolve $ref ${n.$ref}`);
-  const target = n.$ref
-    .slice(2)
-    .split('/')
-    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .reduce<unknown>((at, key) => (at as Json | undefined)?.[key], doc);
-  if (target === undefined) throw new Error(`Dangling $ref ${n.$ref}`);
-  return deref(doc, target, seen + 1);
 }
 
 /** The properties a (possibly composed) object schema may have, each with its raw schema. */
